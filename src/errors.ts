@@ -1,0 +1,135 @@
+/**
+ * The error hierarchy. Every error vaultlet throws on purpose is a {@link VaultletError} with a
+ * stable `code` (for programs) and an HTTP-like `status` (for wrappers that expose the engine over
+ * HTTP the way Vault does).
+ *
+ * Messages say what was wrong and what to do. They never contain a secret: a password, a token or a
+ * connection string with credentials must not be interpolated into a message. Errors from a
+ * database driver are wrapped in {@link PluginError}, whose message is sanitized.
+ *
+ * @module
+ */
+
+/** Options accepted by every vaultlet error. */
+export interface VaultletErrorOptions {
+  /** The underlying error, kept for debugging. It must already be free of secrets. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error vaultlet throws on purpose.
+ *
+ * @example
+ * ```ts
+ * try { await app.read("database/creds/readonly"); }
+ * catch (err) { if (err instanceof VaultletError && err.status === 403) deny(); }
+ * ```
+ */
+export class VaultletError extends Error {
+  /** A stable, machine-readable identifier such as `"permission_denied"`. */
+  readonly code: string;
+  /** The HTTP status a Vault server would answer with. */
+  readonly status: number;
+
+  /**
+   * @param code - stable machine-readable code
+   * @param status - HTTP-like status
+   * @param message - human-readable message, free of secrets
+   */
+  constructor(code: string, status: number, message: string, options: VaultletErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/**
+ * The token may not perform this operation on this path (403).
+ *
+ * @example
+ * ```ts
+ * await app.write("database/roles/x", {}); // rejects with PermissionDeniedError
+ * ```
+ */
+export class PermissionDeniedError extends VaultletError {
+  /** @param message - what was denied; defaults to Vault's wording */
+  constructor(message = "permission denied", options?: VaultletErrorOptions) {
+    super("permission_denied", 403, message, options);
+  }
+}
+
+/** Nothing exists at the requested path, or no backend serves it (404). */
+export class NotFoundError extends VaultletError {
+  /** @param message - what was not found */
+  constructor(message: string, options?: VaultletErrorOptions) {
+    super("not_found", 404, message, options);
+  }
+}
+
+/**
+ * The request itself is wrong: a missing or malformed field, a conflicting value (400).
+ *
+ * @example
+ * ```ts
+ * await root.write("database/roles/r", { db_name: "pg", default_ttl: "soon" });
+ * // InvalidRequestError: default_ttl: "soon" is not a duration …
+ * ```
+ */
+export class InvalidRequestError extends VaultletError {
+  /** @param message - what is wrong and how to fix it */
+  constructor(message: string, options?: VaultletErrorOptions) {
+    super("invalid_request", 400, message, options);
+  }
+}
+
+/** The operation is not supported on this path, e.g. `list` on a creds path (405). */
+export class UnsupportedOperationError extends VaultletError {
+  /** @param message - which operation on which path */
+  constructor(message: string, options?: VaultletErrorOptions) {
+    super("unsupported_operation", 405, message, options);
+  }
+}
+
+/** No lease has the given id, or it is already revoked (400, as in Vault). */
+export class LeaseNotFoundError extends VaultletError {
+  /** @param leaseId - the lease id asked for (lease ids are not secret) */
+  constructor(leaseId: string, options?: VaultletErrorOptions) {
+    super("lease_not_found", 400, `lease not found: ${JSON.stringify(leaseId)}`, options);
+  }
+}
+
+/**
+ * A database plugin failed talking to its database. The message names the operation and a
+ * sanitized reason; the original driver error is never exposed because drivers may echo SQL that
+ * carries passwords.
+ */
+export class PluginError extends VaultletError {
+  /** @param message - sanitized message */
+  constructor(message: string, options?: VaultletErrorOptions) {
+    super("plugin_error", 500, message, options);
+  }
+}
+
+/** The engine has not been initialized yet: call `engine.initialize()` first (503). */
+export class NotInitializedError extends VaultletError {
+  /** @param message - defaults to an explanation of what to call */
+  constructor(message = "engine is not initialized: call engine.initialize() once on fresh storage") {
+    super("not_initialized", 503, message);
+  }
+}
+
+/** `engine.initialize()` was called on storage that already holds an initialized engine (400). */
+export class AlreadyInitializedError extends VaultletError {
+  constructor() {
+    super("already_initialized", 400, "engine is already initialized: this storage already has a root token");
+  }
+}
+
+/** The engine is closed or sealed and serves no requests (503). */
+export class SealedError extends VaultletError {
+  /** @param message - why the engine is not serving */
+  constructor(message = "engine is closed") {
+    super("sealed", 503, message);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * @module
+ */
+import type { Storage } from "./storage.js";
+import { immediateChildren } from "../util/key-listing.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A typed JSON view of a {@link Storage}, scoped to a key prefix. Each part of the engine (a mount's
+ * backend, the lease manager, the token store) gets its own view so none can read another's keys.
+ */
+export class JsonStore {
+  readonly #storage: Storage;
+  readonly #prefix: string;
+
+  /**
+   * @param storage - the underlying storage
+   * @param prefix - prepended to every key (e.g. `"logical/<mount uuid>/"`)
+   */
+  constructor(storage: Storage, prefix = "") {
+    this.#storage = storage;
+    this.#prefix = prefix;
+  }
+
+  /** A view of a sub-prefix of this view. */
+  sub(prefix: string): JsonStore {
+    return new JsonStore(this.#storage, this.#prefix + prefix);
+  }
+
+  /** The parsed value at `key`, or `undefined`. */
+  async get<T>(key: string): Promise<T | undefined> {
+    const bytes = await this.#storage.get(this.#prefix + key);
+    return bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
+  }
+
+  /** Stores `value` as JSON at `key`. */
+  async put(key: string, value: unknown): Promise<void> {
+    await this.#storage.put(this.#prefix + key, encoder.encode(JSON.stringify(value)));
+  }
+
+  /** Removes `key`. */
+  async delete(key: string): Promise<void> {
+    await this.#storage.delete(this.#prefix + key);
+  }
+
+  /** Keys under `prefix`, relative to this view, in ascending order. */
+  async list(prefix = ""): Promise<string[]> {
+    const keys = await this.#storage.list(this.#prefix + prefix);
+    return keys.map((key) => key.slice(this.#prefix.length));
+  }
+
+  /**
+   * Vault-style listing: the immediate children under `prefix`, with sub-folders ending in `/`.
+   */
+  async listChildren(prefix = ""): Promise<string[]> {
+    return immediateChildren(await this.list(prefix), prefix);
+  }
+
+  /** Removes every key under `prefix`. */
+  async deletePrefix(prefix = ""): Promise<void> {
+    for (const key of await this.list(prefix)) await this.delete(key);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * @module
+ */
+import type { Storage } from "./storage.js";
+
+/**
+ * Storage in a `Map`, lost when the process exits. The default; right for tests and for hosts that
+ * accept that a restart forgets every lease (the database users then only expire through
+ * `VALID UNTIL`).
+ */
+export class MemoryStorage implements Storage {
+  #entries = new Map<string, Uint8Array>();
+
+  /** @inheritdoc */
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const value = this.#entries.get(key);
+    return value && value.slice();
+  }
+
+  /** @inheritdoc */
+  async put(key: string, value: Uint8Array): Promise<void> {
+    this.#entries.set(key, value.slice());
+  }
+
+  /** @inheritdoc */
+  async delete(key: string): Promise<void> {
+    this.#entries.delete(key);
+  }
+
+  /** @inheritdoc */
+  async list(prefix: string): Promise<string[]> {
+    return [...this.#entries.keys()].filter((key) => key.startsWith(prefix)).sort();
+  }
+}
