@@ -1,0 +1,105 @@
+/**
+ * Stored ACL policies, and compiled evaluators for the policy sets tokens carry.
+ *
+ * @module
+ */
+import { InvalidRequestError } from "../errors.js";
+import type { JsonStore } from "../storage/json-store.js";
+import { DEFAULT_POLICY, DEFAULT_POLICY_TEXT, ROOT_POLICY } from "./builtin-policies.js";
+import { PolicyEvaluator } from "./evaluator.js";
+import { parsePolicy } from "./parse.js";
+import type { Policy } from "./policy.js";
+
+interface StoredPolicy {
+  name: string;
+  raw: string;
+}
+
+const BUILTIN_NAMES = ["default", "root"];
+const VALID_NAME = /^[a-z0-9][a-z0-9_.@-]*$/;
+
+/**
+ * Normalizes a policy name as Vault does (lower-case, trimmed) and checks its characters.
+ *
+ * @throws InvalidRequestError for an empty or malformed name
+ */
+export function normalizePolicyName(name: unknown): string {
+  const normalized = typeof name === "string" ? name.trim().toLowerCase() : "";
+  if (!VALID_NAME.test(normalized) || normalized.length > 128) {
+    throw new InvalidRequestError(`policy name ${JSON.stringify(name)} is invalid: use letters, digits, "_", ".", "@" and "-"`);
+  }
+  return normalized;
+}
+
+/**
+ * The policy store: `root` and `default` are built in and cannot be changed or deleted; other
+ * policies are parsed when written (so bad text is refused before anything is stored) and compiled
+ * once per distinct set of policy names.
+ */
+export class PolicyStore {
+  readonly #store: JsonStore;
+  readonly #evaluators = new Map<string, PolicyEvaluator>();
+
+  /** @param store - the policies' storage view */
+  constructor(store: JsonStore) {
+    this.#store = store;
+  }
+
+  /** Names of every policy, built-in ones included, sorted. */
+  async names(): Promise<string[]> {
+    return [...new Set([...BUILTIN_NAMES, ...(await this.#store.list())])].sort();
+  }
+
+  /** The policy's text, or `undefined`. */
+  async text(name: string): Promise<string | undefined> {
+    if (name === "root") return "";
+    if (name === "default") return DEFAULT_POLICY_TEXT;
+    return (await this.#store.get<StoredPolicy>(name))?.raw;
+  }
+
+  /**
+   * Parses and stores a policy.
+   *
+   * @throws InvalidRequestError for a built-in name or bad policy text (naming line and problem)
+   */
+  async put(rawName: unknown, text: unknown): Promise<void> {
+    const name = normalizePolicyName(rawName);
+    if (BUILTIN_NAMES.includes(name)) throw new InvalidRequestError(`cannot update the built-in policy ${JSON.stringify(name)}`);
+    if (typeof text !== "string" || text.trim() === "") throw new InvalidRequestError("policy is required: the policy text in HCL or JSON");
+    parsePolicy(name, text);
+    await this.#store.put(name, { name, raw: text } satisfies StoredPolicy);
+    this.#evaluators.clear();
+  }
+
+  /** Deletes a policy; deleting a missing one is not an error. */
+  async delete(rawName: unknown): Promise<void> {
+    const name = normalizePolicyName(rawName);
+    if (BUILTIN_NAMES.includes(name)) throw new InvalidRequestError(`cannot delete the built-in policy ${JSON.stringify(name)}`);
+    await this.#store.delete(name);
+    this.#evaluators.clear();
+  }
+
+  /**
+   * The evaluator for a token's policies. A token holding `root` gets the root policy alone;
+   * names of policies that do not exist are ignored, as in Vault.
+   */
+  async evaluatorFor(names: readonly string[]): Promise<PolicyEvaluator> {
+    const key = [...new Set(names)].sort().join(",");
+    let evaluator = this.#evaluators.get(key);
+    if (!evaluator) {
+      evaluator = new PolicyEvaluator(names.includes("root") ? [ROOT_POLICY] : await this.#load(names));
+      this.#evaluators.set(key, evaluator);
+    }
+    return evaluator;
+  }
+
+  async #load(names: readonly string[]): Promise<Policy[]> {
+    const policies: Policy[] = [];
+    for (const name of new Set(names)) {
+      if (name === "default") policies.push(DEFAULT_POLICY);
+      const stored = name === "default" ? undefined : await this.#store.get<StoredPolicy>(name);
+      if (stored) policies.push(parsePolicy(stored.name, stored.raw));
+    }
+    return policies;
+  }
+}
