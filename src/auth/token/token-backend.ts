@@ -1,0 +1,100 @@
+/**
+ * The token backend, mounted at `auth/token/`.
+ *
+ * @module
+ */
+import { InvalidRequestError } from "../../errors.js";
+import type { AuthBlock, RequestData } from "../../request.js";
+import type { Backend, BackendRequest, BackendResponse } from "../../backend/backend.js";
+import { PathRouter } from "../../backend/path-router.js";
+import type { LeaseRecord } from "../../leases/lease.js";
+import type { PolicyStore } from "../../policy/policy-store.js";
+import { parseOptionalDuration } from "../../util/ttl.js";
+import type { TokenEntry } from "./token-entry.js";
+import type { CreatedToken, TokenManager } from "./token-manager.js";
+import { parseTokenCreate } from "./token-request.js";
+import type { TokenStore } from "./token-store.js";
+
+/** What the token backend needs. */
+export interface TokenBackendDeps {
+  tokens: TokenStore;
+  manager: TokenManager;
+  policies: PolicyStore;
+}
+
+/** Creates the `auth/token/` backend. */
+export function createTokenBackend(deps: TokenBackendDeps): Backend {
+  const { tokens, manager } = deps;
+  const self = async (req: BackendRequest) => requireToken(await tokens.lookupByAccessor(req.caller.accessor));
+  const byToken = async (data: RequestData) => requireToken(await tokens.lookup(requireString(data.token, "token")));
+  const byAccessor = async (data: RequestData) => requireToken(await tokens.lookupByAccessor(requireString(data.accessor, "accessor")));
+  const lookup = async (entry: TokenEntry): Promise<BackendResponse> => ({ data: manager.describe(entry) });
+  const renew = async (entry: TokenEntry, data: RequestData): Promise<BackendResponse> => {
+    const result = await manager.renew(entry, parseOptionalDuration(data.increment, "increment"));
+    return { auth: authBlock({ token: "", entry: result.entry }, result.duration), warnings: result.warning ? [result.warning] : undefined };
+  };
+  const revoke = async (entry: TokenEntry): Promise<null> => {
+    await manager.revoke(entry);
+    return null;
+  };
+  const create = (orphan: boolean) => async (req: BackendRequest): Promise<BackendResponse> => {
+    const parent = await self(req);
+    const evaluator = await deps.policies.evaluatorFor(parent.policies);
+    const path = `auth/token/${orphan ? "create-orphan" : "create"}`;
+    const parentSudo = evaluator.evaluate({ path, operation: "update" }).sudo;
+    const created = await manager.create(parent, parseTokenCreate(req.data), { orphan, parentSudo, path });
+    const duration = created.entry.expireTime === undefined ? 0 : created.entry.ttl;
+    return { auth: authBlock(created, duration), warnings: created.warning ? [created.warning] : undefined };
+  };
+
+  const router = new PathRouter([
+    { pattern: "create", write: create(false) },
+    { pattern: "create-orphan", write: create(true) },
+    { pattern: "lookup", write: async (req) => lookup(await byToken(req.data)) },
+    { pattern: "lookup-self", read: async (req) => lookup(await self(req)) },
+    { pattern: "lookup-accessor", write: async (req) => lookup(await byAccessor(req.data)) },
+    { pattern: "renew", write: async (req) => renew(await byToken(req.data), req.data) },
+    { pattern: "renew-self", write: async (req) => renew(await self(req), req.data) },
+    { pattern: "renew-accessor", write: async (req) => renew(await byAccessor(req.data), req.data) },
+    { pattern: "revoke", write: async (req) => revoke(await byToken(req.data)) },
+    { pattern: "revoke-self", write: async (req) => revoke(await self(req)) },
+    { pattern: "revoke-accessor", write: async (req) => revoke(await byAccessor(req.data)) },
+    { pattern: "accessors", list: async () => ({ data: { keys: await tokens.accessors() } }) },
+  ]);
+
+  return {
+    handle: (request) => router.handle(request),
+    async revokeSecret(lease: LeaseRecord) {
+      const entry = await tokens.lookupByAccessor(lease.internal.accessor);
+      if (entry) await manager.revoke(entry);
+    },
+    async renewSecret(lease: LeaseRecord, expireTime: number) {
+      await manager.extend(String(lease.internal.accessor), expireTime);
+    },
+  };
+}
+
+function requireToken(entry: TokenEntry | undefined): TokenEntry {
+  if (!entry) throw new InvalidRequestError("bad token: unknown, expired or revoked");
+  return entry;
+}
+
+function requireString(value: unknown, field: string): string {
+  if (typeof value !== "string" || value.length === 0) throw new InvalidRequestError(`${field} is required`);
+  return value;
+}
+
+function authBlock({ token, entry }: CreatedToken, duration: number): AuthBlock {
+  return {
+    client_token: token,
+    accessor: entry.accessor,
+    policies: entry.policies,
+    token_policies: entry.policies,
+    metadata: Object.keys(entry.meta).length === 0 ? null : entry.meta,
+    lease_duration: duration,
+    renewable: entry.renewable,
+    entity_id: "",
+    token_type: "service",
+    orphan: entry.parentAccessor === undefined,
+  };
+}

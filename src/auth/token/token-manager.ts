@@ -1,0 +1,208 @@
+/**
+ * The token lifecycle: creation with Vault's parent/child rules, expiry through the lease manager,
+ * renewal, use counts, and revocation that cascades to child tokens and to every lease a token
+ * created.
+ *
+ * @module
+ */
+import { InvalidRequestError, PermissionDeniedError } from "../../errors.js";
+import type { LeaseManager } from "../../leases/lease-manager.js";
+import type { PolicyStore } from "../../policy/policy-store.js";
+import type { MountEntry } from "../../system/mount-entry.js";
+import type { Clock } from "../../util/clock.js";
+import { randomId } from "../../util/random.js";
+import { SYSTEM_DEFAULT_TTL_SECONDS, SYSTEM_MAX_TTL_SECONDS, formatDuration } from "../../util/ttl.js";
+import type { TokenEntry } from "./token-entry.js";
+import type { TokenCreateParams } from "./token-request.js";
+import type { TokenStore } from "./token-store.js";
+
+/** A century, in seconds: the "no maximum" of periodic tokens. */
+const NO_MAX_TTL_SECONDS = 100 * 365 * 86_400;
+
+/** What the token manager works with. */
+export interface TokenManagerDeps {
+  tokens: TokenStore;
+  leases: LeaseManager;
+  policies: PolicyStore;
+  clock: Clock;
+  /** The `auth/token/` mount entry (its tuned TTLs apply to tokens). */
+  mount: () => MountEntry;
+}
+
+/** A created token: the token itself is shown once and never stored. */
+export interface CreatedToken {
+  token: string;
+  entry: TokenEntry;
+  warning?: string;
+}
+
+/** Creates, renews, uses and revokes tokens. */
+export class TokenManager {
+  readonly #deps: TokenManagerDeps;
+
+  /** @param deps - stores and services the tokens live in */
+  constructor(deps: TokenManagerDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Creates a child of `parent` (or an orphan).
+   *
+   * @param parentSudo - whether the parent has `sudo` on the creating path (needed for `no_parent`)
+   * @throws PermissionDeniedError when asking for policies the parent lacks, or for `no_parent`
+   *   without root or sudo
+   */
+  async create(
+    parent: TokenEntry,
+    params: TokenCreateParams,
+    options: { orphan: boolean; parentSudo: boolean; path: string },
+  ): Promise<CreatedToken> {
+    const parentIsRoot = parent.policies.includes("root");
+    if (params.noParent && !options.orphan && !parentIsRoot && !options.parentSudo) {
+      throw new PermissionDeniedError("permission denied: no_parent needs a root token or sudo on this path; use auth/token/create-orphan");
+    }
+    const policies = this.#childPolicies(parent, params, options.parentSudo);
+    const lifetime = this.#lifetime(params, policies);
+    const accessor = randomId();
+    const spec = {
+      policies,
+      displayName: params.displayName,
+      ttl: lifetime.ttl,
+      period: params.period,
+      renewable: params.renewable && lifetime.ttl > 0,
+      numUses: params.numUses,
+      meta: params.meta,
+      path: options.path,
+      accessor,
+      parentAccessor: options.orphan || params.noParent ? undefined : parent.accessor,
+      explicitMaxExpireTime: params.explicitMaxTtl ? this.#deps.clock.now() + params.explicitMaxTtl * 1000 : undefined,
+    };
+    if (lifetime.ttl === 0) return { ...(await this.#deps.tokens.create(spec)) };
+    let created: CreatedToken | undefined;
+    await this.#deps.leases.issue(
+      { mount: this.#deps.mount(), path: "create", tokenAccessor: accessor },
+      { ttl: lifetime, renewable: spec.renewable, internal: { accessor }, owner: accessor },
+      async (lease) => {
+        created = await this.#deps.tokens.create({ ...spec, expireTime: lease.expireTime, leaseId: lease.id });
+        return {};
+      },
+    );
+    return { ...created!, warning: lifetime.warning };
+  }
+
+  /**
+   * Renews a token: a periodic token back to its period, any other by `increment` (default: its
+   * TTL), never past its `explicit_max_ttl` or the maximum TTL.
+   *
+   * @throws InvalidRequestError for a token that does not expire or is not renewable
+   */
+  async renew(entry: TokenEntry, increment: number | undefined): Promise<{ entry: TokenEntry; duration: number; warning?: string }> {
+    if (!entry.leaseId) throw new InvalidRequestError("this token does not expire and cannot be renewed");
+    if (!entry.renewable) throw new InvalidRequestError("this token is not renewable");
+    const result = await this.#deps.leases.renew(entry.leaseId, entry.period ?? increment);
+    const renewed = (await this.#deps.tokens.lookupByAccessor(entry.accessor)) ?? entry;
+    return { entry: renewed, duration: result.duration, warning: result.warning };
+  }
+
+  /** Moves a token's expiry (called by its lease's renewal). */
+  async extend(accessor: string, expireTime: number): Promise<void> {
+    const entry = await this.#deps.tokens.lookupByAccessor(accessor);
+    if (entry) await this.#deps.tokens.update({ ...entry, expireTime });
+  }
+
+  /**
+   * Counts one use of a limited-use token. Returns `true` when that was its last use: the caller
+   * serves the request, then revokes the token.
+   */
+  async use(entry: TokenEntry): Promise<boolean> {
+    if (entry.numUses === 0) return false;
+    const remaining = entry.numUses - 1;
+    // A token at its last use is marked spent (-1) so no concurrent request can use it again.
+    await this.#deps.tokens.update({ ...entry, numUses: remaining === 0 ? -1 : remaining });
+    return remaining === 0;
+  }
+
+  /**
+   * Revokes a token: it stops working at once, then its child tokens are revoked (recursively),
+   * then every lease it created (so database users go). Orphans are not its children and survive.
+   * A lease whose revocation fails stays, retried by the lease manager.
+   */
+  async revoke(entry: TokenEntry): Promise<void> {
+    await this.#deps.tokens.delete(entry);
+    for (const childAccessor of await this.#deps.tokens.childAccessors(entry.accessor)) {
+      const child = await this.#deps.tokens.lookupByAccessor(childAccessor);
+      if (child) await this.revoke(child);
+    }
+    await this.#revokeLeasesOf(entry);
+    if (entry.leaseId) await this.#deps.leases.forget(entry.leaseId);
+  }
+
+  async #revokeLeasesOf(entry: TokenEntry): Promise<void> {
+    const ids = this.#deps.leases.idsForToken(entry.accessor).filter((id) => id !== entry.leaseId);
+    // A lease already gone is fine; one whose revocation fails stays scheduled for retry by the
+    // lease manager, so neither stops the token's revocation.
+    await Promise.all(ids.map((id) => this.#deps.leases.revoke(id).catch(() => undefined)));
+  }
+
+  /** Vault's token lookup view (without the token itself, which is never stored). */
+  describe(entry: TokenEntry): Record<string, unknown> {
+    const now = this.#deps.clock.now();
+    return {
+      id: "",
+      accessor: entry.accessor,
+      policies: entry.policies,
+      display_name: entry.displayName,
+      creation_time: Math.floor(entry.creationTime / 1000),
+      creation_ttl: entry.ttl,
+      expire_time: entry.expireTime === undefined ? null : new Date(entry.expireTime).toISOString(),
+      explicit_max_ttl: entry.explicitMaxExpireTime === undefined ? 0 : Math.round((entry.explicitMaxExpireTime - entry.creationTime) / 1000),
+      ttl: entry.expireTime === undefined ? 0 : Math.max(0, Math.floor((entry.expireTime - now) / 1000)),
+      period: entry.period ?? null,
+      renewable: entry.renewable,
+      num_uses: Math.max(0, entry.numUses),
+      orphan: entry.parentAccessor === undefined,
+      meta: Object.keys(entry.meta).length === 0 ? null : entry.meta,
+      path: entry.path,
+      entity_id: "",
+      type: "service",
+    };
+  }
+
+  /**
+   * The child's policies: requested or inherited, plus `default`. As in Vault, requested policies
+   * must be a subset of the parent's unless the parent is root or has `sudo` on the creating path
+   * (the seed guide's admin creates the apps token that way), and only a root token may create
+   * another root token.
+   */
+  #childPolicies(parent: TokenEntry, params: TokenCreateParams, parentSudo: boolean): string[] {
+    const parentIsRoot = parent.policies.includes("root");
+    const requested = params.policies ?? parent.policies.filter((p) => p !== "default");
+    if (requested.includes("root") && !parentIsRoot) {
+      throw new PermissionDeniedError("permission denied: only a root token can create a root token");
+    }
+    if (!parentIsRoot && !parentSudo) {
+      const missing = requested.filter((p) => p !== "default" && !parent.policies.includes(p));
+      if (missing.length > 0) {
+        throw new PermissionDeniedError(`child policies must be a subset of the parent's; the parent lacks ${missing.join(", ")}`);
+      }
+    }
+    if (requested.includes("root")) return ["root"];
+    const withDefault = params.noDefaultPolicy ? requested : [...requested, "default"];
+    return [...new Set(withDefault)].sort();
+  }
+
+  /** TTL and max of a new token; 0 = never expires (root tokens created without a TTL). */
+  #lifetime(params: TokenCreateParams, policies: string[]): { ttl: number; maxTtl: number; warning?: string } {
+    const mount = this.#deps.mount().config;
+    if (policies.includes("root") && !params.ttl && !params.period && !params.explicitMaxTtl) return { ttl: 0, maxTtl: 0 };
+    const systemMax = mount.max_lease_ttl || SYSTEM_MAX_TTL_SECONDS;
+    const maxTtl = params.explicitMaxTtl || (params.period ? NO_MAX_TTL_SECONDS : systemMax);
+    const wanted = params.period || params.ttl || mount.default_lease_ttl || SYSTEM_DEFAULT_TTL_SECONDS;
+    if (wanted <= maxTtl) return { ttl: wanted, maxTtl };
+    return {
+      ttl: maxTtl,
+      maxTtl,
+      warning: `TTL of ${formatDuration(wanted)} exceeded the effective max_ttl of ${formatDuration(maxTtl)}; TTL value is capped accordingly`,
+    };
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Reading the parameters of `auth/token/create`.
+ *
+ * @module
+ */
+import { InvalidRequestError } from "../../errors.js";
+import type { RequestData } from "../../request.js";
+import { normalizePolicyName } from "../../policy/policy-store.js";
+import { parseOptionalDuration } from "../../util/ttl.js";
+
+/** The parameters of a token creation, validated. */
+export interface TokenCreateParams {
+  policies: string[] | undefined;
+  noDefaultPolicy: boolean;
+  ttl: number | undefined;
+  explicitMaxTtl: number | undefined;
+  period: number | undefined;
+  renewable: boolean;
+  displayName: string;
+  numUses: number;
+  meta: Record<string, string>;
+  noParent: boolean;
+}
+
+/**
+ * Validates the request data of `auth/token/create`.
+ *
+ * @throws InvalidRequestError naming the bad field
+ */
+export function parseTokenCreate(data: RequestData): TokenCreateParams {
+  if (data.type !== undefined && data.type !== "service") throw new InvalidRequestError('type: only "service" tokens are supported');
+  return {
+    policies: data.policies === undefined ? undefined : policyList(data.policies),
+    noDefaultPolicy: flag(data.no_default_policy, "no_default_policy", false),
+    ttl: parseOptionalDuration(data.ttl, "ttl"),
+    explicitMaxTtl: parseOptionalDuration(data.explicit_max_ttl, "explicit_max_ttl"),
+    period: parseOptionalDuration(data.period, "period"),
+    renewable: flag(data.renewable, "renewable", true),
+    displayName: displayName(data.display_name),
+    numUses: numUses(data.num_uses),
+    meta: meta(data.meta),
+    noParent: flag(data.no_parent, "no_parent", false),
+  };
+}
+
+function policyList(value: unknown): string[] {
+  const items = typeof value === "string" ? value.split(",") : value;
+  if (!Array.isArray(items) || !items.every((item) => typeof item === "string")) {
+    throw new InvalidRequestError("policies must be a list of policy names");
+  }
+  return [...new Set(items.map((item) => item.trim()).filter(Boolean).map(normalizePolicyName))];
+}
+
+function flag(value: unknown, field: string, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "false") return value === "true";
+  throw new InvalidRequestError(`${field} must be true or false`);
+}
+
+/** Vault's rule: `token-<name>` with everything outside `[a-z0-9-]` replaced by `-`; `token` when absent. */
+function displayName(value: unknown): string {
+  if (value === undefined || value === null || value === "") return "token";
+  if (typeof value !== "string") throw new InvalidRequestError("display_name must be a string");
+  return `token-${value.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`.slice(0, 64);
+}
+
+function numUses(value: unknown): number {
+  if (value === undefined || value === null || value === "") return 0;
+  const n = typeof value === "string" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new InvalidRequestError("num_uses must be a non-negative integer");
+  return n;
+}
+
+function meta(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value) || !Object.values(value).every((v) => typeof v === "string")) {
+    throw new InvalidRequestError("meta must be an object of string values");
+  }
+  return { ...(value as Record<string, string>) };
+}

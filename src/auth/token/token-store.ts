@@ -1,0 +1,122 @@
+/**
+ * Token storage: tokens are random from `node:crypto`, stored only as a keyed hash, and looked up
+ * with a constant-time comparison.
+ *
+ * @module
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { JsonStore } from "../../storage/json-store.js";
+import type { Clock } from "../../util/clock.js";
+import { randomId } from "../../util/random.js";
+import type { TokenEntry } from "./token-entry.js";
+
+/** Every token vaultlet issues starts with this prefix, so leaked tokens are easy to spot and scan for. */
+export const TOKEN_PREFIX = "vls.";
+
+const KEY_RECORD = "key";
+
+/** What is needed to create a token; the store fills in the hash and creation time. */
+export type NewToken = Omit<TokenEntry, "hash" | "accessor" | "creationTime"> & {
+  /** The accessor to use (default: a fresh random one). */
+  accessor?: string;
+};
+
+/** The token store: create, look up, update and delete tokens by token or by accessor. */
+export class TokenStore {
+  readonly #store: JsonStore;
+  readonly #clock: Clock;
+  #key: Buffer | undefined;
+
+  /**
+   * @param store - the token records' storage view
+   * @param clock - the engine's clock
+   */
+  constructor(store: JsonStore, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  /** Loads the hashing key, creating it on fresh storage. */
+  async load(): Promise<void> {
+    const saved = await this.#store.get<string>(KEY_RECORD);
+    if (saved) {
+      this.#key = Buffer.from(saved, "base64");
+      return;
+    }
+    this.#key = randomBytes(32);
+    await this.#store.put(KEY_RECORD, this.#key.toString("base64"));
+  }
+
+  /** Creates a token; returns the token (shown once) and its stored entry. */
+  async create(spec: NewToken): Promise<{ token: string; entry: TokenEntry }> {
+    const token = TOKEN_PREFIX + randomBytes(24).toString("base64url");
+    const entry: TokenEntry = {
+      ...spec,
+      hash: this.#hash(token),
+      accessor: spec.accessor ?? randomId(),
+      creationTime: this.#clock.now(),
+    };
+    await this.#store.put(`id/${entry.hash}`, entry);
+    await this.#store.put(`accessor/${entry.accessor}`, entry.hash);
+    if (entry.parentAccessor) await this.#store.put(`parent/${entry.parentAccessor}/${entry.accessor}`, true);
+    return { token, entry };
+  }
+
+  /**
+   * The entry of a live token, or `undefined` for an unknown, malformed or expired token. The
+   * stored hash is compared in constant time.
+   */
+  async lookup(token: unknown): Promise<TokenEntry | undefined> {
+    if (typeof token !== "string" || !token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
+    const hash = this.#hash(token);
+    const entry = await this.#store.get<TokenEntry>(`id/${hash}`);
+    if (!entry || !constantTimeEqual(entry.hash, hash)) return undefined;
+    return this.isExpired(entry) || entry.numUses < 0 ? undefined : entry;
+  }
+
+  /** The entry of a token by its accessor, or `undefined`. */
+  async lookupByAccessor(accessor: unknown): Promise<TokenEntry | undefined> {
+    if (typeof accessor !== "string" || !/^[A-Za-z0-9]{1,64}$/.test(accessor)) return undefined;
+    const hash = await this.#store.get<string>(`accessor/${accessor}`);
+    return hash === undefined ? undefined : this.#store.get<TokenEntry>(`id/${hash}`);
+  }
+
+  /** Persists a changed entry (renewal, use count). */
+  async update(entry: TokenEntry): Promise<void> {
+    await this.#store.put(`id/${entry.hash}`, entry);
+  }
+
+  /** Deletes a token, its accessor record and its place in its parent's children. */
+  async delete(entry: TokenEntry): Promise<void> {
+    await this.#store.delete(`id/${entry.hash}`);
+    await this.#store.delete(`accessor/${entry.accessor}`);
+    if (entry.parentAccessor) await this.#store.delete(`parent/${entry.parentAccessor}/${entry.accessor}`);
+  }
+
+  /** Accessors of the child tokens of the token with `accessor`. */
+  async childAccessors(accessor: string): Promise<string[]> {
+    const prefix = `parent/${accessor}/`;
+    return (await this.#store.list(prefix)).map((key) => key.slice(prefix.length));
+  }
+
+  /** Accessors of every stored token. */
+  async accessors(): Promise<string[]> {
+    return (await this.#store.list("accessor/")).map((key) => key.slice("accessor/".length));
+  }
+
+  /** Whether the token's TTL has run out. */
+  isExpired(entry: TokenEntry): boolean {
+    return entry.expireTime !== undefined && entry.expireTime <= this.#clock.now();
+  }
+
+  #hash(token: string): string {
+    if (!this.#key) throw new Error("token store used before load()");
+    return createHmac("sha256", this.#key).update(token).digest("hex");
+  }
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,117 @@
+/**
+ * The interface every mounted backend implements — the system backend, the token backend and
+ * secrets engines such as the database backend.
+ *
+ * @module
+ */
+import type { Operation, RequestData, AuthBlock } from "../request.js";
+import type { JsonStore } from "../storage/json-store.js";
+import type { TtlDecision } from "../util/ttl.js";
+import type { Clock } from "../util/clock.js";
+import type { MountEntry } from "../system/mount-entry.js";
+import type { LeaseRecord } from "../leases/lease.js";
+
+/** Who is making a request, as a backend may use it (never the token itself). */
+export interface Caller {
+  /** The token's display name, e.g. `"token"` or `"root"`; feeds generated usernames. */
+  displayName: string;
+  /** The token's accessor. */
+  accessor: string;
+  /** The token's policies. */
+  policies: readonly string[];
+}
+
+/** What a backend asks for when it issues a secret under a lease. */
+export interface SecretSpec {
+  /** The TTL decision (granted TTL, effective max, warning). */
+  ttl: TtlDecision;
+  /** Whether the lease may be renewed. */
+  renewable: boolean;
+  /**
+   * What the backend needs later to renew or revoke the secret (e.g. the username and role). Stored
+   * with the lease, so it must not hold the secret itself.
+   */
+  internal: Record<string, unknown>;
+  /**
+   * The accessor of the token the lease belongs to, whose revocation revokes it (default: the
+   * requesting token). A token's own lease belongs to that token, so orphans outlive their creator.
+   */
+  owner?: string;
+}
+
+/** The lease being created, as seen by the function that creates the secret. */
+export interface PendingLease {
+  /** The lease id, e.g. `"database/creds/readonly/AbC…"`. */
+  id: string;
+  /** When the lease will expire, ms since the epoch. */
+  expireTime: number;
+}
+
+/**
+ * Issues secrets under leases, write-ahead: the lease is recorded (state `pending`) before
+ * `create` runs its side effect, made active after it succeeds, and removed when it fails. A crash
+ * in between leaves a pending lease that startup reconciles, never an untracked database user.
+ */
+export interface SecretIssuer {
+  /**
+   * @param spec - TTL and the data needed to revoke the secret later
+   * @param create - creates the secret and returns the response data (e.g. username and password)
+   */
+  issue(spec: SecretSpec, create: (lease: PendingLease) => Promise<Record<string, unknown>>): Promise<BackendResponse>;
+}
+
+/** A request as a backend sees it: the path is relative to the mount. */
+export interface BackendRequest {
+  /** The operation. */
+  operation: Operation;
+  /** The path below the mount, without leading or trailing `/` (e.g. `"creds/readonly"`). */
+  path: string;
+  /** The request data (never undefined). */
+  data: RequestData;
+  /** Who is asking. */
+  caller: Caller;
+  /** Issues leased secrets for this request. */
+  secrets: SecretIssuer;
+}
+
+/** What a backend answers; the engine wraps it in the response envelope. */
+export interface BackendResponse {
+  /** Response data. */
+  data?: Record<string, unknown> | null;
+  /** Warnings to pass on. */
+  warnings?: string[];
+  /** Set by {@link SecretIssuer.issue}: the lease that carries `data`. */
+  lease?: { id: string; duration: number; renewable: boolean };
+  /** Set when the response created a token. */
+  auth?: AuthBlock;
+}
+
+/** Everything a backend gets when it is mounted. */
+export interface BackendContext {
+  /** The mount entry (path, type, tuned TTLs). Read it afresh: tuning changes it. */
+  mount: () => MountEntry;
+  /** The mount's own storage view. */
+  storage: JsonStore;
+  /** The engine's clock. */
+  clock: Clock;
+}
+
+/**
+ * A mounted backend. `handle` serves paths under the mount; the optional methods let the lease
+ * manager renew and revoke the secrets the backend issued.
+ */
+export interface Backend {
+  /** Serves a request; resolves to `null` when nothing exists at the path (a 404 for reads). */
+  handle(request: BackendRequest): Promise<BackendResponse | null>;
+  /** Whether something exists at `path`: decides if a write is a `create` or an `update`. */
+  exists?(path: string): Promise<boolean>;
+  /** Revokes a secret this backend issued. Must succeed when the secret is already gone. */
+  revokeSecret?(lease: LeaseRecord): Promise<void>;
+  /** Extends a secret this backend issued to `expireTime` (ms since the epoch). */
+  renewSecret?(lease: LeaseRecord, expireTime: number): Promise<void>;
+  /** Releases connections and timers; called on unmount and on engine close. */
+  close?(): Promise<void>;
+}
+
+/** Creates a backend of one mount type. */
+export type BackendFactory = (context: BackendContext) => Backend | Promise<Backend>;

@@ -1,0 +1,50 @@
+/**
+ * @module
+ */
+import type { RequestData, Response } from "./request.js";
+import type { Engine } from "./engine.js";
+
+/**
+ * A handle for making requests with one token. Get one from {@link Engine.client}.
+ *
+ * @example
+ * ```ts
+ * const app = engine.client(appToken);
+ * const { lease_id, data } = await app.read("database/creds/readonly");
+ * ```
+ */
+export class Client {
+  readonly #engine: Engine;
+  readonly #token: string;
+
+  /** @internal use `engine.client(token)` */
+  constructor(engine: Engine, token: string) {
+    this.#engine = engine;
+    this.#token = token;
+  }
+
+  /** Reads a path. Rejects with `NotFoundError` when nothing is there. */
+  read<Data = Record<string, unknown>>(path: string, data?: RequestData): Promise<Response<Data>> {
+    return this.#engine.request({ token: this.#token, operation: "read", path, data }) as Promise<Response<Data>>;
+  }
+
+  /** Writes a path: a `create` when nothing exists there yet, else an `update` (as in Vault). */
+  write<Data = Record<string, unknown>>(path: string, data: RequestData = {}): Promise<Response<Data>> {
+    return this.#engine.write(this.#token, path, data) as Promise<Response<Data>>;
+  }
+
+  /** Lists keys under a path: `data.keys`. */
+  list(path: string): Promise<Response<{ keys: string[] }>> {
+    return this.#engine.request({ token: this.#token, operation: "list", path }) as Promise<Response<{ keys: string[] }>>;
+  }
+
+  /** Deletes a path. */
+  delete(path: string, data?: RequestData): Promise<Response> {
+    return this.#engine.request({ token: this.#token, operation: "delete", path, data });
+  }
+
+  /** Patches a path (partial update). */
+  patch(path: string, data: RequestData): Promise<Response> {
+    return this.#engine.request({ token: this.#token, operation: "patch", path, data });
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * The engine: mounts, tokens, policies and leases behind one `request()` call.
+ *
+ * @module
+ */
+import {
+  AlreadyInitializedError,
+  InvalidRequestError,
+  NotFoundError,
+  NotInitializedError,
+  PermissionDeniedError,
+  SealedError,
+} from "./errors.js";
+import type { Backend, BackendFactory, BackendRequest, BackendResponse, Caller } from "./backend/backend.js";
+import { Client } from "./client.js";
+import { OPERATIONS, type Operation, type Request, type RequestData, type Response } from "./request.js";
+import { JsonStore } from "./storage/json-store.js";
+import { MemoryStorage } from "./storage/memory-storage.js";
+import type { Storage } from "./storage/storage.js";
+import { SystemClock, type Clock } from "./util/clock.js";
+import { uuid } from "./util/random.js";
+import { LeaseManager, type RevocationOptions } from "./leases/lease-manager.js";
+import { TokenStore } from "./auth/token/token-store.js";
+import type { TokenEntry } from "./auth/token/token-entry.js";
+import { MountTable } from "./system/mount-table.js";
+import type { MountEntry } from "./system/mount-entry.js";
+import { createSystemBackend } from "./system/system-backend.js";
+import { createDatabaseBackend } from "./secrets/database/database-backend.js";
+import { builtinDatabasePlugins, type DatabasePluginFactory } from "./secrets/database/plugin.js";
+import type { EngineInternals } from "./system/engine-internals.js";
+import { requiresSudo } from "./system/sudo-paths.js";
+import { PolicyStore } from "./policy/policy-store.js";
+import { TokenManager } from "./auth/token/token-manager.js";
+import { createTokenBackend } from "./auth/token/token-backend.js";
+
+/** Options of {@link Engine.open}. Every field is optional. */
+export interface EngineOptions {
+  /** Where state lives (default: a new {@link MemoryStorage}). */
+  storage?: Storage;
+  /** The source of time and timers (default: the system clock; tests pass a `ManualClock`). */
+  clock?: Clock;
+  /**
+   * Extra database plugins by `plugin_name`, added to the built-in `postgresql-database-plugin`.
+   */
+  plugins?: Record<string, DatabasePluginFactory>;
+  /** Revocation tuning: concurrency, retries, backoff. */
+  revocation?: RevocationOptions;
+}
+
+/** The result of {@link Engine.initialize}. */
+export interface InitializeResult {
+  /** The root token: it can do everything. Store it safely or revoke it after setup. */
+  rootToken: string;
+}
+
+const INIT_KEY = "core/init";
+const TOKEN_MOUNT = "auth/token/";
+
+/**
+ * An in-process secrets engine.
+ *
+ * @example
+ * ```ts
+ * const engine = await Engine.open({ storage: new MemoryStorage() });
+ * const { rootToken } = await engine.initialize();
+ * const root = engine.client(rootToken);
+ * await root.write("sys/mounts/database", { type: "database" });
+ * // … configure, create roles, read creds …
+ * await engine.close();
+ * ```
+ */
+export class Engine implements AsyncDisposable {
+  readonly #storage: Storage;
+  readonly #clock: Clock;
+  readonly #core: JsonStore;
+  readonly #mounts: MountTable;
+  readonly #tokens: TokenStore;
+  readonly #leases: LeaseManager;
+  readonly #policies: PolicyStore;
+  readonly #tokenManager: TokenManager;
+  readonly #factories: Map<string, BackendFactory>;
+  readonly #backends = new Map<string, Backend>();
+  #initialized = false;
+  #closed = false;
+
+  private constructor(options: EngineOptions) {
+    this.#storage = options.storage ?? new MemoryStorage();
+    this.#clock = options.clock ?? new SystemClock();
+    this.#core = new JsonStore(this.#storage);
+    this.#mounts = new MountTable(this.#core);
+    this.#tokens = new TokenStore(this.#core.sub("sys/token/"), this.#clock);
+    this.#leases = new LeaseManager(
+      this.#core.sub("sys/expire/id/"),
+      this.#clock,
+      (path, mountUuid) => this.#backendFor(path, mountUuid),
+      options.revocation,
+    );
+    this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
+    this.#tokenManager = new TokenManager({
+      tokens: this.#tokens,
+      leases: this.#leases,
+      policies: this.#policies,
+      clock: this.#clock,
+      mount: () => this.#mounts.get(TOKEN_MOUNT)!,
+    });
+    const plugins = { ...builtinDatabasePlugins(), ...options.plugins };
+    this.#factories = new Map<string, BackendFactory>([["database", createDatabaseBackend(plugins)]]);
+  }
+
+  /**
+   * Opens an engine over `options.storage`. On storage that was initialized before, mounts, tokens
+   * and leases come back and expired leases are revoked.
+   */
+  static async open(options: EngineOptions = {}): Promise<Engine> {
+    const engine = new Engine(options);
+    await engine.#load();
+    return engine;
+  }
+
+  /** Whether this storage has been initialized (has a root token). */
+  get initialized(): boolean {
+    return this.#initialized;
+  }
+
+  /** The mount types this engine can mount. */
+  get mountTypes(): string[] {
+    return [...this.#factories.keys()];
+  }
+
+  /**
+   * Initializes fresh storage and returns the root token. Call once per storage.
+   *
+   * @throws AlreadyInitializedError when the storage is already initialized
+   */
+  async initialize(): Promise<InitializeResult> {
+    this.#assertOpen();
+    if (this.#initialized) throw new AlreadyInitializedError();
+    const { token } = await this.#tokens.create({
+      policies: ["root"],
+      displayName: "root",
+      ttl: 0,
+      renewable: false,
+      numUses: 0,
+      meta: {},
+      path: "auth/token/root",
+    });
+    await this.#core.put(INIT_KEY, { time: new Date(this.#clock.now()).toISOString() });
+    this.#initialized = true;
+    return { rootToken: token };
+  }
+
+  /** A client that makes requests with `token`. */
+  client(token: string): Client {
+    return new Client(this, token);
+  }
+
+  /**
+   * Serves one request: resolves the token, checks its policies, routes the path to its mount and
+   * wraps the answer in Vault's response envelope.
+   *
+   * @throws PermissionDeniedError, NotFoundError, InvalidRequestError, … (see `errors.ts`)
+   */
+  async request(request: Request): Promise<Response> {
+    this.#assertServing();
+    const operation = request.operation;
+    if (!OPERATIONS.includes(operation)) throw new InvalidRequestError(`unknown operation ${JSON.stringify(operation)}`);
+    const path = normalizeRequestPath(request.path);
+    const data = validateData(request.data);
+    const token = await this.#authenticate(request.token);
+    await this.#authorize(token, operation, path, data);
+    const { mount, backend, relativePath } = this.#route(path);
+    const lastUse = await this.#tokenManager.use(token);
+    try {
+      return await this.#dispatch({ operation, path, data, token, mount, backend, relativePath });
+    } finally {
+      if (lastUse) await this.#tokenManager.revoke(token);
+    }
+  }
+
+  async #dispatch({ operation, path, data, token, mount, backend, relativePath }: Dispatch): Promise<Response> {
+    const backendRequest: BackendRequest = {
+      operation,
+      path: relativePath,
+      data,
+      caller: callerOf(token),
+      secrets: {
+        issue: (spec, create) =>
+          this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor }, spec, create),
+      },
+    };
+    const answer = await backend.handle(backendRequest);
+    if (answer === null && (operation === "read" || operation === "list")) {
+      throw new NotFoundError(`nothing at ${JSON.stringify(path)}`);
+    }
+    return envelope(answer);
+  }
+
+  /** A write as `Client.write` makes it: `create` when nothing exists at the path, else `update`. */
+  async write(token: string, path: string, data: RequestData): Promise<Response> {
+    this.#assertServing();
+    const normalized = normalizeRequestPath(path);
+    await this.#authenticate(token); // never reveal existence to an unauthenticated caller
+    const { backend, relativePath } = this.#route(normalized);
+    const exists = backend.exists ? await backend.exists(relativePath) : true;
+    return this.request({ token, operation: exists ? "update" : "create", path: normalized, data });
+  }
+
+  /**
+   * Stops serving, stops every timer, waits for revocations in flight, and closes backends and
+   * storage. Leases stay in storage; an engine opened later on the same storage takes them over.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#leases.close();
+    await Promise.allSettled([...this.#backends.values()].map((backend) => backend.close?.()));
+    this.#backends.clear();
+    await this.#storage.close?.();
+  }
+
+  /** Same as {@link Engine.close}, for `await using engine = await Engine.open()`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #load(): Promise<void> {
+    this.#initialized = (await this.#core.get(INIT_KEY)) !== undefined;
+    await this.#tokens.load();
+    await this.#mounts.load(this.#builtinMounts());
+    for (const entry of this.#mounts.all()) {
+      this.#backends.set(entry.path, await this.#createBackend(entry));
+    }
+    await this.#leases.restore();
+  }
+
+  #builtinMounts(): MountEntry[] {
+    const builtin = (path: string, type: string, description: string): MountEntry => ({
+      path,
+      type,
+      uuid: `builtin-${type}`,
+      accessor: `${type}_builtin`,
+      description,
+      config: { default_lease_ttl: 0, max_lease_ttl: 0 },
+      options: {},
+      builtin: true,
+    });
+    return [
+      builtin("sys/", "system", "system endpoints used for control, policy and debugging"),
+      builtin(TOKEN_MOUNT, "token", "token based credentials"),
+    ];
+  }
+
+  async #createBackend(entry: MountEntry): Promise<Backend> {
+    if (entry.type === "system") return createSystemBackend(this.#internals());
+    if (entry.type === "token") {
+      return createTokenBackend({ tokens: this.#tokens, manager: this.#tokenManager, policies: this.#policies });
+    }
+    const factory = this.#factories.get(entry.type);
+    if (!factory) throw new InvalidRequestError(`unknown mount type ${JSON.stringify(entry.type)}`);
+    return factory({
+      mount: () => this.#mounts.get(entry.path) ?? entry,
+      storage: this.#core.sub(`logical/${entry.uuid}/`),
+      clock: this.#clock,
+    });
+  }
+
+  /** The narrow view of the engine that the system backend works with. */
+  #internals(): EngineInternals {
+    return {
+      clock: this.#clock,
+      mounts: this.#mounts,
+      leases: this.#leases,
+      policies: this.#policies,
+      tokens: this.#tokens,
+      mountTypes: () => this.mountTypes,
+      enableMount: (entry) => this.#enableMount(entry),
+      disableMount: (path) => this.#disableMount(path),
+    };
+  }
+
+  async #enableMount(partial: Omit<MountEntry, "uuid" | "accessor" | "builtin">): Promise<void> {
+    this.#mounts.assertAvailable(partial.path);
+    const entry: MountEntry = {
+      ...partial,
+      uuid: uuid(),
+      accessor: `${partial.type}_${uuid().slice(0, 8)}`,
+      builtin: false,
+    };
+    const backend = await this.#createBackend(entry);
+    await this.#mounts.put(entry);
+    this.#backends.set(entry.path, backend);
+  }
+
+  async #disableMount(path: string): Promise<void> {
+    const entry = this.#mounts.get(path);
+    if (!entry) return;
+    if (entry.builtin) throw new InvalidRequestError(`cannot disable the built-in mount ${JSON.stringify(path)}`);
+    await this.#leases.revokePrefix(entry.path);
+    await this.#backends.get(entry.path)?.close?.();
+    this.#backends.delete(entry.path);
+    await this.#mounts.remove(entry.path);
+    await this.#core.sub(`logical/${entry.uuid}/`).deletePrefix();
+  }
+
+  #backendFor(mountPath: string, mountUuid: string): Backend | undefined {
+    return this.#mounts.get(mountPath)?.uuid === mountUuid ? this.#backends.get(mountPath) : undefined;
+  }
+
+  #route(path: string): { mount: MountEntry; backend: Backend; relativePath: string } {
+    const mount = this.#mounts.match(path);
+    const backend = mount && this.#backends.get(mount.path);
+    if (!mount || !backend) throw new NotFoundError(`no handler for route ${JSON.stringify(path)}: nothing is mounted there`);
+    return { mount, backend, relativePath: path.slice(mount.path.length) };
+  }
+
+  async #authenticate(token: unknown): Promise<TokenEntry> {
+    const entry = await this.#tokens.lookup(token);
+    if (!entry) throw new PermissionDeniedError("permission denied: missing, invalid or expired token");
+    return entry;
+  }
+
+  /** Allows the request only if the token's policies grant the operation (and `sudo` where needed). */
+  async #authorize(token: TokenEntry, operation: Operation, path: string, data: RequestData): Promise<void> {
+    const evaluator = await this.#policies.evaluatorFor(token.policies);
+    const decision = evaluator.evaluate({ path, operation, data });
+    if (!decision.allowed) throw new PermissionDeniedError(`permission denied: ${operation} on ${JSON.stringify(path)}`);
+    if (requiresSudo(path, operation) && !decision.sudo) {
+      throw new PermissionDeniedError(`permission denied: ${operation} on ${JSON.stringify(path)} needs sudo`);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SealedError();
+  }
+
+  #assertServing(): void {
+    this.#assertOpen();
+    if (!this.#initialized) throw new NotInitializedError();
+  }
+}
+
+/** A request after authentication, authorization and routing. */
+interface Dispatch {
+  operation: Operation;
+  path: string;
+  data: RequestData;
+  token: TokenEntry;
+  mount: MountEntry;
+  backend: Backend;
+  relativePath: string;
+}
+
+function normalizeRequestPath(path: unknown): string {
+  if (typeof path !== "string") throw new InvalidRequestError("path must be a string");
+  const normalized = path.replace(/^\/+|\/+$/g, "");
+  if (normalized.length === 0) throw new InvalidRequestError("path is empty");
+  if (normalized.split("/").some((segment) => segment === ".." || segment === ".")) {
+    throw new InvalidRequestError(`path ${JSON.stringify(path)} contains "." or ".." segments`);
+  }
+  return normalized;
+}
+
+function validateData(data: unknown): RequestData {
+  if (data === undefined || data === null) return {};
+  if (typeof data !== "object" || Array.isArray(data)) throw new InvalidRequestError("request data must be an object");
+  return data as RequestData;
+}
+
+function callerOf(token: TokenEntry): Caller {
+  return { displayName: token.displayName, accessor: token.accessor, policies: token.policies };
+}
+
+function envelope(answer: BackendResponse | null): Response {
+  return {
+    request_id: uuid(),
+    lease_id: answer?.lease?.id ?? "",
+    lease_duration: answer?.lease?.duration ?? 0,
+    renewable: answer?.lease?.renewable ?? false,
+    data: answer?.data ?? null,
+    warnings: answer?.warnings && answer.warnings.length > 0 ? answer.warnings : null,
+    auth: answer?.auth ?? null,
+    wrap_info: null,
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * vaultlet — an embeddable, in-process secrets engine: short-lived PostgreSQL credentials under
+ * leases, with Vault's API shape and no server.
+ *
+ * @packageDocumentation
+ */
+export { Engine, type EngineOptions, type InitializeResult } from "./engine.js";
+export { Client } from "./client.js";
+export type { Operation, Request, RequestData, Response, AuthBlock } from "./request.js";
+export {
+  VaultletError,
+  PermissionDeniedError,
+  NotFoundError,
+  InvalidRequestError,
+  UnsupportedOperationError,
+  LeaseNotFoundError,
+  PluginError,
+  NotInitializedError,
+  AlreadyInitializedError,
+  SealedError,
+  type VaultletErrorOptions,
+} from "./errors.js";
+export type { Storage } from "./storage/storage.js";
+export { MemoryStorage } from "./storage/memory-storage.js";
+export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle, type TimerCallback } from "./util/clock.js";
+export { parseDuration } from "./util/ttl.js";
+export type { RevocationOptions } from "./leases/lease-manager.js";
+export type { LeaseRecord, LeaseState } from "./leases/lease.js";
+export type {
+  DatabasePlugin,
+  DatabasePluginFactory,
+  ConnectionSettings,
+  NewUserRequest,
+  RenewUserRequest,
+  DeleteUserRequest,
+} from "./secrets/database/plugin.js";
+export { createPostgresPlugin } from "./secrets/database/plugins/postgres/postgres-plugin.js";

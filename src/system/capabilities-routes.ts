@@ -1,0 +1,43 @@
+/**
+ * `sys/capabilities` and `sys/capabilities-self`: what a token may do on given paths.
+ *
+ * @module
+ */
+import { InvalidRequestError, PermissionDeniedError } from "../errors.js";
+import type { PathRoute } from "../backend/path-router.js";
+import type { RequestData } from "../request.js";
+import type { EngineInternals } from "./engine-internals.js";
+
+/** The routes of `sys/capabilities…`. */
+export function capabilitiesRoutes(engine: EngineInternals): PathRoute[] {
+  const answer = async (policies: readonly string[], data: RequestData) => {
+    const evaluator = await engine.policies.evaluatorFor(policies);
+    const paths = requirePaths(data);
+    const byPath = Object.fromEntries(paths.map((path) => [path, evaluator.capabilities(path)]));
+    // Vault also returns `capabilities` for the first path, for older clients that sent one `path`.
+    return { data: { ...byPath, capabilities: byPath[paths[0]!] } };
+  };
+  return [
+    {
+      pattern: "capabilities-self",
+      write: async (req) => answer(req.caller.policies, req.data),
+    },
+    {
+      pattern: "capabilities",
+      write: async (req) => {
+        const token = await engine.tokens.lookup(req.data.token);
+        if (!token) throw new PermissionDeniedError("permission denied: the token to check is invalid or expired");
+        return answer(token.policies, req.data);
+      },
+    },
+  ];
+}
+
+function requirePaths(data: RequestData): string[] {
+  const raw = data.paths ?? data.path;
+  const paths = typeof raw === "string" ? raw.split(",") : raw;
+  if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === "string" && p.length > 0)) {
+    throw new InvalidRequestError("paths is required: a list of paths to check");
+  }
+  return paths.map((p: string) => p.trim());
+}

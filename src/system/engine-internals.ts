@@ -1,0 +1,27 @@
+/**
+ * @module
+ */
+import type { LeaseManager } from "../leases/lease-manager.js";
+import type { Clock } from "../util/clock.js";
+import type { PolicyStore } from "../policy/policy-store.js";
+import type { TokenStore } from "../auth/token/token-store.js";
+import type { MountEntry } from "./mount-entry.js";
+import type { MountTable } from "./mount-table.js";
+
+/**
+ * The parts of the engine the system backend (`sys/`) manages. Kept narrow so the system backend
+ * cannot reach into storage or tokens it has no business with.
+ */
+export interface EngineInternals {
+  clock: Clock;
+  mounts: MountTable;
+  leases: LeaseManager;
+  policies: PolicyStore;
+  tokens: TokenStore;
+  /** Types that can be mounted. */
+  mountTypes(): string[];
+  /** Creates the backend and adds the entry; nothing is written if the backend cannot be created. */
+  enableMount(entry: Omit<MountEntry, "uuid" | "accessor" | "builtin">): Promise<void>;
+  /** Revokes the mount's leases, closes its backend, removes the entry and its storage. */
+  disableMount(path: string): Promise<void>;
+}

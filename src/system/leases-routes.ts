@@ -1,0 +1,73 @@
+/**
+ * `sys/leases`: look up, list, renew and revoke leases.
+ *
+ * @module
+ */
+import { InvalidRequestError } from "../errors.js";
+import type { PathRoute } from "../backend/path-router.js";
+import type { RequestData } from "../request.js";
+import { parseOptionalDuration } from "../util/ttl.js";
+import { immediateChildren } from "../util/key-listing.js";
+import type { EngineInternals } from "./engine-internals.js";
+
+/** The routes of `sys/leases…` (and Vault's older `sys/renew`, `sys/revoke` aliases). */
+export function leaseRoutes(engine: EngineInternals): PathRoute[] {
+  const { leases } = engine;
+  const renew = async (data: RequestData, fromPath: string | undefined) => {
+    const id = leaseIdFrom(data, fromPath);
+    const result = await leases.renew(id, parseOptionalDuration(data.increment, "increment"));
+    return {
+      lease: { id, duration: result.duration, renewable: result.lease.renewable },
+      warnings: result.warning ? [result.warning] : undefined,
+    };
+  };
+  const revoke = async (data: RequestData, fromPath: string | undefined) => {
+    await leases.revoke(leaseIdFrom(data, fromPath));
+    return null;
+  };
+  return [
+    { pattern: "leases/lookup", write: async (req) => ({ data: await leases.lookup(leaseIdFrom(req.data, undefined)) }) },
+    {
+      pattern: "leases/lookup/*prefix",
+      list: async (_req, { prefix }) => {
+        const keys = await listChildren(engine, prefix!);
+        return keys.length === 0 ? null : { data: { keys } };
+      },
+    },
+    { pattern: "leases/renew/*id", write: (req, { id }) => renew(req.data, id) },
+    { pattern: "renew/*id", write: (req, { id }) => renew(req.data, id) },
+    { pattern: "leases/revoke/*id", write: (req, { id }) => revoke(req.data, id) },
+    { pattern: "revoke/*id", write: (req, { id }) => revoke(req.data, id) },
+    {
+      pattern: "leases/revoke-prefix/*prefix",
+      write: async (_req, { prefix }) => {
+        await leases.revokePrefix(requirePrefix(prefix));
+        return null;
+      },
+    },
+    {
+      pattern: "leases/revoke-force/*prefix",
+      write: async (_req, { prefix }) => {
+        await leases.forgetPrefix(requirePrefix(prefix));
+        return null;
+      },
+    },
+  ];
+}
+
+/** A lease id from the body's `lease_id`, or from the path (`sys/leases/renew/<id>`). */
+function leaseIdFrom(data: RequestData, fromPath: string | undefined): string {
+  const id = fromPath || data.lease_id;
+  if (typeof id !== "string" || id.length === 0) throw new InvalidRequestError("lease_id is required");
+  return id;
+}
+
+function requirePrefix(prefix: string | undefined): string {
+  if (!prefix) throw new InvalidRequestError("a prefix is required, e.g. sys/leases/revoke-prefix/database/creds/readonly");
+  return prefix;
+}
+
+async function listChildren(engine: EngineInternals, prefix: string): Promise<string[]> {
+  const base = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
+  return immediateChildren(await engine.leases.listIds(base), base);
+}

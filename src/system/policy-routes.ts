@@ -1,0 +1,36 @@
+/**
+ * `sys/policy` and `sys/policies/acl`: write, read, list and delete ACL policies.
+ *
+ * @module
+ */
+import type { PathRoute } from "../backend/path-router.js";
+import { normalizePolicyName } from "../policy/policy-store.js";
+import type { EngineInternals } from "./engine-internals.js";
+
+/** The routes of `sys/policy…` and its newer alias `sys/policies/acl…`. */
+export function policyRoutes({ policies }: EngineInternals): PathRoute[] {
+  const exists = async ({ name }: Record<string, string>) => (await policies.text(normalizePolicyName(name))) !== undefined;
+  const write: PathRoute["write"] = async (req, { name }) => {
+    await policies.put(name, req.data.policy);
+    return null;
+  };
+  const remove: PathRoute["delete"] = async (_req, { name }) => {
+    await policies.delete(name);
+    return null;
+  };
+  const read = (field: "rules" | "policy"): PathRoute["read"] => async (_req, { name }) => {
+    const normalized = normalizePolicyName(name);
+    const text = await policies.text(normalized);
+    return text === undefined ? null : { data: { name: normalized, [field]: text } };
+  };
+  return [
+    {
+      pattern: "policy",
+      read: async () => ({ data: { keys: await policies.names(), policies: await policies.names() } }),
+      list: async () => ({ data: { keys: await policies.names() } }),
+    },
+    { pattern: "policy/:name", exists, read: read("rules"), write, delete: remove },
+    { pattern: "policies/acl", list: async () => ({ data: { keys: await policies.names() } }) },
+    { pattern: "policies/acl/:name", exists, read: read("policy"), write, delete: remove },
+  ];
+}
