@@ -1,0 +1,98 @@
+/**
+ * `<db>/config/<name>`: how to reach a database and which roles may use it.
+ *
+ * @module
+ */
+import { InvalidRequestError } from "../../errors.js";
+import type { RequestData } from "../../request.js";
+import { validateTemplate } from "../../util/template.js";
+import { optionalString, stringList } from "./fields.js";
+
+/** A stored connection config. `password` is secret and never returned by a read. */
+export interface ConnectionConfig {
+  plugin_name: string;
+  connection_url: string;
+  username?: string;
+  password?: string;
+  /** Role names or `*` globs that may use this connection; empty allows none. */
+  allowed_roles: string[];
+  verify_connection: boolean;
+  max_open_connections: number;
+}
+
+const DEFAULT_MAX_OPEN_CONNECTIONS = 4;
+
+/**
+ * Builds a config from a write request, over the existing config when updating.
+ *
+ * @throws InvalidRequestError naming the bad field
+ */
+export function parseConnectionConfig(
+  data: RequestData,
+  existing: ConnectionConfig | undefined,
+  knownPlugins: readonly string[],
+): ConnectionConfig {
+  const config: ConnectionConfig = {
+    plugin_name: optionalString(data.plugin_name, "plugin_name") ?? existing?.plugin_name ?? "",
+    connection_url: optionalString(data.connection_url, "connection_url") ?? existing?.connection_url ?? "",
+    username: optionalString(data.username, "username") ?? existing?.username,
+    password: optionalString(data.password, "password") ?? existing?.password,
+    allowed_roles: data.allowed_roles === undefined ? existing?.allowed_roles ?? [] : stringList(data.allowed_roles, "allowed_roles"),
+    verify_connection: optionalBoolean(data.verify_connection, "verify_connection") ?? true,
+    max_open_connections: optionalPositiveInteger(data.max_open_connections, "max_open_connections") ?? existing?.max_open_connections ?? DEFAULT_MAX_OPEN_CONNECTIONS,
+  };
+  if (!config.plugin_name) throw new InvalidRequestError("plugin_name is required, e.g. \"postgresql-database-plugin\"");
+  if (!knownPlugins.includes(config.plugin_name)) {
+    throw new InvalidRequestError(`unknown plugin_name ${JSON.stringify(config.plugin_name)}; known plugins: ${knownPlugins.join(", ")}`);
+  }
+  if (!config.connection_url) throw new InvalidRequestError("connection_url is required");
+  validateTemplate(config.connection_url, ["username", "password"], "connection_url");
+  return config;
+}
+
+/** The config as a read returns it: never the password, and the URL with any password masked. */
+export function describeConnectionConfig(config: ConnectionConfig): Record<string, unknown> {
+  return {
+    plugin_name: config.plugin_name,
+    connection_details: {
+      connection_url: maskUrlPassword(config.connection_url),
+      username: config.username ?? "",
+      max_open_connections: config.max_open_connections,
+    },
+    allowed_roles: config.allowed_roles,
+    verify_connection: config.verify_connection,
+  };
+}
+
+/** Whether `role` matches one of the `allowed_roles` entries (`*` matches any run of characters). */
+export function isRoleAllowed(config: ConnectionConfig, role: string): boolean {
+  return config.allowed_roles.some((pattern) => globToRegExp(pattern).test(role));
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${escaped.join(".*")}$`);
+}
+
+/** Replaces the password in `scheme://user:password@host` with `*****`; templates are left alone. */
+export function maskUrlPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)([^@]*)@/i, (_m, head: string, password: string) =>
+    password === "{{password}}" ? `${head}${password}@` : `${head}*****@`,
+  );
+}
+
+function optionalBoolean(value: unknown, field: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "false") return value === "true";
+  throw new InvalidRequestError(`${field} must be true or false`);
+}
+
+function optionalPositiveInteger(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const number = typeof value === "string" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isInteger(number) || number < 1) {
+    throw new InvalidRequestError(`${field} must be a positive integer`);
+  }
+  return number;
+}

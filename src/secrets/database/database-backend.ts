@@ -1,0 +1,199 @@
+/**
+ * The database secrets engine: connection configs, roles, and dynamic credentials under leases.
+ *
+ * @module
+ */
+import { InvalidRequestError, NotFoundError, PermissionDeniedError } from "../../errors.js";
+import type { Backend, BackendContext, BackendFactory, BackendRequest, BackendResponse } from "../../backend/backend.js";
+import { PathRouter, type PathRoute } from "../../backend/path-router.js";
+import type { LeaseRecord } from "../../leases/lease.js";
+import type { JsonStore } from "../../storage/json-store.js";
+import { generatePassword } from "../../util/password.js";
+import { calculateTtl } from "../../util/ttl.js";
+import {
+  describeConnectionConfig,
+  isRoleAllowed,
+  parseConnectionConfig,
+  type ConnectionConfig,
+} from "./connection-config.js";
+import type { DatabasePlugin, DatabasePluginFactory } from "./plugin.js";
+import { PluginInstances } from "./plugin-instances.js";
+import { describeRole, parseRole, type Role } from "./role.js";
+import { defaultUsername } from "./username.js";
+
+/** What a database lease keeps to renew and revoke its user (never the password). */
+interface CredentialInternal {
+  username: string;
+  role: string;
+  db_name: string;
+}
+
+/**
+ * The factory of the `database` mount type.
+ *
+ * @param plugins - database plugins by `plugin_name`
+ */
+export function createDatabaseBackend(plugins: Record<string, DatabasePluginFactory>): BackendFactory {
+  return (context) => new DatabaseBackend(context, plugins);
+}
+
+class DatabaseBackend implements Backend {
+  readonly #context: BackendContext;
+  readonly #configs: JsonStore;
+  readonly #roles: JsonStore;
+  readonly #plugins: PluginInstances;
+  readonly #router: PathRouter;
+
+  constructor(context: BackendContext, plugins: Record<string, DatabasePluginFactory>) {
+    this.#context = context;
+    this.#configs = context.storage.sub("config/");
+    this.#roles = context.storage.sub("role/");
+    this.#plugins = new PluginInstances(plugins);
+    this.#router = new PathRouter(this.#routes());
+  }
+
+  handle(request: BackendRequest): Promise<BackendResponse | null> {
+    return this.#router.handle(request);
+  }
+
+  exists(path: string): Promise<boolean> {
+    return this.#router.exists(path);
+  }
+
+  async revokeSecret(lease: LeaseRecord): Promise<void> {
+    const internal = lease.internal as unknown as CredentialInternal;
+    const role = await this.#roles.get<Role>(internal.role);
+    const plugin = await this.#pluginFor(internal.db_name);
+    await plugin.deleteUser({ username: internal.username, statements: role?.revocation_statements ?? [] });
+  }
+
+  async renewSecret(lease: LeaseRecord, expireTime: number): Promise<void> {
+    const internal = lease.internal as unknown as CredentialInternal;
+    const role = await this.#roles.get<Role>(internal.role);
+    const plugin = await this.#pluginFor(internal.db_name);
+    await plugin.renewUser({
+      username: internal.username,
+      expiration: new Date(expireTime),
+      statements: role?.renew_statements ?? [],
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#plugins.closeAll();
+  }
+
+  #routes(): PathRoute[] {
+    return [
+      { pattern: "config", list: () => this.#list(this.#configs) },
+      {
+        pattern: "config/:name",
+        exists: async ({ name }) => (await this.#configs.get(name!)) !== undefined,
+        read: async (_req, { name }) => {
+          const config = await this.#configs.get<ConnectionConfig>(name!);
+          return config ? { data: describeConnectionConfig(config) } : null;
+        },
+        write: (req, { name }) => this.#writeConfig(name!, req),
+        delete: async (_req, { name }) => {
+          await this.#plugins.close(name!);
+          await this.#configs.delete(name!);
+          return null;
+        },
+      },
+      {
+        pattern: "reset/:name",
+        write: async (_req, { name }) => {
+          await this.#requireConfig(name!);
+          await this.#plugins.close(name!);
+          return null;
+        },
+      },
+      { pattern: "roles", list: () => this.#list(this.#roles) },
+      {
+        pattern: "roles/:name",
+        exists: async ({ name }) => (await this.#roles.get(name!)) !== undefined,
+        read: async (_req, { name }) => {
+          const role = await this.#roles.get<Role>(name!);
+          return role ? { data: describeRole(role) } : null;
+        },
+        write: (req, { name }) => this.#writeRole(name!, req),
+        delete: async (_req, { name }) => {
+          await this.#roles.delete(name!);
+          return null;
+        },
+      },
+      { pattern: "creds/:name", read: (req, { name }) => this.#issueCredentials(name!, req) },
+    ];
+  }
+
+  async #list(store: JsonStore): Promise<BackendResponse | null> {
+    const keys = await store.listChildren();
+    return keys.length === 0 ? null : { data: { keys } };
+  }
+
+  /** Validates, then checks the connection (unless `verify_connection: false`), then stores. */
+  async #writeConfig(name: string, request: BackendRequest): Promise<BackendResponse | null> {
+    const existing = await this.#configs.get<ConnectionConfig>(name);
+    const config = parseConnectionConfig(request.data, existing, this.#plugins.names);
+    const plugin = await this.#plugins.open(config, config.verify_connection);
+    await this.#configs.put(name, config);
+    await this.#plugins.replace(name, plugin);
+    return null;
+  }
+
+  async #writeRole(name: string, request: BackendRequest): Promise<BackendResponse | null> {
+    const role = parseRole(request.data, await this.#roles.get<Role>(name));
+    await this.#requireConfig(role.db_name, InvalidRequestError);
+    await this.#roles.put(name, role);
+    return null;
+  }
+
+  /** `creds/<role>`: a fresh user under a new lease (written before the user is created). */
+  async #issueCredentials(roleName: string, request: BackendRequest): Promise<BackendResponse | null> {
+    const role = await this.#roles.get<Role>(roleName);
+    if (!role) throw new InvalidRequestError(`unknown role ${JSON.stringify(roleName)}`);
+    const config = await this.#requireConfig(role.db_name, InvalidRequestError);
+    if (!isRoleAllowed(config, roleName)) {
+      throw new PermissionDeniedError(`${JSON.stringify(roleName)} is not an allowed role of connection ${JSON.stringify(role.db_name)}`);
+    }
+    const plugin = await this.#plugins.get(role.db_name, config);
+    const mount = this.#context.mount();
+    const ttl = calculateTtl({
+      roleDefault: role.default_ttl,
+      roleMax: role.max_ttl,
+      mountDefault: mount.config.default_lease_ttl,
+      mountMax: mount.config.max_lease_ttl,
+    });
+    const username = defaultUsername({
+      displayName: request.caller.displayName,
+      roleName,
+      now: this.#context.clock.now(),
+      maxBytes: plugin.maxUsernameBytes,
+    });
+    const password = generatePassword();
+    const internal: CredentialInternal = { username, role: roleName, db_name: role.db_name };
+    return request.secrets.issue({ ttl, renewable: true, internal: { ...internal } }, async (lease) => {
+      await plugin.newUser({
+        username,
+        password,
+        expiration: new Date(lease.expireTime),
+        statements: role.creation_statements,
+        rollbackStatements: role.rollback_statements,
+      });
+      return { username, password };
+    });
+  }
+
+  async #pluginFor(dbName: string): Promise<DatabasePlugin> {
+    const config = await this.#requireConfig(dbName);
+    return this.#plugins.get(dbName, config);
+  }
+
+  async #requireConfig(
+    name: string,
+    ErrorType: typeof NotFoundError | typeof InvalidRequestError = NotFoundError,
+  ): Promise<ConnectionConfig> {
+    const config = await this.#configs.get<ConnectionConfig>(name);
+    if (!config) throw new ErrorType(`no database connection named ${JSON.stringify(name)}; write config/${name} first`);
+    return config;
+  }
+}

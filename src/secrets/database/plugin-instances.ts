@@ -1,0 +1,71 @@
+/**
+ * @module
+ */
+import type { ConnectionConfig } from "./connection-config.js";
+import type { DatabasePlugin, DatabasePluginFactory } from "./plugin.js";
+
+/**
+ * One initialized plugin (and so one connection pool) per connection config, created on first use
+ * and reused; replaced when the config changes, closed when it is deleted or reset.
+ */
+export class PluginInstances {
+  readonly #factories: Record<string, DatabasePluginFactory>;
+  readonly #instances = new Map<string, Promise<DatabasePlugin>>();
+
+  /** @param factories - plugin factories by `plugin_name` */
+  constructor(factories: Record<string, DatabasePluginFactory>) {
+    this.#factories = factories;
+  }
+
+  /** Plugin names that can be configured. */
+  get names(): string[] {
+    return Object.keys(this.#factories);
+  }
+
+  /**
+   * Creates and initializes a plugin for `config` without caching it; with `verifyConnection` the
+   * database must answer. Use it to check a config before storing it.
+   */
+  async open(config: ConnectionConfig, verifyConnection: boolean): Promise<DatabasePlugin> {
+    const plugin = this.#factories[config.plugin_name]!();
+    await plugin.initialize(
+      {
+        connectionUrl: config.connection_url,
+        username: config.username,
+        password: config.password,
+        maxOpenConnections: config.max_open_connections,
+      },
+      { verifyConnection },
+    );
+    return plugin;
+  }
+
+  /** The cached plugin for the config named `name`, initialized from `config` on first use. */
+  get(name: string, config: ConnectionConfig): Promise<DatabasePlugin> {
+    let instance = this.#instances.get(name);
+    if (!instance) {
+      instance = this.open(config, false);
+      instance.catch(() => this.#instances.delete(name));
+      this.#instances.set(name, instance);
+    }
+    return instance;
+  }
+
+  /** Installs an already-open plugin for `name`, closing the one it replaces. */
+  async replace(name: string, plugin: DatabasePlugin): Promise<void> {
+    await this.close(name);
+    this.#instances.set(name, Promise.resolve(plugin));
+  }
+
+  /** Closes and forgets the plugin for `name`. */
+  async close(name: string): Promise<void> {
+    const instance = this.#instances.get(name);
+    this.#instances.delete(name);
+    await instance?.then((plugin) => plugin.close()).catch(() => undefined);
+  }
+
+  /** Closes every plugin. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#instances.keys()].map((name) => this.close(name)));
+  }
+}

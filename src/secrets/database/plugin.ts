@@ -1,0 +1,75 @@
+/**
+ * The database plugin interface: the only part of vaultlet that talks to a database. A plugin never
+ * sees storage, tokens or policies; it runs statements against its database.
+ *
+ * @module
+ */
+import { createPostgresPlugin } from "./plugins/postgres/postgres-plugin.js";
+
+/** How a plugin connects: the fields of `<db>/config/<name>` that concern the connection. */
+export interface ConnectionSettings {
+  /** A connection URL, possibly templated with `{{username}}` and `{{password}}`. */
+  connectionUrl: string;
+  /** The engine's database user, substituted for `{{username}}`. */
+  username?: string;
+  /** The engine's database password, substituted for `{{password}}`. Secret. */
+  password?: string;
+  /** Pool size: the most connections the plugin opens at once. */
+  maxOpenConnections: number;
+}
+
+/** Create a user: run `statements` in one transaction; on failure run `rollbackStatements`. */
+export interface NewUserRequest {
+  username: string;
+  /** Secret: substitute it into statements, never into a message. */
+  password: string;
+  /** When the user must stop working (feeds `{{expiration}}`). */
+  expiration: Date;
+  /** Creation statements (templates), already split; never empty. */
+  statements: string[];
+  /** Statements that undo a partial creation (templates); may be empty. */
+  rollbackStatements: string[];
+}
+
+/** Extend a user's validity to `expiration`. Empty `statements` means the plugin's default. */
+export interface RenewUserRequest {
+  username: string;
+  expiration: Date;
+  statements: string[];
+}
+
+/** Remove a user. Empty `statements` means the plugin's default revocation. Must be idempotent. */
+export interface DeleteUserRequest {
+  username: string;
+  statements: string[];
+}
+
+/**
+ * A database plugin instance, bound to one connection config.
+ *
+ * Every method rejects with a `PluginError` whose message is free of secrets.
+ */
+export interface DatabasePlugin {
+  /** The plugin name, e.g. `"postgresql-database-plugin"`. */
+  readonly name: string;
+  /** The longest username the database accepts, in bytes. */
+  readonly maxUsernameBytes: number;
+  /** Connects (lazily); with `verifyConnection`, checks now that the database answers. */
+  initialize(settings: ConnectionSettings, options: { verifyConnection: boolean }): Promise<void>;
+  /** Creates a user. */
+  newUser(request: NewUserRequest): Promise<void>;
+  /** Extends a user's validity. */
+  renewUser(request: RenewUserRequest): Promise<void>;
+  /** Removes a user; succeeds when the user does not exist. */
+  deleteUser(request: DeleteUserRequest): Promise<void>;
+  /** Closes connections. */
+  close(): Promise<void>;
+}
+
+/** Creates a fresh, uninitialized plugin instance. */
+export type DatabasePluginFactory = () => DatabasePlugin;
+
+/** The plugins every engine has. */
+export function builtinDatabasePlugins(): Record<string, DatabasePluginFactory> {
+  return { "postgresql-database-plugin": createPostgresPlugin };
+}

@@ -1,0 +1,194 @@
+/**
+ * The PostgreSQL database plugin (`postgresql-database-plugin`).
+ *
+ * @module
+ */
+import { randomInt } from "node:crypto";
+import { setTimeout as pause } from "node:timers/promises";
+import pg from "pg";
+import { PluginError } from "../../../../errors.js";
+import { renderTemplate } from "../../../../util/template.js";
+import type {
+  ConnectionSettings,
+  DatabasePlugin,
+  DeleteUserRequest,
+  NewUserRequest,
+  RenewUserRequest,
+} from "../../plugin.js";
+import { pluginError } from "./sanitize.js";
+import { formatExpiration, quoteIdentifier } from "./sql-format.js";
+
+/** PostgreSQL's identifier limit (NAMEDATALEN - 1). */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/** How often a transaction that lost a race with another is tried in all. */
+const MAX_TRANSACTION_ATTEMPTS = 5;
+
+const DEFAULT_RENEW_STATEMENTS = [`ALTER ROLE {{ident}} VALID UNTIL '{{expiration}}'`];
+
+/** Creates an uninitialized PostgreSQL plugin instance. */
+export function createPostgresPlugin(): DatabasePlugin {
+  return new PostgresPlugin();
+}
+
+/**
+ * Runs credential statements against PostgreSQL through a connection pool sized by
+ * `max_open_connections`. No global lock: operations run in parallel up to the pool size.
+ */
+class PostgresPlugin implements DatabasePlugin {
+  readonly name = "postgresql-database-plugin";
+  readonly maxUsernameBytes = MAX_IDENTIFIER_BYTES;
+  #pool: pg.Pool | undefined;
+  #secrets: (string | undefined)[] = [];
+
+  async initialize(settings: ConnectionSettings, { verifyConnection }: { verifyConnection: boolean }): Promise<void> {
+    this.#secrets = [settings.password];
+    const connectionString = renderTemplate(settings.connectionUrl, {
+      username: encodeURIComponent(settings.username ?? ""),
+      password: encodeURIComponent(settings.password ?? ""),
+    });
+    const pool = new pg.Pool({
+      connectionString,
+      max: settings.maxOpenConnections,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client's error (e.g. the server restarted) must not crash the host process; the next
+    // checkout gets a fresh connection.
+    pool.on("error", () => undefined);
+    this.#pool = pool;
+    if (verifyConnection) await this.#verify();
+  }
+
+  async newUser(request: NewUserRequest): Promise<void> {
+    const values = statementValues(request.username, request.password, request.expiration);
+    const secrets = [...this.#secrets, request.password];
+    try {
+      await this.#transaction(request.statements, values);
+    } catch (err) {
+      await this.#rollback(request.rollbackStatements, values);
+      throw pluginError("creating the database user failed", err, secrets);
+    }
+  }
+
+  async renewUser(request: RenewUserRequest): Promise<void> {
+    const statements = request.statements.length > 0 ? request.statements : DEFAULT_RENEW_STATEMENTS;
+    try {
+      await this.#transaction(statements, statementValues(request.username, "", request.expiration));
+    } catch (err) {
+      throw pluginError("renewing the database user failed", err, this.#secrets);
+    }
+  }
+
+  async deleteUser(request: DeleteUserRequest): Promise<void> {
+    try {
+      if (!(await this.#roleExists(request.username))) return;
+      if (request.statements.length > 0) {
+        await this.#transaction(request.statements, statementValues(request.username, "", undefined));
+      } else {
+        await this.#defaultRevocation(request.username);
+      }
+    } catch (err) {
+      throw pluginError("revoking the database user failed", err, this.#secrets);
+    }
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.end();
+  }
+
+  /**
+   * Default revocation: end the user's sessions, hand what it owns to the connection's user, drop
+   * its privileges, drop the role. Works when the user owns objects or holds grants in this database.
+   */
+  async #defaultRevocation(username: string): Promise<void> {
+    const ident = quoteIdentifier(username);
+    await this.#query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", [username]);
+    await this.#transaction(
+      [`REASSIGN OWNED BY ${ident} TO CURRENT_USER`, `DROP OWNED BY ${ident}`, `DROP ROLE IF EXISTS ${ident}`],
+      {},
+    );
+  }
+
+  async #roleExists(username: string): Promise<boolean> {
+    const result = await this.#query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [username]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async #verify(): Promise<void> {
+    try {
+      await this.#query("SELECT 1", []);
+    } catch (err) {
+      await this.close();
+      throw pluginError("could not connect to the database", err, this.#secrets);
+    }
+  }
+
+  async #query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    return this.#requirePool().query(sql, params);
+  }
+
+  /**
+   * Renders and runs statements in one transaction; any failure rolls all of them back. A
+   * transaction that lost a race with another (catalog rows updated concurrently, as parallel
+   * GRANTs or DROP OWNEDs on the same table do) is retried a few times, after a short random pause.
+   */
+  async #transaction(statements: readonly string[], values: Record<string, string>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#transactionOnce(statements, values);
+      } catch (err) {
+        if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err;
+        await pause(randomInt(5, 20 * attempt));
+      }
+    }
+  }
+
+  async #transactionOnce(statements: readonly string[], values: Record<string, string>): Promise<void> {
+    const client = await this.#requirePool().connect();
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      for (const statement of statements) await client.query(renderTemplate(statement, values));
+      await client.query("COMMIT");
+    } catch (err) {
+      broken = await client.query("ROLLBACK").then(() => false, () => true);
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Best effort: rollback statements undo what a failed creation left outside its transaction. */
+  async #rollback(statements: readonly string[], values: Record<string, string>): Promise<void> {
+    if (statements.length === 0) return;
+    await this.#transaction(statements, values).catch(() => undefined);
+  }
+
+  #requirePool(): pg.Pool {
+    if (!this.#pool) throw new PluginError("the PostgreSQL plugin is not initialized or already closed");
+    return this.#pool;
+  }
+}
+
+/**
+ * Errors where the same transaction succeeds when run again: serialization failures, deadlocks,
+ * and PostgreSQL's "tuple concurrently updated" on catalog rows (an internal error, XX000).
+ */
+function isTransientConflict(err: unknown): boolean {
+  const { code, message } = err as { code?: string; message?: string };
+  return code === "40001" || code === "40P01" || (code === "XX000" && /concurrently updated/.test(message ?? ""));
+}
+
+/** The template values of a statement. `{{ident}}` is the quoted name, for our own defaults. */
+function statementValues(username: string, password: string, expiration: Date | undefined): Record<string, string> {
+  return {
+    name: username,
+    username,
+    ident: quoteIdentifier(username),
+    password,
+    expiration: expiration ? formatExpiration(expiration) : "",
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Generated database usernames.
+ *
+ * @module
+ */
+import { ALPHANUMERIC, randomString } from "../../util/random.js";
+
+/** What a username is made from. */
+export interface UsernameInput {
+  /** The requesting token's display name. */
+  displayName: string;
+  /** The role name. */
+  roleName: string;
+  /** Now, ms since the epoch. */
+  now: number;
+  /** The database's limit in bytes (63 for PostgreSQL). */
+  maxBytes: number;
+}
+
+/**
+ * Vault's default username: `v-<display name, 8>-<role, 8>-<20 random [A-Za-z0-9]>-<unix seconds>`,
+ * cut to the database's limit. Display and role names are reduced to `[A-Za-z0-9_-]` first, so a
+ * username can never break out of a quoted SQL identifier whatever a role is called. The random
+ * part (~119 bits) makes it unique.
+ */
+export function defaultUsername({ displayName, roleName, now, maxBytes }: UsernameInput): string {
+  const parts = [
+    "v",
+    sanitize(displayName).slice(0, 8),
+    sanitize(roleName).slice(0, 8),
+    randomString(ALPHANUMERIC, 20),
+    String(Math.floor(now / 1000)),
+  ];
+  return parts.join("-").slice(0, maxBytes);
+}
+
+function sanitize(text: string): string {
+  return text.replace(/[^A-Za-z0-9_-]/g, "-");
+}
