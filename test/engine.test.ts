@@ -218,6 +218,17 @@ describe("leases (pure core, fake plugin)", () => {
     expect(db.users.size).toBe(0);
   });
 
+  it("treats a revoke prefix as a path prefix, not a string prefix", async () => {
+    const { root, db } = await seed();
+    await root.write("database/config/fake", { allowed_roles: "*" });
+    await root.write("database/roles/readonly2", { db_name: "fake", creation_statements: "SELECT 1" });
+    await root.read("database/creds/readonly");
+    const kept = await root.read("database/creds/readonly2");
+    await root.write("sys/leases/revoke-prefix/database/creds/readonly", {});
+    expect(db.users.size).toBe(1);
+    await expect(root.write("sys/leases/lookup", { lease_id: kept.lease_id })).resolves.toBeTruthy();
+  });
+
   it("revokes automatically when the TTL runs out", async () => {
     const { root, clock, db } = await seed();
     await root.read("database/creds/readonly");

@@ -62,9 +62,10 @@ function leaseIdFrom(data: RequestData, fromPath: string | undefined): string {
   return id;
 }
 
+/** The prefix as a path prefix: `database/creds/readonly` must not match `database/creds/readonly2/…`. */
 function requirePrefix(prefix: string | undefined): string {
   if (!prefix) throw new InvalidRequestError("a prefix is required, e.g. sys/leases/revoke-prefix/database/creds/readonly");
-  return prefix;
+  return prefix.endsWith("/") ? prefix : `${prefix}/`;
 }
 
 async function listChildren(engine: EngineInternals, prefix: string): Promise<string[]> {
