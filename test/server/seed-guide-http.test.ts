@@ -250,6 +250,15 @@ describe("HTTP semantics", () => {
     expect(answers[3]!.json).toEqual(answers[0]!.json && { ...answers[0]!.json, request_id: expect.any(String) });
   });
 
+  it("takes a policy as `rules` on sys/policy/<name>, with Vault's deprecation warning", async () => {
+    const written = await curl("PUT", "sys/policy/legacy", { token: rootToken, body: { rules: 'path "database/creds/readonly" { capabilities = ["read"] }' } });
+    expect(written.status).toBe(200);
+    expect(written.json!.warnings).toEqual([expect.stringMatching(/'rules' is deprecated/)]);
+    const read = await curl("GET", "sys/policy/legacy", { token: rootToken });
+    expect(read.json).toMatchObject({ rules: expect.stringContaining("database/creds/readonly"), data: { name: "legacy" } });
+    expect((await curl("PUT", "sys/policies/acl/other", { token: rootToken, body: { rules: "path" } })).status).toBe(400);
+  });
+
   it("probes sys/health without a token", async () => {
     const answer = await curl("GET", "sys/health");
     expect(answer.status).toBe(200);
