@@ -2,7 +2,7 @@
  * The real `node-vault` client against the example HTTP server, through the whole seed scenario on
  * a real PostgreSQL: it must not be able to tell vaultlet from Vault.
  */
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import nodeVault from "node-vault";
 import { Engine, ManualClock, MemoryStorage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
@@ -85,6 +85,7 @@ afterEach(async () => {
 
 describe("node-vault against the example server", () => {
   it("runs the seed scenario: mount, config, role, policy, token, creds, renew, revoke, revoke-prefix", async () => {
+    const consoleSpies = (["log", "info", "warn", "error", "debug"] as const).map((method) => vi.spyOn(console, method));
     const admin = vaultClient(rootToken);
     await configureDatabase(admin);
     const mounts = await admin.mounts();
@@ -118,6 +119,8 @@ describe("node-vault against the example server", () => {
     expect(await roleExists(second.data.username)).toBe(false);
     expect(await roleExists(third.data.username)).toBe(false);
     expect((await failure(admin.list("sys/leases/lookup/database/creds/readonly"))).status).toBe(404);
+    for (const spy of consoleSpies) expect(spy).not.toHaveBeenCalled(); // the server never logs
+    vi.restoreAllMocks();
   });
 
   it("refuses the apps token with 403 everywhere but its creds path", async () => {
