@@ -103,14 +103,23 @@ async function handle(engine: Engine, request: HttpRequest, options: VaultHttpSe
     return await serve(engine, request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   } catch (error) {
     if (error instanceof VaultletError || error instanceof HttpError) return { status: error.status, body: { errors: [error.message] } };
-    options.onUnexpectedError?.(error);
+    reportUnexpected(options, error);
     // Unknown errors may carry anything (SQL, connection strings): their text is never sent.
     return { status: 500, body: { errors: ["internal error"] } };
   }
 }
 
+/** Hands `error` to the host's hook; a throwing hook must not take the server down. */
+function reportUnexpected(options: VaultHttpServerOptions, error: unknown): void {
+  try {
+    options.onUnexpectedError?.(error);
+  } catch {
+    // The hook is the host's logger: nothing better to do with its failure than to go on answering.
+  }
+}
+
 async function serve(engine: Engine, request: HttpRequest, maxBodyBytes: number): Promise<Reply> {
-  const url = new URL(request.url, "http://vaultlet.invalid");
+  const url = parseUrl(request.url);
   if (!url.pathname.startsWith(API_PREFIX)) throw new HttpError(404, `no API at ${JSON.stringify(url.pathname)}: vaultlet serves /v1/<path>`);
   const path = decodePath(url.pathname.slice(API_PREFIX.length));
   if (path === "sys/health" && (request.method === "GET" || request.method === "HEAD")) return health(engine);
@@ -151,6 +160,14 @@ function tokenOf(headers: IncomingHttpHeaders): string | undefined {
   if (typeof header === "string" && header.length > 0) return header;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? "");
   return match?.[1];
+}
+
+function parseUrl(target: string): URL {
+  try {
+    return new URL(target, "http://vaultlet.invalid");
+  } catch {
+    throw new HttpError(400, "the request target is not a valid URL");
+  }
 }
 
 /** Each segment URL-decoded (lease ids and prefixes may be percent-encoded by clients). */

@@ -72,4 +72,12 @@ it("answers an unexpected error with a generic 500 and hands it to onUnexpectedE
   expect(text).not.toContain("Sup3r-secret");
   expect((await fetch(`${server.address}/v1/x`, { method: "POST", body: "{}" })).status).toBe(500);
   expect(seen.map((error) => (error as Error).constructor.name)).toEqual(["Error", "TypeError"]);
+
+  const throwingHook = await serveOnLoopback(broken, {
+    onUnexpectedError: () => {
+      throw new Error("the logger is broken too");
+    },
+  });
+  cleanups.push(() => throwingHook.close());
+  expect((await fetch(`${throwingHook.address}/v1/x`, { headers: { "X-Vault-Token": "t" } })).status).toBe(500);
 });

@@ -2,6 +2,7 @@
  * The seed guide's own `curl` payloads, replayed over HTTP with `fetch` against the example server
  * on a real PostgreSQL, and the HTTP semantics a Vault user relies on (status codes, envelopes).
  */
+import { connect } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Engine, ManualClock, MemoryStorage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
@@ -257,6 +258,24 @@ describe("HTTP semantics", () => {
     const read = await curl("GET", "sys/policy/legacy", { token: rootToken });
     expect(read.json).toMatchObject({ rules: expect.stringContaining("database/creds/readonly"), data: { name: "legacy" } });
     expect((await curl("PUT", "sys/policies/acl/other", { token: rootToken, body: { rules: "path" } })).status).toBe(400);
+  });
+
+  it("answers LIST from raw bytes: the envelope, 403 without a token, and 400 for other unknown methods", async () => {
+    const raw = async (request: string): Promise<string> => {
+      const socket = connect(Number(new URL(server.address).port), "127.0.0.1");
+      socket.end(request);
+      let text = "";
+      for await (const chunk of socket) text += String(chunk);
+      return text;
+    };
+    const listed = await raw(`LIST /v1/sys/policy HTTP/1.1\r\nHost: x\r\nX-Vault-Token: ${rootToken}\r\n\r\n`);
+    expect(listed).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(listed).toMatch(/\r\nConnection: close\r\n/);
+    expect(JSON.parse(listed.slice(listed.indexOf("\r\n\r\n") + 4)).data.keys).toEqual(["default", "root"]);
+    const anonymous = await raw("LIST /v1/sys/policy HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect(anonymous).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    expect(anonymous).toContain('{"errors":["permission denied');
+    expect(await raw("FROB /v1/sys/policy HTTP/1.1\r\nHost: x\r\n\r\n")).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
   });
 
   it("probes sys/health without a token", async () => {
