@@ -46,6 +46,14 @@ export function leaseRoutes(engine: EngineInternals): PathRoute[] {
       },
     },
     {
+      // Vault's older alias, still used by clients such as node-vault's `revokePrefix`.
+      pattern: "revoke-prefix/*prefix",
+      write: async (_req, { prefix }) => {
+        await leases.revokePrefix(requirePrefix(prefix));
+        return null;
+      },
+    },
+    {
       pattern: "leases/revoke-force/*prefix",
       write: async (_req, { prefix }) => {
         await leases.forgetPrefix(requirePrefix(prefix));

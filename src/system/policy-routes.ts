@@ -14,6 +14,12 @@ export function policyRoutes({ policies }: EngineInternals): PathRoute[] {
     await policies.put(name, req.data.policy);
     return null;
   };
+  // `sys/policy/<name>` also takes the policy as `rules`, as Vault does (node-vault's `addPolicy` sends it).
+  const writeWithRules: PathRoute["write"] = async (req, { name }) => {
+    if (req.data.policy !== undefined || req.data.rules === undefined) return write(req, { name: name! });
+    await policies.put(name, req.data.rules);
+    return { warnings: ["'rules' is deprecated, please use 'policy' instead"] };
+  };
   const remove: PathRoute["delete"] = async (_req, { name }) => {
     await policies.delete(name);
     return null;
@@ -29,7 +35,7 @@ export function policyRoutes({ policies }: EngineInternals): PathRoute[] {
       read: async () => ({ data: { keys: await policies.names(), policies: await policies.names() } }),
       list: async () => ({ data: { keys: await policies.names() } }),
     },
-    { pattern: "policy/:name", exists, read: read("rules"), write, delete: remove },
+    { pattern: "policy/:name", exists, read: read("rules"), write: writeWithRules, delete: remove },
     { pattern: "policies/acl", list: async () => ({ data: { keys: await policies.names() } }) },
     { pattern: "policies/acl/:name", exists, read: read("policy"), write, delete: remove },
   ];
