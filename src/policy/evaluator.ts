@@ -7,13 +7,14 @@
  */
 import { InvalidRequestError } from "../errors.js";
 import type { Operation } from "../request.js";
-import { CAPABILITY_BIT, reportCapabilities } from "./capability.js";
-import { parametersAllowed } from "./parameter-check.js";
+import { CAPABILITY_BIT } from "./capability.js";
+import { NO_MATCH, compiledRule, permits, type CompiledRule } from "./compiled-rule.js";
+import { ExactIndex } from "./exact-index.js";
 import { classifyPattern, comparePriority, mergeKey, type ClassifiedPattern } from "./pattern.js";
+import { PatternIndex } from "./pattern-index.js";
+import { scanPath } from "./path-scan.js";
 import { mergePermissions, permissionsOf, type Permissions } from "./permissions.js";
 import type { Policy } from "./policy.js";
-import { intern } from "./intern.js";
-import { SegmentTrie } from "./segment-trie.js";
 
 export { DEFAULT_POLICY, DEFAULT_POLICY_TEXT, ROOT_POLICY } from "./builtin-policies.js";
 
@@ -55,23 +56,6 @@ export interface EvaluationResult {
   capabilities: string[];
 }
 
-/**
- * The merged permissions of one pattern, flattened so that the common decision (capability and
- * no parameter constraints) reads this one object only.
- */
-interface CompiledRule {
-  /** Priority among non-exact patterns (higher wins); exact patterns never compete, so theirs is unused. */
-  readonly rank: number;
-  readonly bits: number;
-  readonly sudo: boolean;
-  /** What the capabilities endpoint reports for this rule. */
-  readonly reported: readonly string[];
-  readonly minWrappingTtl: number;
-  readonly maxWrappingTtl: number;
-  /** The permissions, when they hold parameter constraints to check; else undefined. */
-  readonly constraints: Permissions | undefined;
-}
-
 /** The capability bit each operation needs. */
 const OPERATION_BIT: ReadonlyMap<string, number> = new Map<PolicyOperation, number>([
   ["read", CAPABILITY_BIT.read],
@@ -84,12 +68,8 @@ const OPERATION_BIT: ReadonlyMap<string, number> = new Map<PolicyOperation, numb
   ["recover", CAPABILITY_BIT.recover],
 ]);
 
-/** The operations whose data Vault checks against parameter constraints, as capability bits. */
-const PARAMETER_CHECKED_BITS =
-  CAPABILITY_BIT.read | CAPABILITY_BIT.create | CAPABILITY_BIT.update | CAPABILITY_BIT.patch | CAPABILITY_BIT.recover;
-
 const ROOT_RESULT_CAPABILITIES = ["root"] as const;
-const NO_MATCH: CompiledRule = compiledRule(permissionsOf({ pattern: "", capabilities: [] }), -1);
+
 
 /**
  * Evaluates requests against a set of policies, exactly as Vault's ACL does:
@@ -110,10 +90,9 @@ const NO_MATCH: CompiledRule = compiledRule(permissionsOf({ pattern: "", capabil
  */
 export class PolicyEvaluator {
   readonly #isRoot: boolean;
-  readonly #exact = new Map<string, CompiledRule>();
-  /** The exact patterns that end in "/", keyed without it. */
-  readonly #exactWithSlash = new Map<string, CompiledRule>();
-  readonly #wildcards = new SegmentTrie<CompiledRule>();
+  readonly #exact: ExactIndex<CompiledRule>;
+  readonly #patterns: PatternIndex<CompiledRule>;
+  readonly #needsScan: boolean;
 
   /**
    * Compiles the policies. Compilation is linear in the number of rules (plus a sort of the
@@ -126,7 +105,10 @@ export class PolicyEvaluator {
     if (this.#isRoot && policies.length !== 1) {
       throw new InvalidRequestError("the root policy cannot be combined with other policies: a root token has only the root policy");
     }
-    if (!this.#isRoot) this.#compile(policies);
+    const { exact, patterns } = compile(this.#isRoot ? [] : policies);
+    this.#exact = exact;
+    this.#patterns = patterns;
+    this.#needsScan = !patterns.isEmpty;
   }
 
   /**
@@ -159,7 +141,7 @@ export class PolicyEvaluator {
   }
 
   #lookupOther(path: string): CompiledRule | undefined {
-    return this.#exact.get(path) ?? this.#wildcards.best(path);
+    return this.#exact.get(path) ?? this.#patterns.best(path, path.length, this.#scan(path, false));
   }
 
   /**
@@ -169,41 +151,41 @@ export class PolicyEvaluator {
    */
   #lookupList(path: string, addSlash: boolean): CompiledRule | undefined {
     if (path.endsWith("/")) {
-      const trimmed = path.slice(0, -1);
-      return (
-        this.#exact.get(path) ??
-        this.#exact.get(trimmed) ??
-        this.#wildcards.best(path, trimmed.length) ??
-        this.#wildcards.best(path)
-      );
+      const exact = this.#exact.get(path) ?? this.#exact.getWithoutSlash(path);
+      if (exact !== undefined) return exact;
+      const segmentCount = this.#scan(path, false);
+      return this.#patterns.best(path, path.length - 1, segmentCount - 1) ?? this.#patterns.best(path, path.length, segmentCount);
     }
     if (!addSlash) return this.#lookupOther(path);
-    // The slash is virtual: exact patterns ending in "/" are also indexed without it, and the trie
-    // can walk a path as if it had one, so a list lookup allocates no new path string.
-    return (
-      this.#exactWithSlash.get(path) ??
-      this.#exact.get(path) ??
-      this.#wildcards.best(path) ??
-      this.#wildcards.best(path, path.length, true)
-    );
+    // The slash is virtual: the scan and both indexes treat the path as if it ended in "/", so a
+    // list lookup builds no new path string.
+    const exact = this.#exact.getWithSlash(path) ?? this.#exact.get(path);
+    if (exact !== undefined) return exact;
+    const segmentCount = this.#scan(path, true);
+    return this.#patterns.best(path, path.length, segmentCount - 1) ?? this.#patterns.best(path, path.length + 1, segmentCount);
   }
 
-  #compile(policies: readonly Policy[]): void {
-    const merged = mergeByPattern(policies);
-    const nonExact: Array<[ClassifiedPattern, Permissions]> = [];
-    for (const [pattern, permissions] of merged.values()) {
-      if (pattern.kind === "exact") this.#addExact(pattern.pattern, compiledRule(permissions, 0));
-      else nonExact.push([pattern, permissions]);
-    }
-    // Ranking once here turns Vault's five-step comparison into one integer comparison per lookup.
-    nonExact.sort(([a], [b]) => comparePriority(a, b));
-    nonExact.forEach(([pattern, permissions], rank) => this.#wildcards.insert(pattern, compiledRule(permissions, rank)));
+  /**
+   * Scans the path for the pattern index (see `path-scan.ts`) and returns the view's segment count.
+   * Called only once the exact patterns have not decided, so exact hits never pay for it.
+   */
+  #scan(path: string, withTrailingSlash: boolean): number {
+    return this.#needsScan ? scanPath(path, withTrailingSlash) : 0;
   }
+}
 
-  #addExact(pattern: string, rule: CompiledRule): void {
-    this.#exact.set(intern(pattern), rule);
-    if (pattern.endsWith("/")) this.#exactWithSlash.set(intern(pattern.slice(0, -1)), rule);
+/** Merges the policies' rules per pattern, then indexes exact and non-exact patterns apart. */
+function compile(policies: readonly Policy[]): { exact: ExactIndex<CompiledRule>; patterns: PatternIndex<CompiledRule> } {
+  const exact: Array<[string, CompiledRule]> = [];
+  const nonExact: Array<[ClassifiedPattern, Permissions]> = [];
+  for (const [pattern, permissions] of mergeByPattern(policies).values()) {
+    if (pattern.kind === "exact") exact.push([pattern.pattern, compiledRule(permissions, 0)]);
+    else nonExact.push([pattern, permissions]);
   }
+  // Ranking once here turns Vault's five-step comparison into one integer comparison per lookup.
+  nonExact.sort(([a], [b]) => comparePriority(a, b));
+  const ranked = nonExact.map(([pattern, permissions], rank) => [pattern, compiledRule(permissions, rank)] as const);
+  return { exact: new ExactIndex(exact), patterns: new PatternIndex(ranked) };
 }
 
 function mergeByPattern(policies: readonly Policy[]): Map<string, [ClassifiedPattern, Permissions]> {
@@ -218,37 +200,6 @@ function mergeByPattern(policies: readonly Policy[]): Map<string, [ClassifiedPat
     }
   }
   return merged;
-}
-
-function compiledRule(permissions: Permissions, rank: number): CompiledRule {
-  const hasConstraints =
-    permissions.allowedParameters.size > 0 || permissions.deniedParameters.size > 0 || permissions.requiredParameters.length > 0;
-  return {
-    rank,
-    bits: permissions.bits,
-    sudo: (permissions.bits & CAPABILITY_BIT.sudo) !== 0,
-    reported: reportCapabilities(permissions.bits),
-    minWrappingTtl: permissions.minWrappingTtl,
-    maxWrappingTtl: permissions.maxWrappingTtl,
-    constraints: hasConstraints ? permissions : undefined,
-  };
-}
-
-/** Whether the winning rule's permissions let this request through (Vault's checks, in Vault's order). */
-function permits(rule: CompiledRule, operationBit: number, request: EvaluationRequest): boolean {
-  if ((rule.bits & operationBit) === 0) return false;
-  if (!wrappingTtlAllowed(rule, request.wrapTtl)) return false;
-  if (rule.constraints === undefined || (operationBit & PARAMETER_CHECKED_BITS) === 0) return true;
-  return parametersAllowed(rule.constraints, request.data);
-}
-
-/** A rule with wrapping TTL bounds demands that the request be wrapped, with a TTL inside them. */
-function wrappingTtlAllowed(rule: CompiledRule, wrapTtl: number | undefined): boolean {
-  const { minWrappingTtl, maxWrappingTtl } = rule;
-  if (maxWrappingTtl > 0 && (wrapTtl === undefined || wrapTtl > maxWrappingTtl)) return false;
-  if (minWrappingTtl > 0 && (wrapTtl === undefined || wrapTtl < minWrappingTtl)) return false;
-  // Merging can produce max < min even though each rule alone was checked when parsed.
-  return !(minWrappingTtl > 0 && maxWrappingTtl > 0 && maxWrappingTtl < minWrappingTtl);
 }
 
 function bitFor(operation: PolicyOperation): number {

@@ -14,7 +14,8 @@ import { describeKind, toPlainValue, type ObjectEntry, type ObjectNode, type Val
 /** Keys Vault accepts in a path block that only Vault Enterprise acts on; accepting and ignoring them would grant more than the author meant. */
 const ENTERPRISE_KEYS = new Set(["mfa_methods", "control_group"]);
 
-type KeyDecoder = (rule: PathRuleDraft, entry: ObjectEntry, pattern: string) => void;
+/** Decodes one key of a path block into the draft. */
+type KeyDecoder = (draft: PathRuleDraft, entry: ObjectEntry) => void;
 
 /** A rule being assembled; `legacyPolicy` is folded into the capabilities at the end. */
 interface PathRuleDraft {
@@ -82,7 +83,7 @@ function decodeKey(draft: PathRuleDraft, entry: ObjectEntry, pattern: string, se
   if (seen.has(entry.key)) throw new PolicySourceError(entry.line, `duplicate key ${JSON.stringify(entry.key)} ${where}`);
   if (entry.labels.length > 0) throw new PolicySourceError(entry.line, `${JSON.stringify(entry.key)} takes a value ("${entry.key} = …"), not a block label`);
   seen.add(entry.key);
-  decoder(draft, entry, pattern);
+  decoder(draft, entry);
 }
 
 function normalizePattern(pattern: string, line: number): string {

@@ -1,39 +1,33 @@
 /**
- * A trie over path segments holding the non-exact patterns (prefix `*` and segment wildcard `+`),
- * so that finding the winning pattern for a path costs time proportional to the path's length,
- * not to the number of patterns.
+ * A trie over path segments, for the part of a segment-wildcard (`+`) pattern that follows its
+ * literal head. (The head itself is found by hashing path prefixes, see `pattern-index.ts`.)
  *
- * How a pattern is stored. Its body (the pattern without the trailing `*`) is split on `/`:
+ * How the remaining segments of a pattern are stored:
  * - every segment but the last is an edge: `+` takes the node's wildcard edge, anything else the
  *   literal edge of that name;
  * - a prefix pattern's last segment is a *partial*: it matches a path segment that starts with it
- *   (so `secret/ap*` matches `secret/app/x`, and `secret/*` — partial `""` — anything below
- *   `secret/`), whatever segments follow;
+ *   (so `a/+/b*` matches `a/x/bc/d`), whatever segments follow;
  * - a non-prefix pattern's last segment is an ordinary edge, and the pattern is *complete* at the
  *   node it leads to: it matches only paths that end there.
  *
- * A lookup walks the path from the root, following both the literal and the wildcard edge where
- * both exist, and keeps the candidate with the highest precomputed rank.
- *
- * Why hashes: a lookup should allocate nothing per segment. Slicing each path segment to use it as a
- * `Map` key costs more than the whole rest of the lookup, so edges and partials are keyed by a 30-bit FNV-1a hash
- * computed from the path's characters in place (each prefix of a segment is hashed on the way to
- * the whole segment, which is what partials need), and a hit is confirmed with `startsWith`.
+ * A search walks the path's segments, following both the literal and the wildcard edge where both
+ * exist, and keeps the candidate with the highest precomputed rank. Edges and partials are keyed by
+ * the 30-bit hash of their text (see `path-hash.ts`), compared with the segment hashes `scanPath`
+ * computed, and confirmed with `startsWith`, so the walk allocates nothing.
  *
  * @module
  */
 import { intern } from "./intern.js";
-import type { ClassifiedPattern } from "./pattern.js";
+import { FNV_OFFSET, FNV_PRIME, HASH_MASK, hashOf } from "./path-hash.js";
+import { segmentEnd, segmentHashOf, segmentStart } from "./path-scan.js";
 
 /** Anything stored in the trie carries its priority rank: higher wins. */
 export interface Ranked {
   readonly rank: number;
 }
 
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 16777619;
-/** Keep hashes within V8's small-integer range so `Map` keys stay unboxed. */
-const HASH_MASK = 0x3fffffff;
+/** The longest partial length recorded in `partialLengthBits`; 1 << 31 would be negative. */
+const MAX_BIT_LENGTH = 30;
 
 /** A prefix pattern's last segment, with the other partials that share its hash. */
 interface Partial<T> {
@@ -42,6 +36,7 @@ interface Partial<T> {
   collision: Partial<T> | undefined;
 }
 
+/** A node: the edges out of it, and the patterns that end at it or at the segment after it. */
 class TrieNode<T extends Ranked> {
   /** The literal segment on the edge into this node ("" for the root and wildcard nodes). */
   readonly segment: string;
@@ -52,8 +47,14 @@ class TrieNode<T extends Ranked> {
   /** A non-prefix pattern that ends exactly at this node. */
   complete: T | undefined;
   partials: Map<number, Partial<T>> | undefined;
-  /** `partialLengths[n]` is 1 when some partial here has length n. */
-  partialLengths = new Uint8Array(0);
+  /**
+   * Bit n is set when some partial here has length n (n ≤ 30). Kept inline as a number because a
+   * lookup reads it at every node with partials, and a separate array would cost one more memory
+   * access there. Longer partials, which are rare, are listed in `longPartialLengths`.
+   */
+  partialLengthBits = 0;
+  longPartialLengths: Set<number> | undefined;
+  longestPartial = -1;
 
   constructor(segment: string) {
     this.segment = segment;
@@ -76,110 +77,82 @@ class TrieNode<T extends Ranked> {
     this.partials ??= new Map();
     const key = hashOf(text);
     this.partials.set(key, { text: intern(text), value, collision: this.partials.get(key) });
-    if (text.length >= this.partialLengths.length) {
-      const grown = new Uint8Array(text.length + 1);
-      grown.set(this.partialLengths);
-      this.partialLengths = grown;
-    }
-    this.partialLengths[text.length] = 1;
+    if (text.length <= MAX_BIT_LENGTH) this.partialLengthBits |= 1 << text.length;
+    else (this.longPartialLengths ??= new Set()).add(text.length);
+    this.longestPartial = Math.max(this.longestPartial, text.length);
   }
 }
 
-/** The index of non-exact patterns. Values must be inserted with their final ranks. */
+/** The remainders of the segment-wildcard patterns that share one literal head. */
 export class SegmentTrie<T extends Ranked> {
   readonly #root = new TrieNode<T>("");
-  #size = 0;
 
-  /** How many patterns the trie holds. */
-  get size(): number {
-    return this.#size;
-  }
-
-  /** Stores `value` under a prefix or segment-wildcard pattern. Each pattern is inserted once. */
-  insert(pattern: ClassifiedPattern, value: T): void {
-    const segments = pattern.body.split("/");
-    const last = segments.pop()!;
+  /**
+   * Stores `value` under the segments that follow the head.
+   *
+   * @param segments - the remaining segments, at least one; `+` is a wildcard
+   * @param isPrefix - whether the pattern ended in `*` (its last segment is then a partial)
+   */
+  insert(segments: readonly string[], isPrefix: boolean, value: T): void {
     let node = this.#root;
-    for (const segment of segments) node = node.child(segment);
-    if (pattern.isPrefix) node.addPartial(last, value);
+    for (let index = 0; index < segments.length - 1; index++) node = node.child(segments[index]!);
+    const last = segments[segments.length - 1]!;
+    if (isPrefix) node.addPartial(last, value);
     else node.child(last).complete = value;
-    this.#size++;
   }
 
   /**
-   * The highest-ranked pattern matching a path, or undefined when none does.
-   *
-   * @param path - the path
-   * @param length - use only `path.slice(0, length)`, without allocating the slice
-   * @param withTrailingSlash - look up the path as if a `/` followed it, without allocating that either
+   * The best candidate for the path last scanned by `scanPath` (whose view has `segmentCount`
+   * segments), matching its segments from `depth` on, if it beats `best`.
    */
-  best(path: string, length = path.length, withTrailingSlash = false): T | undefined {
-    if (this.#size === 0) return undefined;
-    const view: PathView = { path, length, limit: withTrailingSlash ? length + 1 : length };
-    return search(view, this.#root, 0, undefined);
+  best(path: string, segmentCount: number, depth: number, best: T | undefined): T | undefined {
+    return search(path, segmentCount, this.#root, depth, best);
   }
 }
 
-/**
- * The path a lookup walks: the first `length` characters of `path`, followed by one virtual "/"
- * when `limit` is `length + 1`. Segment start positions past `limit` mean "no segments left".
- */
-interface PathView {
-  readonly path: string;
-  readonly length: number;
-  readonly limit: number;
-}
-
-/** The best candidate at or below `node`, for the segments of `view` from `start` on. */
-function search<T extends Ranked>(view: PathView, node: TrieNode<T>, start: number, best: T | undefined): T | undefined {
-  if (start > view.limit) {
+/** The best candidate at or below `node`, for the path's segments from `depth` on. */
+function search<T extends Ranked>(path: string, segmentCount: number, node: TrieNode<T>, depth: number, best: T | undefined): T | undefined {
+  if (depth === segmentCount) {
     const complete = node.complete;
     return complete !== undefined && (best === undefined || complete.rank > best.rank) ? complete : best;
   }
-  const end = segmentEnd(view, start);
-  let hash = FNV_OFFSET;
-  const partialLimit = node.partials === undefined ? -1 : Math.min(end - start, node.partialLengths.length - 1);
-  if (partialLimit >= 0 && node.partialLengths[0] === 1) best = bestPartial(view, node, hash, start, 0, best);
-  // One pass hashes every prefix of the segment (for partials) on the way to the whole segment.
-  const hashLimit = node.literal === undefined ? partialLimit : end - start;
-  for (let offset = 0; offset < hashLimit; offset++) {
-    hash = Math.imul(hash ^ view.path.charCodeAt(start + offset), FNV_PRIME);
-    if (offset < partialLimit && node.partialLengths[offset + 1] === 1) {
-      best = bestPartial(view, node, hash, start, offset + 1, best);
-    }
-  }
+  const start = segmentStart(depth);
+  const end = segmentEnd(depth);
+  if (node.partials !== undefined) best = bestPartial(path, node, start, end, best);
   if (node.literal !== undefined) {
-    const child = literalChild(view, node.literal, hash, start, end);
-    if (child !== undefined) best = search(view, child, end + 1, best);
+    const child = literalChild(path, node.literal, segmentHashOf(depth), start, end);
+    if (child !== undefined) best = search(path, segmentCount, child, depth + 1, best);
   }
-  if (node.wildcard !== undefined) best = search(view, node.wildcard, end + 1, best);
+  if (node.wildcard !== undefined) best = search(path, segmentCount, node.wildcard, depth + 1, best);
   return best;
 }
 
-/** Where the segment starting at `start` ends: the next "/", the view's end, or `start` itself for the virtual empty last segment. */
-function segmentEnd(view: PathView, start: number): number {
-  if (start > view.length) return start;
-  const slash = view.path.indexOf("/", start);
-  return slash === -1 || slash > view.length ? view.length : slash;
+/** The highest-ranked partial the segment [start, end) begins with, if it beats `best`. */
+function bestPartial<T extends Ranked>(path: string, node: TrieNode<T>, start: number, end: number, best: T | undefined): T | undefined {
+  const bits = node.partialLengthBits;
+  const limit = Math.min(end - start, node.longestPartial);
+  let hash = FNV_OFFSET;
+  if ((bits & 1) !== 0) best = partialWithHash(path, node, hash, start, 0, best);
+  // Hash each prefix of the segment on the way, stopping at the longest partial stored here.
+  for (let length = 1; length <= limit; length++) {
+    hash = Math.imul(hash ^ path.charCodeAt(start + length - 1), FNV_PRIME);
+    const present = length <= MAX_BIT_LENGTH ? (bits & (1 << length)) !== 0 : node.longPartialLengths?.has(length) === true;
+    if (present) best = partialWithHash(path, node, hash, start, length, best);
+  }
+  return best;
 }
 
-function bestPartial<T extends Ranked>(view: PathView, node: TrieNode<T>, hash: number, start: number, length: number, best: T | undefined): T | undefined {
+function partialWithHash<T extends Ranked>(path: string, node: TrieNode<T>, hash: number, start: number, length: number, best: T | undefined): T | undefined {
   for (let partial = node.partials!.get(hash & HASH_MASK); partial !== undefined; partial = partial.collision) {
-    const matches = partial.text.length === length && view.path.startsWith(partial.text, start);
+    const matches = partial.text.length === length && path.startsWith(partial.text, start);
     if (matches && (best === undefined || partial.value.rank > best.rank)) best = partial.value;
   }
   return best;
 }
 
-function literalChild<T extends Ranked>(view: PathView, children: Map<number, TrieNode<T>>, hash: number, start: number, end: number): TrieNode<T> | undefined {
-  for (let child = children.get(hash & HASH_MASK); child !== undefined; child = child.collision) {
-    if (child.segment.length === end - start && view.path.startsWith(child.segment, start)) return child;
+function literalChild<T extends Ranked>(path: string, children: Map<number, TrieNode<T>>, hash: number, start: number, end: number): TrieNode<T> | undefined {
+  for (let child = children.get(hash); child !== undefined; child = child.collision) {
+    if (child.segment.length === end - start && path.startsWith(child.segment, start)) return child;
   }
   return undefined;
-}
-
-function hashOf(text: string): number {
-  let hash = FNV_OFFSET;
-  for (let index = 0; index < text.length; index++) hash = Math.imul(hash ^ text.charCodeAt(index), FNV_PRIME);
-  return hash & HASH_MASK;
 }

@@ -108,6 +108,12 @@ describe("Vault's priority order between matching non-exact patterns", () => {
     expect(evaluator.capabilities("a/x/y")).toEqual(["read"]);
   });
 
+  it("measures offsets and lengths in UTF-8 bytes, as Vault does", () => {
+    // "+/éé/+" is 6 UTF-16 units but 8 bytes; "+/+/abc" is 7 of each. Rules 1–3 tie, rule 4 decides.
+    const evaluator = evaluatorFor(rules({ "+/éé/+": "read", "+/+/abc": "update" }));
+    expect(evaluator.capabilities("éé/éé/abc")).toEqual(["read"]);
+  });
+
   it("exactly one rule decides: a matching lower-priority rule adds nothing", () => {
     const evaluator = evaluatorFor(rules({ "secret/*": "read", "secret/app/*": "update" }));
     expect(evaluator.evaluate({ path: "secret/app/x", operation: "read" })).toEqual({
