@@ -32,6 +32,11 @@ import { requiresSudo } from "./system/sudo-paths.js";
 import { PolicyStore } from "./policy/policy-store.js";
 import { TokenManager } from "./auth/token/token-manager.js";
 import { createTokenBackend } from "./auth/token/token-backend.js";
+import { AuditBroker } from "./audit/audit-broker.js";
+import { AuditHasher } from "./audit/audit-hasher.js";
+import type { AuditSink } from "./audit/audit-device.js";
+import type { RequestAudit } from "./audit/request-audit.js";
+import { describeError, safeLogger, type Logger } from "./observability/logger.js";
 
 /** Options of {@link Engine.open}. Every field is optional. */
 export interface EngineOptions {
@@ -45,6 +50,13 @@ export interface EngineOptions {
   plugins?: Record<string, DatabasePluginFactory>;
   /** Revocation tuning: concurrency, retries, backoff. */
   revocation?: RevocationOptions;
+  /**
+   * Destinations of `stream` audit devices, by name: a device enabled with
+   * `{ type: "stream", options: { sink: "<name>" } }` writes to `auditSinks[name]`.
+   */
+  auditSinks?: Record<string, AuditSink>;
+  /** A pino-shaped logger (default: silent). No secret is ever logged. */
+  logger?: Logger;
 }
 
 /** The result of {@link Engine.initialize}. */
@@ -80,6 +92,8 @@ export class Engine implements AsyncDisposable {
   readonly #tokenManager: TokenManager;
   readonly #factories: Map<string, BackendFactory>;
   readonly #backends = new Map<string, Backend>();
+  readonly #logger: Logger;
+  readonly #audit: AuditBroker;
   #initialized = false;
   #closed = false;
 
@@ -87,6 +101,14 @@ export class Engine implements AsyncDisposable {
     this.#storage = options.storage ?? new MemoryStorage();
     this.#clock = options.clock ?? new SystemClock();
     this.#core = new JsonStore(this.#storage);
+    this.#logger = safeLogger(options.logger);
+    this.#audit = new AuditBroker({
+      store: this.#core,
+      hasher: new AuditHasher(this.#core),
+      sinks: options.auditSinks ?? {},
+      clock: this.#clock,
+      onDeviceFailure: (device, error) => this.#logger.error({ device, error: describeError(error) }, "audit device failed to record an entry"),
+    });
     this.#mounts = new MountTable(this.#core);
     this.#tokens = new TokenStore(this.#core.sub("sys/token/"), this.#clock);
     this.#leases = new LeaseManager(
@@ -162,13 +184,30 @@ export class Engine implements AsyncDisposable {
    */
   async request(request: Request): Promise<Response> {
     this.#assertServing();
+    const audit = this.#audit.begin(request);
+    try {
+      const response = { ...(await this.#serve(request, audit)), request_id: audit.id };
+      await audit.recordResponse(response);
+      return response;
+    } catch (err) {
+      await audit.recordFailure(err);
+      throw err;
+    }
+  }
+
+  /** Authenticates, authorizes, records the request with the audit devices (fail closed), dispatches. */
+  async #serve(request: Request, audit: RequestAudit): Promise<Response> {
     const operation = request.operation;
     if (!OPERATIONS.includes(operation)) throw new InvalidRequestError(`unknown operation ${JSON.stringify(operation)}`);
     const path = normalizeRequestPath(request.path);
     const data = validateData(request.data);
+    audit.described(operation, path, data);
     const token = await this.#authenticate(request.token);
+    audit.authenticated(token);
     await this.#authorize(token, operation, path, data);
     const { mount, backend, relativePath } = this.#route(path);
+    audit.routed(mount);
+    await audit.recordRequest();
     const lastUse = await this.#tokenManager.use(token);
     try {
       return await this.#dispatch({ operation, path, data, token, mount, backend, relativePath });
@@ -213,6 +252,7 @@ export class Engine implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     await this.#leases.close();
+    await this.#audit.close();
     await Promise.allSettled([...this.#backends.values()].map((backend) => backend.close?.()));
     this.#backends.clear();
     await this.#storage.close?.();
@@ -226,6 +266,7 @@ export class Engine implements AsyncDisposable {
   async #load(): Promise<void> {
     this.#initialized = (await this.#core.get(INIT_KEY)) !== undefined;
     await this.#tokens.load();
+    await this.#audit.load();
     await this.#mounts.load(this.#builtinMounts());
     for (const entry of this.#mounts.all()) {
       this.#backends.set(entry.path, await this.#createBackend(entry));
@@ -272,6 +313,7 @@ export class Engine implements AsyncDisposable {
       leases: this.#leases,
       policies: this.#policies,
       tokens: this.#tokens,
+      audit: this.#audit,
       mountTypes: () => this.mountTypes,
       enableMount: (entry) => this.#enableMount(entry),
       disableMount: (path) => this.#disableMount(path),
