@@ -37,6 +37,10 @@ import { AuditHasher } from "./audit/audit-hasher.js";
 import type { AuditSink } from "./audit/audit-device.js";
 import type { RequestAudit } from "./audit/request-audit.js";
 import { describeError, safeLogger, type Logger } from "./observability/logger.js";
+import { EngineObserver } from "./observability/engine-observer.js";
+import type { EngineEventListener, EngineEventName } from "./observability/engine-events.js";
+import type { EngineMetrics } from "./observability/metrics.js";
+import { LeaseQuotas, type GuardrailOptions } from "./guardrails/lease-quotas.js";
 
 /** Options of {@link Engine.open}. Every field is optional. */
 export interface EngineOptions {
@@ -57,6 +61,8 @@ export interface EngineOptions {
   auditSinks?: Record<string, AuditSink>;
   /** A pino-shaped logger (default: silent). No secret is ever logged. */
   logger?: Logger;
+  /** Lease-count guardrails (`max_leases` of roles and mounts): the warning threshold. */
+  guardrails?: GuardrailOptions;
 }
 
 /** The result of {@link Engine.initialize}. */
@@ -94,6 +100,8 @@ export class Engine implements AsyncDisposable {
   readonly #backends = new Map<string, Backend>();
   readonly #logger: Logger;
   readonly #audit: AuditBroker;
+  readonly #observer: EngineObserver;
+  readonly #quotas: LeaseQuotas;
   #initialized = false;
   #closed = false;
 
@@ -102,6 +110,8 @@ export class Engine implements AsyncDisposable {
     this.#clock = options.clock ?? new SystemClock();
     this.#core = new JsonStore(this.#storage);
     this.#logger = safeLogger(options.logger);
+    this.#observer = new EngineObserver(this.#logger);
+    this.#quotas = new LeaseQuotas(this.#observer, options.guardrails);
     this.#audit = new AuditBroker({
       store: this.#core,
       hasher: new AuditHasher(this.#core),
@@ -116,6 +126,7 @@ export class Engine implements AsyncDisposable {
       this.#clock,
       (path, mountUuid) => this.#backendFor(path, mountUuid),
       options.revocation,
+      this.#observer.leaseChanged,
     );
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
     this.#tokenManager = new TokenManager({
@@ -124,6 +135,7 @@ export class Engine implements AsyncDisposable {
       policies: this.#policies,
       clock: this.#clock,
       mount: () => this.#mounts.get(TOKEN_MOUNT)!,
+      onEvent: this.#observer.tokenChanged,
     });
     const plugins = { ...builtinDatabasePlugins(), ...options.plugins };
     this.#factories = new Map<string, BackendFactory>([["database", createDatabaseBackend(plugins)]]);
@@ -157,7 +169,7 @@ export class Engine implements AsyncDisposable {
   async initialize(): Promise<InitializeResult> {
     this.#assertOpen();
     if (this.#initialized) throw new AlreadyInitializedError();
-    const { token } = await this.#tokens.create({
+    const { token, entry } = await this.#tokens.create({
       policies: ["root"],
       displayName: "root",
       ttl: 0,
@@ -168,7 +180,33 @@ export class Engine implements AsyncDisposable {
     });
     await this.#core.put(INIT_KEY, { time: new Date(this.#clock.now()).toISOString() });
     this.#initialized = true;
+    this.#observer.tokenChanged({ type: "created", entry });
     return { rootToken: token };
+  }
+
+  /**
+   * Listens to an engine event. Listeners run synchronously as things happen; one that throws (or
+   * rejects) is logged and never affects the engine. Payloads never carry a secret.
+   *
+   * @example
+   * ```ts
+   * engine.on("lease.revoked", ({ leaseId }) => console.log("revoked", leaseId));
+   * ```
+   */
+  on<K extends EngineEventName>(name: K, listener: EngineEventListener<K>): this {
+    this.#observer.events.on(name, listener);
+    return this;
+  }
+
+  /** Removes a listener added with {@link Engine.on}. */
+  off<K extends EngineEventName>(name: K, listener: EngineEventListener<K>): this {
+    this.#observer.events.off(name, listener);
+    return this;
+  }
+
+  /** Current lease gauges and the counters since the engine was opened (see {@link EngineMetrics}). */
+  metrics(): EngineMetrics {
+    return this.#observer.metrics(this.#leases.queueDepth);
   }
 
   /** A client that makes requests with `token`. */
@@ -210,7 +248,9 @@ export class Engine implements AsyncDisposable {
     await audit.recordRequest();
     const lastUse = await this.#tokenManager.use(token);
     try {
-      return await this.#dispatch({ operation, path, data, token, mount, backend, relativePath });
+      const response = await this.#dispatch({ operation, path, data, token, mount, backend, relativePath });
+      this.#observer.requestSucceeded({ operation, mount, relativePath, data });
+      return response;
     } finally {
       if (lastUse) await this.#tokenManager.revoke(token);
     }
@@ -224,7 +264,7 @@ export class Engine implements AsyncDisposable {
       caller: callerOf(token),
       secrets: {
         issue: (spec, create) =>
-          this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor }, spec, create),
+          this.#quotas.guard(mount, spec, () => this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor }, spec, create)),
       },
     };
     const answer = await backend.handle(backendRequest);
@@ -331,6 +371,7 @@ export class Engine implements AsyncDisposable {
     const backend = await this.#createBackend(entry);
     await this.#mounts.put(entry);
     this.#backends.set(entry.path, backend);
+    this.#observer.emit("mount.enabled", { path: entry.path, type: entry.type });
   }
 
   async #disableMount(path: string): Promise<void> {
@@ -342,6 +383,7 @@ export class Engine implements AsyncDisposable {
     this.#backends.delete(entry.path);
     await this.#mounts.remove(entry.path);
     await this.#core.sub(`logical/${entry.uuid}/`).deletePrefix();
+    this.#observer.emit("mount.disabled", { path: entry.path, type: entry.type });
   }
 
   #backendFor(mountPath: string, mountUuid: string): Backend | undefined {

@@ -40,3 +40,15 @@ export { createPostgresPlugin } from "./secrets/database/plugins/postgres/postgr
 export type { AuditEntry, AuditAuth, AuditRequest, AuditResponse } from "./audit/audit-entry.js";
 export type { AuditSink, AuditWritable } from "./audit/audit-device.js";
 export type { Logger } from "./observability/logger.js";
+export type {
+  EngineEvents,
+  EngineEventName,
+  EngineEventListener,
+  LeaseEventPayload,
+  LeaseFailurePayload,
+  TokenEventPayload,
+  ChangePayload,
+  QuotaPayload,
+} from "./observability/engine-events.js";
+export type { EngineMetrics } from "./observability/metrics.js";
+export type { GuardrailOptions } from "./guardrails/lease-quotas.js";
