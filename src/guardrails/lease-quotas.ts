@@ -4,7 +4,7 @@
  * @module
  */
 import type { BackendResponse, SecretSpec } from "../backend/backend.js";
-import { QuotaExceededError } from "../errors.js";
+import { InvalidRequestError, QuotaExceededError } from "../errors.js";
 import type { EngineObserver } from "../observability/engine-observer.js";
 import type { QuotaPayload } from "../observability/engine-events.js";
 import type { MountEntry } from "../system/mount-entry.js";
@@ -38,11 +38,11 @@ export class LeaseQuotas {
 
   /**
    * @param observer - the engine's lease counts and events
-   * @throws RangeError for a threshold outside (0, 1]
+   * @throws InvalidRequestError for a threshold outside (0, 1]
    */
   constructor(observer: EngineObserver, options: GuardrailOptions = {}) {
     const threshold = options.warningThreshold ?? 0.8;
-    if (!(threshold > 0 && threshold <= 1)) throw new RangeError("guardrails.warningThreshold must be in (0, 1]");
+    if (!(threshold > 0 && threshold <= 1)) throw new InvalidRequestError("guardrails.warningThreshold must be a ratio in (0, 1], e.g. 0.8");
     this.#observer = observer;
     this.#threshold = threshold;
   }
