@@ -8,6 +8,8 @@ import type { JsonStore } from "../storage/json-store.js";
 
 const KEY_RECORD = "core/audit-hmac-key";
 const PREFIX = "hmac-sha256:";
+/** Memoized hashes kept at most; the memo is emptied when full (tokens and accessors repeat a lot). */
+const MEMO_LIMIT = 10_000;
 
 /**
  * HMACs values for audit entries. The key is random (32 bytes from `node:crypto`), stored in the
@@ -17,6 +19,7 @@ const PREFIX = "hmac-sha256:";
 export class AuditHasher {
   readonly #store: JsonStore;
   #key: Buffer | undefined;
+  readonly #memo = new Map<string, string>();
 
   /** @param store - the engine's core storage view */
   constructor(store: JsonStore) {
@@ -38,6 +41,20 @@ export class AuditHasher {
   hash(value: string): string {
     if (!this.#key) throw new Error("audit hasher used before load()");
     return PREFIX + createHmac("sha256", this.#key).update(value).digest("hex");
+  }
+
+  /**
+   * `hash(value)`, remembered under `memoKey` — an identifier that is NOT itself a secret (a token's
+   * storage hash, an accessor), so the memo never holds a token in clear. Saves an HMAC per request
+   * for the values every request carries.
+   */
+  hashMemoized(memoKey: string, value: string): string {
+    let hashed = this.#memo.get(memoKey);
+    if (hashed === undefined) {
+      if (this.#memo.size >= MEMO_LIMIT) this.#memo.clear();
+      this.#memo.set(memoKey, (hashed = this.hash(value)));
+    }
+    return hashed;
   }
 
   /**

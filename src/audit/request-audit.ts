@@ -29,6 +29,8 @@ export class RequestAudit {
   #mount: MountEntry | undefined;
   #requestRecorded = false;
   #finished = false;
+  /** The `auth` and `request` blocks, built once per accessor-hashing variant and shared by both entries. */
+  readonly #blocks = new Map<boolean, Pick<AuditEntry, "auth" | "request">>();
 
   /** @internal use `AuditBroker.begin` */
   constructor(broker: AuditBroker, request: Request) {
@@ -45,16 +47,19 @@ export class RequestAudit {
     this.#operation = operation;
     this.#path = path;
     this.#data = data;
+    this.#blocks.clear();
   }
 
   /** The token the request was authenticated with. */
   authenticated(token: TokenEntry): void {
     this.#token = token;
+    this.#blocks.clear();
   }
 
   /** The mount the request was routed to. */
   routed(mount: MountEntry): void {
     this.#mount = mount;
+    this.#blocks.clear();
   }
 
   /**
@@ -98,9 +103,15 @@ export class RequestAudit {
   }
 
   #entry(type: AuditEntry["type"], hmacAccessor: boolean): AuditEntry {
+    let blocks = this.#blocks.get(hmacAccessor);
+    if (!blocks) this.#blocks.set(hmacAccessor, (blocks = this.#buildBlocks(hmacAccessor)));
+    return { type, time: new Date(this.#broker.clock.now()).toISOString(), ...blocks };
+  }
+
+  #buildBlocks(hmacAccessor: boolean): Pick<AuditEntry, "auth" | "request"> {
     const hasher = this.#broker.hasher;
-    const accessor = this.#token && (hmacAccessor ? hasher.hash(this.#token.accessor) : this.#token.accessor);
-    const clientToken = typeof this.#presentedToken === "string" && this.#presentedToken.length > 0 ? hasher.hash(this.#presentedToken) : undefined;
+    const accessor = this.#token && (hmacAccessor ? hasher.hashMemoized(`accessor:${this.#token.accessor}`, this.#token.accessor) : this.#token.accessor);
+    const clientToken = this.#hashedClientToken();
     const request: AuditRequest = {
       id: this.id,
       operation: this.#operation,
@@ -113,7 +124,15 @@ export class RequestAudit {
       data: this.#hashedData(this.#data),
       remote_address: null,
     };
-    return { type, time: new Date(this.#broker.clock.now()).toISOString(), auth: this.#auth(clientToken, accessor), request };
+    return { auth: this.#auth(clientToken, accessor), request };
+  }
+
+  /** The presented token's hash; memoized under the token's storage hash once it is authenticated. */
+  #hashedClientToken(): string | undefined {
+    const presented = this.#presentedToken;
+    if (typeof presented !== "string" || presented.length === 0) return undefined;
+    const hasher = this.#broker.hasher;
+    return this.#token ? hasher.hashMemoized(`token:${this.#token.hash}`, presented) : hasher.hash(presented);
   }
 
   #auth(clientToken: string | undefined, accessor: string | undefined): AuditAuth {
