@@ -2,8 +2,8 @@
  * The cost of one file audit device on creds throughput, against a real PostgreSQL.
  *
  * ```sh
- * npx tsx bench/audit.ts                 # defaults: 6 rounds × 300 creds, 8 in flight
- * ROUNDS=6 REQUESTS=500 CONCURRENCY=16 npx tsx bench/audit.ts
+ * npx tsx bench/audit.ts                 # defaults: 10 rounds × 200 creds, 8 in flight
+ * ROUNDS=4 REQUESTS=500 CONCURRENCY=16 npx tsx bench/audit.ts
  * ```
  *
  * Starts the test harness's PostgreSQL (PG_URL, a container, or the embedded server), then
@@ -20,8 +20,8 @@ import { join } from "node:path";
 import { Engine } from "../src/index.js";
 import { createDatabase, startPostgres } from "../test/support/postgres-server.js";
 
-const ROUNDS = Number(process.env.ROUNDS ?? 6);
-const REQUESTS = Number(process.env.REQUESTS ?? 300);
+const ROUNDS = Number(process.env.ROUNDS ?? 10);
+const REQUESTS = Number(process.env.REQUESTS ?? 200);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 const LOCAL_REQUESTS = Number(process.env.LOCAL_REQUESTS ?? 10_000);
 
@@ -45,16 +45,21 @@ async function openEngine(connectionUrl: string, user: string, password: string,
   return { engine, rootToken };
 }
 
-/** Runs `total` calls of `task` with `concurrency` in flight; returns calls per second. */
-async function throughput(total: number, concurrency: number, task: () => Promise<unknown>): Promise<number> {
+/**
+ * Runs `total` calls of `task` with `concurrency` in flight; returns calls per second, and this
+ * process's CPU time per call in µs (steadier than wall time on a shared machine).
+ */
+async function measure(total: number, concurrency: number, task: () => Promise<unknown>): Promise<{ perSecond: number; cpuMicros: number }> {
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next++ < total) await task();
     }),
   );
-  return total / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { perSecond: total / ((performance.now() - started) / 1000), cpuMicros: (used.user + used.system) / total };
 }
 
 function median(values: number[]): number {
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "vaultlet-bench-audit-"));
   const connectionUrl = `postgresql://{{username}}:{{password}}@${server.host}:${server.port}/${database.name}`;
   const results = { without: [] as number[], with: [] as number[], localWithout: [] as number[], localWith: [] as number[] };
+  const cpu = { without: [] as number[], with: [] as number[] };
   const pairedRatios: number[] = [];
   console.log(`PostgreSQL (${server.kind}) ${server.host}:${server.port}; ${ROUNDS} rounds × ${REQUESTS} creds, ${CONCURRENCY} in flight; Node ${process.version}`);
   try {
@@ -81,17 +87,18 @@ async function main(): Promise<void> {
         const { engine, rootToken } = await openEngine(connectionUrl, server.user, server.password, auditFile);
         const root = engine.client(rootToken);
         await root.read("database/creds/bench"); // warm the connection pool
-        const creds = await throughput(REQUESTS, CONCURRENCY, () => root.read("database/creds/bench"));
-        const local = await throughput(LOCAL_REQUESTS, CONCURRENCY, () => root.read("auth/token/lookup-self"));
+        const { perSecond: creds, cpuMicros } = await measure(REQUESTS, CONCURRENCY, () => root.read("database/creds/bench"));
+        const { perSecond: local } = await measure(LOCAL_REQUESTS, CONCURRENCY, () => root.read("auth/token/lookup-self"));
         await root.write("sys/leases/revoke-prefix/database/creds/bench", {});
         await engine.close();
         perSide[side] = creds;
         if (round >= 0) {
           results[side].push(creds);
+          cpu[side].push(cpuMicros);
           results[side === "with" ? "localWith" : "localWithout"].push(local);
         }
         const size = auditFile ? ` (audit file ${((await stat(auditFile)).size / 1e6).toFixed(1)} MB)` : "";
-        console.log(`${round < 0 ? "warm-up" : `round ${round + 1}`} ${side.padEnd(7)} audit: ${creds.toFixed(0).padStart(5)} creds/s, ${local.toFixed(0).padStart(6)} lookup-self/s${size}`);
+        console.log(`${round < 0 ? "warm-up" : `round ${round + 1}`} ${side.padEnd(7)} audit: ${creds.toFixed(0).padStart(5)} creds/s (${cpuMicros.toFixed(0)} µs CPU each), ${local.toFixed(0).padStart(6)} lookup-self/s${size}`);
       }
       if (round >= 0) pairedRatios.push(perSide.with! / perSide.without!);
     }
@@ -104,6 +111,7 @@ async function main(): Promise<void> {
   const localRatio = median(results.localWith) / median(results.localWithout);
   console.log(`\ncreds/s median: without audit ${median(results.without).toFixed(0)}, with one file audit device ${median(results.with).toFixed(0)}`);
   console.log(`creds throughput with audit ÷ without: ${ratio.toFixed(3)} (ratio of medians; median of per-round ratios ${median(pairedRatios).toFixed(3)}; goal ≥ 0.95)`);
+  console.log(`engine-process CPU per creds, median: without ${median(cpu.without).toFixed(0)} µs, with ${median(cpu.with).toFixed(0)} µs`);
   console.log(`lookup-self/s median: without ${median(results.localWithout).toFixed(0)}, with ${median(results.localWith).toFixed(0)} → ratio ${localRatio.toFixed(3)}`);
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { TokenEntry } from "../auth/token/token-entry.js";
-import { VaultletError } from "../errors.js";
+import { AuditFailedError, VaultletError } from "../errors.js";
 import type { AuthBlock, Request, Response } from "../request.js";
 import type { MountEntry } from "../system/mount-entry.js";
 import { uuid } from "../util/random.js";
@@ -89,7 +89,8 @@ export class RequestAudit {
    * entry with the error. Never throws: the request's own error is what the caller must see.
    */
   async recordFailure(error: unknown): Promise<void> {
-    if (!this.#active || this.#finished) return;
+    // After an AuditFailedError the devices already failed (and were reported); do not retry them.
+    if (!this.#active || this.#finished || error instanceof AuditFailedError) return;
     this.#finished = true;
     const message = error instanceof VaultletError ? error.message : "internal error";
     try {
