@@ -319,8 +319,8 @@ export class LeaseManager {
       await this.#recordFailure(lease, err);
       throw err;
     }
-    await this.#forget(id);
-    this.#onEvent({ type: "revoked", lease });
+    // The backend may have removed the lease itself (a token's revocation forgets its own lease).
+    if (await this.#forget(id)) this.#onEvent({ type: "revoked", lease });
   }
 
   async #recordFailure(lease: LeaseRecord, err: unknown): Promise<void> {

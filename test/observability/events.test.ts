@@ -64,6 +64,15 @@ describe("engine events", () => {
     expect(JSON.stringify(seen)).not.toContain(parent.auth!.client_token);
   });
 
+  it("reports a token's expiry once: its lease expired and revoked, the token revoked", async () => {
+    const { engine, root, clock } = await seed();
+    const seen = record(engine, [...LEASE_EVENTS, "token.revoked"]);
+    await root.write("auth/token/create", { ttl: "1h" });
+    await clock.advance("61m");
+    expect(seen.map(([name]) => name)).toEqual(["lease.created", "lease.expired", "token.revoked", "lease.revoked"]);
+    expect(engine.metrics().leases.byMount.find((m) => m.mount === "auth/token/")).toBeUndefined();
+  });
+
   it("reports config, role and policy changes with field names only, never values", async () => {
     const { engine, root } = await seed();
     const seen = record(engine, ["config.changed", "role.changed", "policy.changed"]);
