@@ -12,7 +12,7 @@ import type { MountEntry } from "../system/mount-entry.js";
 import type { EngineEventName, EngineEvents, LeaseEventPayload } from "./engine-events.js";
 import { EventHub } from "./event-hub.js";
 import { LeaseCounts, roleOf } from "./lease-counts.js";
-import type { Logger } from "./logger.js";
+import { silentLogger, type Logger } from "./logger.js";
 import type { EngineMetrics } from "./metrics.js";
 
 type Level = keyof Logger;
@@ -65,10 +65,12 @@ export class EngineObserver {
 
   /** Emits an event to listeners and logs it. Never throws. */
   emit<K extends EngineEventName>(name: K, payload: EngineEvents[K]): void {
-    const [level, message] = LOG[name];
-    // Accessors stay out of logs (Vault HMACs them in its audit log by default); listeners get them.
-    const { accessor: _accessor, ...fields } = payload as EngineEvents[K] & { accessor?: string };
-    this.#logger[level]({ event: name, ...fields }, message);
+    if (this.#logger !== silentLogger) {
+      const [level, message] = LOG[name];
+      // Accessors stay out of logs (Vault HMACs them in its audit log by default); listeners get them.
+      const { accessor: _accessor, ...fields } = payload as EngineEvents[K] & { accessor?: string };
+      this.#logger[level]({ event: name, ...fields }, message);
+    }
     this.events.emit(name, payload);
   }
 
