@@ -52,7 +52,9 @@ export interface ObservedRequest {
 
 /** The engine's events, lease counts, counters and logging. */
 export class EngineObserver {
+  /** The listeners of `engine.on`. */
   readonly events: EventHub<EngineEvents>;
+  /** Live leases by mount and role (metrics and guardrails read them). */
   readonly counts = new LeaseCounts();
   readonly #logger: Logger;
   readonly #totals = { created: 0, renewed: 0, expired: 0, revoked: 0, failed: 0, irrevocable: 0, tokensCreated: 0, tokensRevoked: 0, quotaRejected: 0 };
