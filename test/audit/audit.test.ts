@@ -81,6 +81,24 @@ describe("sys/audit", () => {
     const ops = engine.client(auth!.client_token);
     await expect(ops.write("sys/audit/file", { type: "file", options: { file_path: await tempFile() } })).rejects.toBeInstanceOf(PermissionDeniedError);
     await expect(ops.read("sys/audit")).rejects.toBeInstanceOf(PermissionDeniedError);
+    await root.write("sys/audit/file", { type: "file", options: { file_path: await tempFile() } });
+    await expect(ops.delete("sys/audit/file")).rejects.toBeInstanceOf(PermissionDeniedError);
+    await expect(ops.write("sys/audit-hash/file", { input: "x" })).rejects.toBeInstanceOf(PermissionDeniedError);
+    expect(Object.keys((await root.read("sys/audit")).data!)).toEqual(["file/"]);
+  });
+
+  it("gives each stream sink its own copy: a sink that mutates an entry cannot touch another device's", async () => {
+    const seen: AuditEntry[] = [];
+    const { root } = await setup({
+      vandal: (entry) => {
+        entry.request.path = "tampered";
+      },
+      witness: (entry) => void seen.push(entry),
+    });
+    await root.write("sys/audit/vandal", { type: "stream", options: { sink: "vandal" } });
+    await root.write("sys/audit/witness", { type: "stream", options: { sink: "witness" } });
+    await root.read("sys/mounts");
+    expect(seen.slice(-2).map((entry) => entry.request.path)).toEqual(["sys/mounts", "sys/mounts"]);
   });
 
   it("records a request and a response entry per call, with every secret HMAC'd", async () => {
