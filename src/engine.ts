@@ -32,6 +32,15 @@ import { requiresSudo } from "./system/sudo-paths.js";
 import { PolicyStore } from "./policy/policy-store.js";
 import { TokenManager } from "./auth/token/token-manager.js";
 import { createTokenBackend } from "./auth/token/token-backend.js";
+import { AuditBroker } from "./audit/audit-broker.js";
+import { AuditHasher } from "./audit/audit-hasher.js";
+import type { AuditSink } from "./audit/audit-device.js";
+import type { RequestAudit } from "./audit/request-audit.js";
+import { describeError, safeLogger, type Logger } from "./observability/logger.js";
+import { EngineObserver } from "./observability/engine-observer.js";
+import type { EngineEventListener, EngineEventName } from "./observability/engine-events.js";
+import type { EngineMetrics } from "./observability/metrics.js";
+import { LeaseQuotas, type GuardrailOptions } from "./guardrails/lease-quotas.js";
 
 /** Options of {@link Engine.open}. Every field is optional. */
 export interface EngineOptions {
@@ -45,6 +54,15 @@ export interface EngineOptions {
   plugins?: Record<string, DatabasePluginFactory>;
   /** Revocation tuning: concurrency, retries, backoff. */
   revocation?: RevocationOptions;
+  /**
+   * Destinations of `stream` audit devices, by name: a device enabled with
+   * `{ type: "stream", options: { sink: "<name>" } }` writes to `auditSinks[name]`.
+   */
+  auditSinks?: Record<string, AuditSink>;
+  /** A pino-shaped logger (default: silent). No secret is ever logged. */
+  logger?: Logger;
+  /** Lease-count guardrails (`max_leases` of roles and mounts): the warning threshold. */
+  guardrails?: GuardrailOptions;
 }
 
 /** The result of {@link Engine.initialize}. */
@@ -80,6 +98,10 @@ export class Engine implements AsyncDisposable {
   readonly #tokenManager: TokenManager;
   readonly #factories: Map<string, BackendFactory>;
   readonly #backends = new Map<string, Backend>();
+  readonly #logger: Logger;
+  readonly #audit: AuditBroker;
+  readonly #observer: EngineObserver;
+  readonly #quotas: LeaseQuotas;
   #initialized = false;
   #closed = false;
 
@@ -87,6 +109,16 @@ export class Engine implements AsyncDisposable {
     this.#storage = options.storage ?? new MemoryStorage();
     this.#clock = options.clock ?? new SystemClock();
     this.#core = new JsonStore(this.#storage);
+    this.#logger = safeLogger(options.logger);
+    this.#observer = new EngineObserver(this.#logger);
+    this.#quotas = new LeaseQuotas(this.#observer, options.guardrails);
+    this.#audit = new AuditBroker({
+      store: this.#core,
+      hasher: new AuditHasher(this.#core),
+      sinks: options.auditSinks ?? {},
+      clock: this.#clock,
+      onDeviceFailure: (device, error) => this.#logger.error({ device, error: describeError(error) }, "audit device failed to record an entry"),
+    });
     this.#mounts = new MountTable(this.#core);
     this.#tokens = new TokenStore(this.#core.sub("sys/token/"), this.#clock);
     this.#leases = new LeaseManager(
@@ -94,6 +126,7 @@ export class Engine implements AsyncDisposable {
       this.#clock,
       (path, mountUuid) => this.#backendFor(path, mountUuid),
       options.revocation,
+      this.#observer.leaseChanged,
     );
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
     this.#tokenManager = new TokenManager({
@@ -102,6 +135,7 @@ export class Engine implements AsyncDisposable {
       policies: this.#policies,
       clock: this.#clock,
       mount: () => this.#mounts.get(TOKEN_MOUNT)!,
+      onEvent: this.#observer.tokenChanged,
     });
     const plugins = { ...builtinDatabasePlugins(), ...options.plugins };
     this.#factories = new Map<string, BackendFactory>([["database", createDatabaseBackend(plugins)]]);
@@ -135,7 +169,7 @@ export class Engine implements AsyncDisposable {
   async initialize(): Promise<InitializeResult> {
     this.#assertOpen();
     if (this.#initialized) throw new AlreadyInitializedError();
-    const { token } = await this.#tokens.create({
+    const { token, entry } = await this.#tokens.create({
       policies: ["root"],
       displayName: "root",
       ttl: 0,
@@ -146,7 +180,33 @@ export class Engine implements AsyncDisposable {
     });
     await this.#core.put(INIT_KEY, { time: new Date(this.#clock.now()).toISOString() });
     this.#initialized = true;
+    this.#observer.tokenChanged({ type: "created", entry });
     return { rootToken: token };
+  }
+
+  /**
+   * Listens to an engine event. Listeners run synchronously as things happen; one that throws (or
+   * rejects) is logged and never affects the engine. Payloads never carry a secret.
+   *
+   * @example
+   * ```ts
+   * engine.on("lease.revoked", ({ leaseId }) => console.log("revoked", leaseId));
+   * ```
+   */
+  on<K extends EngineEventName>(name: K, listener: EngineEventListener<K>): this {
+    this.#observer.events.on(name, listener);
+    return this;
+  }
+
+  /** Removes a listener added with {@link Engine.on}. */
+  off<K extends EngineEventName>(name: K, listener: EngineEventListener<K>): this {
+    this.#observer.events.off(name, listener);
+    return this;
+  }
+
+  /** Current lease gauges and the counters since the engine was opened (see {@link EngineMetrics}). */
+  metrics(): EngineMetrics {
+    return this.#observer.metrics(this.#leases.queueDepth);
   }
 
   /** A client that makes requests with `token`. */
@@ -162,16 +222,35 @@ export class Engine implements AsyncDisposable {
    */
   async request(request: Request): Promise<Response> {
     this.#assertServing();
+    const audit = this.#audit.begin(request);
+    try {
+      const response = { ...(await this.#serve(request, audit)), request_id: audit.id };
+      await audit.recordResponse(response);
+      return response;
+    } catch (err) {
+      await audit.recordFailure(err);
+      throw err;
+    }
+  }
+
+  /** Authenticates, authorizes, records the request with the audit devices (fail closed), dispatches. */
+  async #serve(request: Request, audit: RequestAudit): Promise<Response> {
     const operation = request.operation;
     if (!OPERATIONS.includes(operation)) throw new InvalidRequestError(`unknown operation ${JSON.stringify(operation)}`);
     const path = normalizeRequestPath(request.path);
     const data = validateData(request.data);
+    audit.described(operation, path, data);
     const token = await this.#authenticate(request.token);
+    audit.authenticated(token);
     await this.#authorize(token, operation, path, data);
     const { mount, backend, relativePath } = this.#route(path);
+    audit.routed(mount);
+    await audit.recordRequest();
     const lastUse = await this.#tokenManager.use(token);
     try {
-      return await this.#dispatch({ operation, path, data, token, mount, backend, relativePath });
+      const response = await this.#dispatch({ operation, path, data, token, mount, backend, relativePath });
+      this.#observer.requestSucceeded({ operation, mount, relativePath, data });
+      return response;
     } finally {
       if (lastUse) await this.#tokenManager.revoke(token);
     }
@@ -185,7 +264,7 @@ export class Engine implements AsyncDisposable {
       caller: callerOf(token),
       secrets: {
         issue: (spec, create) =>
-          this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor }, spec, create),
+          this.#quotas.guard(mount, spec, () => this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor }, spec, create)),
       },
     };
     const answer = await backend.handle(backendRequest);
@@ -213,6 +292,7 @@ export class Engine implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     await this.#leases.close();
+    await this.#audit.close();
     await Promise.allSettled([...this.#backends.values()].map((backend) => backend.close?.()));
     this.#backends.clear();
     await this.#storage.close?.();
@@ -226,6 +306,7 @@ export class Engine implements AsyncDisposable {
   async #load(): Promise<void> {
     this.#initialized = (await this.#core.get(INIT_KEY)) !== undefined;
     await this.#tokens.load();
+    await this.#audit.load();
     await this.#mounts.load(this.#builtinMounts());
     for (const entry of this.#mounts.all()) {
       this.#backends.set(entry.path, await this.#createBackend(entry));
@@ -272,6 +353,7 @@ export class Engine implements AsyncDisposable {
       leases: this.#leases,
       policies: this.#policies,
       tokens: this.#tokens,
+      audit: this.#audit,
       mountTypes: () => this.mountTypes,
       enableMount: (entry) => this.#enableMount(entry),
       disableMount: (path) => this.#disableMount(path),
@@ -289,6 +371,7 @@ export class Engine implements AsyncDisposable {
     const backend = await this.#createBackend(entry);
     await this.#mounts.put(entry);
     this.#backends.set(entry.path, backend);
+    this.#observer.emit("mount.enabled", { path: entry.path, type: entry.type });
   }
 
   async #disableMount(path: string): Promise<void> {
@@ -300,6 +383,7 @@ export class Engine implements AsyncDisposable {
     this.#backends.delete(entry.path);
     await this.#mounts.remove(entry.path);
     await this.#core.sub(`logical/${entry.uuid}/`).deletePrefix();
+    this.#observer.emit("mount.disabled", { path: entry.path, type: entry.type });
   }
 
   #backendFor(mountPath: string, mountUuid: string): Backend | undefined {

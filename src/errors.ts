@@ -133,3 +133,37 @@ export class SealedError extends VaultletError {
     super("sealed", 503, message);
   }
 }
+
+/**
+ * No enabled audit device could record the request, so it was refused before anything was done
+ * (fail closed, as in Vault) (500). When recording the *response* fails, the action has happened
+ * but the caller still gets this error, as in Vault.
+ *
+ * @example
+ * ```ts
+ * await app.read("database/creds/readonly"); // AuditFailedError: no audit device could record …
+ * ```
+ */
+export class AuditFailedError extends VaultletError {
+  /** @param message - which step could not be recorded (never the entry itself) */
+  constructor(message = "no enabled audit device could record the request; the request was refused", options?: VaultletErrorOptions) {
+    super("audit_failed", 500, message, options);
+  }
+}
+
+/**
+ * A lease-count guardrail (`max_leases` of a role or a mount) refused to issue another secret
+ * (429, as Vault's quotas). Nothing was created: revoke leases or raise the limit.
+ *
+ * @example
+ * ```ts
+ * await root.write("database/roles/readonly", { max_leases: 3 });
+ * // the 4th concurrent read of database/creds/readonly rejects with QuotaExceededError
+ * ```
+ */
+export class QuotaExceededError extends VaultletError {
+  /** @param message - which limit was reached */
+  constructor(message: string, options?: VaultletErrorOptions) {
+    super("quota_exceeded", 429, message, options);
+  }
+}

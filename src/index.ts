@@ -18,6 +18,8 @@ export {
   NotInitializedError,
   AlreadyInitializedError,
   SealedError,
+  AuditFailedError,
+  QuotaExceededError,
   type VaultletErrorOptions,
 } from "./errors.js";
 export type { Storage } from "./storage/storage.js";
@@ -35,3 +37,18 @@ export type {
   DeleteUserRequest,
 } from "./secrets/database/plugin.js";
 export { createPostgresPlugin } from "./secrets/database/plugins/postgres/postgres-plugin.js";
+export type { AuditEntry, AuditAuth, AuditRequest, AuditResponse } from "./audit/audit-entry.js";
+export type { AuditSink, AuditWritable } from "./audit/audit-device.js";
+export type { Logger } from "./observability/logger.js";
+export type {
+  EngineEvents,
+  EngineEventName,
+  EngineEventListener,
+  LeaseEventPayload,
+  LeaseFailurePayload,
+  TokenEventPayload,
+  ChangePayload,
+  QuotaPayload,
+} from "./observability/engine-events.js";
+export type { EngineMetrics } from "./observability/metrics.js";
+export type { GuardrailOptions } from "./guardrails/lease-quotas.js";

@@ -37,6 +37,11 @@ export interface SecretSpec {
    * requesting token). A token's own lease belongs to that token, so orphans outlive their creator.
    */
   owner?: string;
+  /**
+   * The most live leases the secret's role may hold (its `max_leases`); 0 or absent: no limit.
+   * The role is `internal.role`. The engine refuses to issue past it (and past the mount's).
+   */
+  maxLeases?: number;
 }
 
 /** The lease being created, as seen by the function that creates the secret. */

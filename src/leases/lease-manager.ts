@@ -14,6 +14,7 @@ import { formatDuration } from "../util/ttl.js";
 import { ExpiryHeap } from "./expiry-heap.js";
 import { leaseIdFor, type LeaseRecord } from "./lease.js";
 import { BoundedQueue } from "./revocation-queue.js";
+import type { LeaseEventListener } from "./lease-events.js";
 
 /** Tuning of revocation; every field has a sensible default. */
 export interface RevocationOptions {
@@ -76,13 +77,16 @@ export class LeaseManager {
   readonly #inFlight = new Map<string, Promise<void>>();
   #timer: { handle: TimerHandle; dueAt: number } | undefined;
   #closed = false;
+  readonly #onEvent: LeaseEventListener;
 
   /**
    * @param store - the lease records' storage view
    * @param clock - the engine's clock
    * @param backendFor - resolves a lease's backend for renewal and revocation
+   * @param onEvent - told of every lease state change (for events, metrics and logs); must not throw
    */
-  constructor(store: JsonStore, clock: Clock, backendFor: BackendLookup, options: RevocationOptions = {}) {
+  constructor(store: JsonStore, clock: Clock, backendFor: BackendLookup, options: RevocationOptions = {}, onEvent: LeaseEventListener = () => {}) {
+    this.#onEvent = onEvent;
     this.#store = store;
     this.#clock = clock;
     this.#backendFor = backendFor;
@@ -111,6 +115,7 @@ export class LeaseManager {
       if (!lease) continue;
       this.#index(lease);
       this.#heap.schedule(lease.id, lease.state === "pending" ? 0 : this.#nextAttemptTime(lease));
+      this.#onEvent({ type: "restored", lease });
     }
     this.#arm();
   }
@@ -151,6 +156,7 @@ export class LeaseManager {
     this.#index(lease);
     this.#heap.schedule(lease.id, lease.expireTime);
     this.#arm();
+    this.#onEvent({ type: "created", lease });
     return {
       data,
       warnings: spec.ttl.warning ? [spec.ttl.warning] : undefined,
@@ -219,6 +225,7 @@ export class LeaseManager {
     await this.#store.put(id, renewed);
     this.#heap.schedule(id, expireTime);
     this.#arm();
+    this.#onEvent({ type: "renewed", lease: renewed });
     return { lease: renewed, duration: Math.round((expireTime - now) / 1000), warning };
   }
 
@@ -266,7 +273,8 @@ export class LeaseManager {
 
   /** Removes one lease without revoking its secret (its owner already cleaned it up). */
   async forget(id: string): Promise<void> {
-    await this.#forget(id);
+    const lease = await this.#forget(id);
+    if (lease) this.#onEvent({ type: "forgotten", lease });
   }
 
   /**
@@ -275,7 +283,10 @@ export class LeaseManager {
    */
   async forgetPrefix(prefix: string): Promise<number> {
     const ids = await this.listIds(prefix);
-    for (const id of ids) await this.#forget(id);
+    for (const id of ids) {
+      const lease = await this.#forget(id);
+      if (lease) this.#onEvent({ type: "forgotten", lease });
+    }
     return ids.length;
   }
 
@@ -299,6 +310,7 @@ export class LeaseManager {
   async #attemptRevocation(id: string): Promise<void> {
     const lease = await this.get(id);
     if (!lease) return;
+    if (lease.revokeAttempts === 0 && lease.expireTime <= this.#clock.now()) this.#onEvent({ type: "expired", lease });
     try {
       const backend = this.#backendFor(lease.mountPath, lease.mountUuid);
       if (!backend) throw new PluginError(`the mount ${JSON.stringify(lease.mountPath)} that issued this lease no longer exists`);
@@ -307,7 +319,8 @@ export class LeaseManager {
       await this.#recordFailure(lease, err);
       throw err;
     }
-    await this.#forget(id);
+    // The backend may have removed the lease itself (a token's revocation forgets its own lease).
+    if (await this.#forget(id)) this.#onEvent({ type: "revoked", lease });
   }
 
   async #recordFailure(lease: LeaseRecord, err: unknown): Promise<void> {
@@ -319,6 +332,8 @@ export class LeaseManager {
       lastError: err instanceof VaultletError ? err.message : "revocation failed",
     };
     await this.#store.put(lease.id, failed);
+    this.#onEvent({ type: "revoke_failed", lease: failed, error: failed.lastError! });
+    if (failed.state === "irrevocable" && lease.state !== "irrevocable") this.#onEvent({ type: "irrevocable", lease: failed, error: failed.lastError! });
     if (this.#closed) return;
     this.#heap.schedule(lease.id, this.#nextAttemptTime(failed));
     this.#arm();
@@ -335,11 +350,12 @@ export class LeaseManager {
     return now + capped - Math.floor(capped / 10) + jitter;
   }
 
-  async #forget(id: string): Promise<void> {
+  async #forget(id: string): Promise<LeaseRecord | undefined> {
     const lease = await this.get(id);
     await this.#store.delete(id);
     this.#heap.remove(id);
     if (lease) this.#byToken.get(lease.tokenAccessor)?.delete(id);
+    return lease;
   }
 
   #index(lease: LeaseRecord): void {

@@ -8,6 +8,8 @@ export interface MountConfig {
   default_lease_ttl: number;
   /** Maximum TTL of leases issued under the mount. */
   max_lease_ttl: number;
+  /** The most live leases the mount may hold (0 or absent: no limit). */
+  max_leases?: number;
 }
 
 /** One entry of the mount table, stored as is. */

@@ -10,6 +10,7 @@ import { parseOptionalDuration } from "../util/ttl.js";
 import type { EngineInternals } from "./engine-internals.js";
 import type { MountConfig, MountEntry } from "./mount-entry.js";
 import { normalizeMountPath } from "./mount-table.js";
+import { parseOptionalMaxLeases } from "../guardrails/max-leases.js";
 
 /** The routes of `sys/mounts…`. */
 export function mountRoutes(engine: EngineInternals): PathRoute[] {
@@ -92,6 +93,8 @@ function parseMountConfig(data: RequestData, base: MountConfig): MountConfig {
     default_lease_ttl: parseOptionalDuration(data.default_lease_ttl, "default_lease_ttl") ?? base.default_lease_ttl,
     max_lease_ttl: parseOptionalDuration(data.max_lease_ttl, "max_lease_ttl") ?? base.max_lease_ttl,
   };
+  const maxLeases = parseOptionalMaxLeases(data.max_leases) ?? base.max_leases;
+  if (maxLeases !== undefined) config.max_leases = maxLeases;
   if (config.max_lease_ttl > 0 && config.default_lease_ttl > config.max_lease_ttl) {
     throw new InvalidRequestError("default_lease_ttl cannot be greater than max_lease_ttl");
   }

@@ -27,6 +27,8 @@ export interface TokenManagerDeps {
   clock: Clock;
   /** The `auth/token/` mount entry (its tuned TTLs apply to tokens). */
   mount: () => MountEntry;
+  /** Told when a token is created or revoked (for events and metrics); must not throw. */
+  onEvent?: (event: { type: "created" | "revoked"; entry: TokenEntry }) => void;
 }
 
 /** A created token: the token itself is shown once and never stored. */
@@ -77,7 +79,11 @@ export class TokenManager {
       parentAccessor: options.orphan || params.noParent ? undefined : parent.accessor,
       explicitMaxExpireTime: params.explicitMaxTtl ? this.#deps.clock.now() + params.explicitMaxTtl * 1000 : undefined,
     };
-    if (lifetime.ttl === 0) return { ...(await this.#deps.tokens.create(spec)) };
+    if (lifetime.ttl === 0) {
+      const created = await this.#deps.tokens.create(spec);
+      this.#deps.onEvent?.({ type: "created", entry: created.entry });
+      return created;
+    }
     let created: CreatedToken | undefined;
     await this.#deps.leases.issue(
       { mount: this.#deps.mount(), path: "create", tokenAccessor: accessor },
@@ -87,6 +93,7 @@ export class TokenManager {
         return {};
       },
     );
+    this.#deps.onEvent?.({ type: "created", entry: created!.entry });
     return { ...created!, warning: lifetime.warning };
   }
 
@@ -129,6 +136,7 @@ export class TokenManager {
    */
   async revoke(entry: TokenEntry): Promise<void> {
     await this.#deps.tokens.delete(entry);
+    this.#deps.onEvent?.({ type: "revoked", entry });
     for (const childAccessor of await this.#deps.tokens.childAccessors(entry.accessor)) {
       const child = await this.#deps.tokens.lookupByAccessor(childAccessor);
       if (child) await this.revoke(child);

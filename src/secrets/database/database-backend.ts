@@ -171,7 +171,7 @@ class DatabaseBackend implements Backend {
     });
     const password = generatePassword();
     const internal: CredentialInternal = { username, role: roleName, db_name: role.db_name };
-    return request.secrets.issue({ ttl, renewable: true, internal: { ...internal } }, async (lease) => {
+    return request.secrets.issue({ ttl, renewable: true, internal: { ...internal }, maxLeases: role.max_leases ?? 0 }, async (lease) => {
       await plugin.newUser({
         username,
         password,

@@ -10,6 +10,7 @@ import { normalizeStatements } from "../../util/sql-statements.js";
 import { validateTemplate } from "../../util/template.js";
 import { parseOptionalDuration } from "../../util/ttl.js";
 import { optionalString, statementList } from "./fields.js";
+import { parseOptionalMaxLeases } from "../../guardrails/max-leases.js";
 
 /** A stored role. Statements are kept split, one statement per item. */
 export interface Role {
@@ -22,6 +23,8 @@ export interface Role {
   default_ttl: number;
   /** Seconds; 0 = the mount's max. */
   max_ttl: number;
+  /** The most live leases of this role (0 = no limit; absent in roles stored before it existed). */
+  max_leases?: number;
 }
 
 /** The variables a statement template may use. `{{username}}` is an alias of `{{name}}`. */
@@ -43,6 +46,7 @@ export function parseRole(data: RequestData, existing: Role | undefined): Role {
     rollback_statements: statementsField(data, "rollback_statements", existing),
     default_ttl: parseOptionalDuration(data.default_ttl, "default_ttl") ?? existing?.default_ttl ?? 0,
     max_ttl: parseOptionalDuration(data.max_ttl, "max_ttl") ?? existing?.max_ttl ?? 0,
+    max_leases: parseOptionalMaxLeases(data.max_leases) ?? existing?.max_leases ?? 0,
   };
   if (!role.db_name) throw new InvalidRequestError("db_name is required: the name of a connection under config/");
   if (role.creation_statements.length === 0) throw new InvalidRequestError("creation_statements is required");
@@ -62,5 +66,5 @@ function statementsField(data: RequestData, field: (typeof STATEMENT_FIELDS)[num
 
 /** The role as a read returns it. */
 export function describeRole(role: Role): Record<string, unknown> {
-  return { ...role, credential_type: "password" };
+  return { ...role, max_leases: role.max_leases ?? 0, credential_type: "password" };
 }

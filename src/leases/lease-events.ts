@@ -1,0 +1,18 @@
+/**
+ * What the lease manager reports as leases change state. The engine turns these into public
+ * events, metrics and log lines; the lease manager itself knows nothing about them.
+ *
+ * @module
+ */
+import type { LeaseRecord } from "./lease.js";
+
+/**
+ * One change of a lease. `restored` is a lease loaded from storage at startup; `forgotten` a lease
+ * removed without revoking its secret (revoke-force, a token's own lease).
+ */
+export type LeaseLifecycleEvent =
+  | { type: "created" | "restored" | "renewed" | "expired" | "revoked" | "forgotten"; lease: LeaseRecord }
+  | { type: "revoke_failed" | "irrevocable"; lease: LeaseRecord; error: string };
+
+/** Receives lease changes. It must not throw (the engine's listener never does). */
+export type LeaseEventListener = (event: LeaseLifecycleEvent) => void;
