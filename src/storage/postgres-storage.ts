@@ -78,10 +78,20 @@ export class PostgresStorage implements Storage {
 
   /** @inheritdoc */
   async put(key: string, value: Uint8Array, options?: PutOptions): Promise<void> {
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    if (!options) {
+      // No options: a plain write (or a re-encryption) keeps the record's due time and claim.
+      await this.#query(
+        `INSERT INTO ${this.#table} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+        [key, bytes],
+        "writing a record",
+      );
+      return;
+    }
     await this.#query(
       `INSERT INTO ${this.#table} (key, value, due_at, claim_owner, claim_until) VALUES ($1, $2, $3, NULL, NULL)
        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, due_at = EXCLUDED.due_at, claim_owner = NULL, claim_until = NULL`,
-      [key, Buffer.from(value.buffer, value.byteOffset, value.byteLength), options?.dueAt ?? null],
+      [key, bytes, options.dueAt ?? null],
       "writing a record",
     );
   }
@@ -146,28 +156,22 @@ export class PostgresStorage implements Storage {
     return this.#ready;
   }
 
+  /**
+   * One simple-protocol query, so one transaction: the advisory lock makes processes that start
+   * together create the table one after the other instead of colliding in the catalog.
+   */
   async #createTable(): Promise<void> {
-    const statements = [
-      `CREATE TABLE IF NOT EXISTS ${this.#table} (
+    const lockKey = pg.escapeLiteral(`vaultlet-storage:${this.#table}`);
+    await this.#pool.query(
+      `SELECT pg_advisory_xact_lock(hashtext(${lockKey}));
+       CREATE TABLE IF NOT EXISTS ${this.#table} (
          key text COLLATE "C" PRIMARY KEY,
          value bytea NOT NULL,
          due_at bigint,
          claim_owner text,
-         claim_until bigint)`,
-      `CREATE INDEX IF NOT EXISTS ${pg.escapeIdentifier(`${indexBase(this.#table)}_due_at`)} ON ${this.#table} (due_at) WHERE due_at IS NOT NULL`,
-    ];
-    for (const statement of statements) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.#pool.query(statement);
-          break;
-        } catch (err) {
-          // Two processes creating the table at once: one loses with a unique violation; retry.
-          if (attempt < 2 && isCreationRace(err)) continue;
-          throw err;
-        }
-      }
-    }
+         claim_until bigint);
+       CREATE INDEX IF NOT EXISTS ${pg.escapeIdentifier(`${indexBase(this.#table)}_due_at`)} ON ${this.#table} (due_at) WHERE due_at IS NOT NULL;`,
+    );
   }
 }
 
@@ -183,11 +187,6 @@ function qualifiedTable(table: string, schema: string | undefined): string {
 function indexBase(qualified: string): string {
   const table = qualified.slice(qualified.lastIndexOf('"', qualified.length - 2) + 1, -1).replace(/""/g, '"');
   return table.slice(0, 50);
-}
-
-function isCreationRace(err: unknown): boolean {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return code === "23505" || code === "42P07";
 }
 
 /** A driver error reduced to its SQLSTATE or system code: driver messages may quote values. */

@@ -21,8 +21,9 @@ export interface Storage {
   /** The value at `key`, or `undefined`. */
   get(key: string): Promise<Uint8Array | undefined>;
   /**
-   * Stores `value` at `key`, replacing any previous value. `options.dueAt` is a hint for storages
-   * that implement {@link Storage.claimDue}; others ignore it.
+   * Stores `value` at `key`, replacing any previous value. `options` matter only to storages that
+   * implement {@link Storage.claimDue} (others ignore them): with `options` the record's due time
+   * is set to `options.dueAt` and any claim on it ends; without, both are kept as they were.
    */
   put(key: string, value: Uint8Array, options?: PutOptions): Promise<void>;
   /** Removes `key`; removing a missing key is not an error. */

@@ -174,6 +174,17 @@ export function storageContract(name: string, subject: () => Promise<ContractSub
         expect(await claim(storage, 9999, "p4")).toEqual([]);
       });
 
+      it("a put without options keeps the due time (re-encryption), a put with options replaces it", async (context) => {
+        const { storage } = await open();
+        if (!storage.claimDue) return context.skip();
+        await storage.put("lease/a", bytes("v1"), { dueAt: 100 });
+        await storage.put("lease/a", bytes("v2"));
+        await storage.put("lease/b", bytes("v1"), { dueAt: 100 });
+        await storage.put("lease/b", bytes("v2"), {});
+        expect(await claim(storage, 200)).toEqual(["lease/a"]);
+        expect(text(await storage.get("lease/a"))).toBe("v2");
+      });
+
       it("concurrent claimers never get the same key", async (context) => {
         const { storage } = await open();
         if (!storage.claimDue) return context.skip();
