@@ -46,6 +46,13 @@ export function leaseRoutes(engine: EngineInternals): PathRoute[] {
       },
     },
     {
+      // Runs to completion (Vault starts it in the background); answers what it did.
+      pattern: "leases/tidy",
+      write: async () => ({
+        data: await leases.tidy(async (accessor) => (await engine.tokens.lookupByAccessor(accessor)) !== undefined),
+      }),
+    },
+    {
       pattern: "leases/revoke-force/*prefix",
       write: async (_req, { prefix }) => {
         await leases.forgetPrefix(requirePrefix(prefix));
