@@ -21,6 +21,8 @@ export interface ChildConfig {
   revocation?: RevocationOptions;
   /** churn: the root token to use. */
   rootToken?: string;
+  /** churn: the database role to read credentials of. */
+  role?: string;
 }
 
 class OffsetClock extends SystemClock {
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env.VAULTLET_CHILD ?? "{}") as ChildConfig;
   const engine = await Engine.open({ storage: storageFor(config.storage), clock: new OffsetClock(config.offsetMs ?? 0), revocation: config.revocation });
   process.send?.({ ready: true });
-  if (config.mode === "churn") return churn(engine, config.rootToken!);
+  if (config.mode === "churn") return churn(engine, config.rootToken!, config.role!);
   process.on("message", (message) => {
     if (message !== "close") return;
     void engine.close().then(() => {
@@ -50,15 +52,24 @@ async function main(): Promise<void> {
 }
 
 /** Issues and revokes credentials as fast as it can, so a SIGKILL lands in every phase. */
-async function churn(engine: Engine, rootToken: string): Promise<void> {
+async function churn(engine: Engine, rootToken: string, role: string): Promise<void> {
   const root = engine.client(rootToken);
   const held: string[] = [];
   for (let i = 0; ; i++) {
-    const creds = await root.read("database/creds/churn");
+    const creds = await root.read(`database/creds/${role}`);
     held.push(creds.lease_id);
-    process.send?.({ issued: creds.lease_id });
-    if (i % 2 === 1) await root.write("sys/leases/revoke", { lease_id: held.shift()! });
+    await report({ issued: creds.lease_id });
+    if (i % 2 === 1) {
+      const id = held.shift()!;
+      await report({ revoking: id });
+      await root.write("sys/leases/revoke", { lease_id: id });
+    }
   }
+}
+
+/** Sends a message and waits until it is handed to the parent, so a later kill cannot lose it. */
+function report(message: Record<string, string>): Promise<void> {
+  return new Promise((resolve) => process.send!(message, () => resolve()));
 }
 
 main().catch((err: unknown) => {
