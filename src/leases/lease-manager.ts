@@ -80,7 +80,7 @@ const DEFAULTS: Required<RevocationOptions> = {
 };
 
 /** Lease records read at once while restoring. */
-const RESTORE_BATCH = 256;
+const RESTORE_BATCH = 1000;
 /** Due leases claimed per query on shared storage. */
 const CLAIM_BATCH = 256;
 
@@ -168,7 +168,7 @@ export class LeaseManager {
     const ids = await this.#store.list();
     for (let start = 0; start < ids.length && !this.#closed; start += RESTORE_BATCH) {
       const batch = ids.slice(start, start + RESTORE_BATCH);
-      const leases = await Promise.all(batch.map((id) => this.#store.get<LeaseRecord>(id)));
+      const leases = await this.#store.getMany<LeaseRecord>(batch);
       for (const lease of leases) {
         if (!lease || this.#issuing.has(lease.id)) continue;
         this.#index(lease);

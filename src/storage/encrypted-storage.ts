@@ -58,6 +58,8 @@ export class EncryptedStorage implements Storage {
 
   /** @inheritdoc */
   readonly claimDue?: (request: ClaimRequest) => Promise<string[]>;
+  /** @inheritdoc */
+  readonly getMany?: (keys: readonly string[]) => Promise<Array<Uint8Array | undefined>>;
 
   /**
    * @param inner - the storage that receives the sealed records
@@ -69,6 +71,12 @@ export class EncryptedStorage implements Storage {
     this.#keys = validateKeyring(keyring);
     this.#activeKeyId = keyring.activeKeyId;
     if (inner.claimDue) this.claimDue = (request) => inner.claimDue!(request);
+    if (inner.getMany) {
+      this.getMany = async (keys) => {
+        const sealed = await inner.getMany!(keys);
+        return sealed.map((value, i) => (value === undefined ? undefined : this.#open(keys[i]!, value).plaintext));
+      };
+    }
   }
 
   /**

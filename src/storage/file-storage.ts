@@ -6,16 +6,24 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { InvalidRequestError, StorageError, VaultletError } from "../errors.js";
 import { decodeSegment, encodeSegment, FILE_SUFFIX, FOLDER_SUFFIX } from "./file-names.js";
+import { RecordLog } from "./record-log.js";
 import type { Storage } from "./storage.js";
 
 /** Options of {@link FileStorage}. */
 export interface FileStorageOptions {
   /** The directory that holds the records; created if missing. Give each engine its own. */
   path: string;
+  /**
+   * Key prefixes kept in one append-only record log (`<path>/packed.log`) instead of one file per
+   * key (default `["sys/expire/"]`: the lease records). A million leases are then one file that
+   * restores in seconds; `[]` keeps every key in its own file.
+   */
+  packedPrefixes?: string[];
 }
 
 const DATA_DIR = "data";
 const TEMP_DIR = "tmp";
+const LOG_FILE = "packed.log";
 
 /**
  * Storage in a directory: one file per key, for a single engine process on one machine.
@@ -35,7 +43,9 @@ export class FileStorage implements Storage {
   readonly #root: string;
   readonly #data: string;
   readonly #temp: string;
+  readonly #packed: string[];
   #ready: Promise<void> | undefined;
+  #log: Promise<RecordLog> | undefined;
 
   /** @param options - where the records live */
   constructor(options: FileStorageOptions) {
@@ -45,11 +55,13 @@ export class FileStorage implements Storage {
     this.#root = options.path;
     this.#data = join(this.#root, DATA_DIR);
     this.#temp = join(this.#root, TEMP_DIR);
+    this.#packed = options.packedPrefixes ?? ["sys/expire/"];
   }
 
   /** @inheritdoc */
   async get(key: string): Promise<Uint8Array | undefined> {
     await this.#prepare();
+    if (this.#isPacked(key)) return (await this.#openLog()).get(key);
     try {
       return new Uint8Array(await readFile(this.#fileOf(key)));
     } catch (err) {
@@ -61,6 +73,7 @@ export class FileStorage implements Storage {
   /** @inheritdoc */
   async put(key: string, value: Uint8Array): Promise<void> {
     await this.#prepare();
+    if (this.#isPacked(key)) return this.#logged((log) => log.put(key, value), "writing a record");
     const target = this.#fileOf(key);
     const folder = this.#folderOf(key);
     const temp = join(this.#temp, `${randomBytes(12).toString("hex")}.t`);
@@ -78,6 +91,7 @@ export class FileStorage implements Storage {
   /** @inheritdoc */
   async delete(key: string): Promise<void> {
     await this.#prepare();
+    if (this.#isPacked(key)) return this.#logged((log) => log.delete(key), "deleting a record");
     try {
       await unlink(this.#fileOf(key));
       await syncFolder(this.#folderOf(key));
@@ -96,7 +110,45 @@ export class FileStorage implements Storage {
     const folder = join(this.#data, ...segments.map((segment) => encodeSegment(segment) + FOLDER_SUFFIX));
     const keys: string[] = [];
     await this.#collect(folder, base, partial, keys);
+    if (this.#packed.some((packed) => packed.startsWith(prefix) || prefix.startsWith(packed))) {
+      for (const key of (await this.#openLog()).keys()) if (key.startsWith(prefix)) keys.push(key);
+    }
     return keys.sort();
+  }
+
+  /** @inheritdoc */
+  async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
+    return Promise.all(keys.map((key) => this.get(key)));
+  }
+
+  /** Closes the record log. */
+  async close(): Promise<void> {
+    const log = this.#log;
+    this.#log = undefined;
+    await (await log?.catch(() => undefined))?.close();
+  }
+
+  #isPacked(key: string): boolean {
+    return this.#packed.some((prefix) => key.startsWith(prefix));
+  }
+
+  /** The record log, opened (and its index rebuilt) on first use of a packed key. */
+  #openLog(): Promise<RecordLog> {
+    this.#log ??= RecordLog.open(join(this.#root, LOG_FILE)).catch((err: unknown) => {
+      this.#log = undefined;
+      throw new StorageError(`opening the record log failed: ${codeOf(err)}`, { cause: err });
+    });
+    return this.#log;
+  }
+
+  async #logged(work: (log: RecordLog) => Promise<void>, what: string): Promise<void> {
+    const log = await this.#openLog();
+    try {
+      await work(log);
+    } catch (err) {
+      if (err instanceof VaultletError) throw err;
+      throw new StorageError(`${what} failed: ${codeOf(err)}`, { cause: err });
+    }
   }
 
   /** Walks `folder` (whose keys start with `base`), keeping names that start with `partial`. */

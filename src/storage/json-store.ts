@@ -35,6 +35,13 @@ export class JsonStore {
     return bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
   }
 
+  /** The parsed values at `keys`, in order, in one round trip when the storage can (`getMany`). */
+  async getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>> {
+    const full = keys.map((key) => this.#prefix + key);
+    const values = this.#storage.getMany ? await this.#storage.getMany(full) : await Promise.all(full.map((key) => this.#storage.get(key)));
+    return values.map((bytes) => (bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T)));
+  }
+
   /** Stores `value` as JSON at `key`. */
   async put(key: string, value: unknown, options?: PutOptions): Promise<void> {
     const bytes = encoder.encode(JSON.stringify(value));

@@ -77,6 +77,17 @@ export class PostgresStorage implements Storage {
   }
 
   /** @inheritdoc */
+  async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
+    if (keys.length === 0) return [];
+    const { rows } = await this.#query(`SELECT key, value FROM ${this.#table} WHERE key = ANY($1::text[])`, [keys], "reading records");
+    const found = new Map(rows.map((row) => [row.key as string, row.value as Buffer]));
+    return keys.map((key) => {
+      const value = found.get(key);
+      return value === undefined ? undefined : new Uint8Array(value);
+    });
+  }
+
+  /** @inheritdoc */
   async put(key: string, value: Uint8Array, options?: PutOptions): Promise<void> {
     const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     if (!options) {

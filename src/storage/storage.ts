@@ -43,6 +43,12 @@ export interface Storage {
    * implement it: the engine then schedules from memory alone.
    */
   claimDue?(request: ClaimRequest): Promise<string[]>;
+  /**
+   * Optional capability: the values of many keys in one round trip, in the order asked
+   * (`undefined` for a missing key). Restoring a million leases reads them through it in large
+   * batches when the storage has it, one `get` each otherwise.
+   */
+  getMany?(keys: readonly string[]): Promise<Array<Uint8Array | undefined>>;
 }
 
 /** Options of {@link Storage.put}. */

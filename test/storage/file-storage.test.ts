@@ -14,6 +14,25 @@ storageContract("FileStorage", async () => {
   };
 });
 
+storageContract("FileStorage, every key in the record log", async () => {
+  const path = await mkdtemp(join(tmpdir(), "vaultlet-file-"));
+  return {
+    storage: new FileStorage({ path, packedPrefixes: [""] }),
+    reopen: () => new FileStorage({ path, packedPrefixes: [""] }),
+    cleanup: () => rm(path, { recursive: true, force: true }),
+  };
+});
+
+storageContract("FileStorage, split between files and the record log", async () => {
+  const path = await mkdtemp(join(tmpdir(), "vaultlet-file-"));
+  const packedPrefixes = ["b/1", "k/MiXeD", "lease/"];
+  return {
+    storage: new FileStorage({ path, packedPrefixes }),
+    reopen: () => new FileStorage({ path, packedPrefixes }),
+    cleanup: () => rm(path, { recursive: true, force: true }),
+  };
+});
+
 describe("FileStorage", () => {
   it("removes temporary files a crash left behind and ignores files it did not write", async () => {
     const path = await mkdtemp(join(tmpdir(), "vaultlet-file-"));

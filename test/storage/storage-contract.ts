@@ -145,6 +145,16 @@ export function storageContract(name: string, subject: () => Promise<ContractSub
       expect(await again.list("durable/")).toEqual(["durable/one"]);
     });
 
+    it("getMany (optional capability) returns values in the order asked, undefined for missing keys", async (context) => {
+      const { storage } = await open();
+      if (!storage.getMany) return context.skip();
+      await storage.put("m/a", bytes("A"));
+      await storage.put("m/b", bytes("B"));
+      const values = await storage.getMany(["m/b", "m/missing", "m/a", "m/b"]);
+      expect(values.map(text)).toEqual(["B", undefined, "A", "B"]);
+      expect(await storage.getMany([])).toEqual([]);
+    });
+
     describe("claimDue (optional capability)", () => {
       const claim = (storage: Storage, now: number, owner = "p1", limit = 100) =>
         storage.claimDue!({ prefix: "lease/", now, limit, claimMs: 1000, owner });
