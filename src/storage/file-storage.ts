@@ -118,7 +118,9 @@ export class FileStorage implements Storage {
 
   /** @inheritdoc */
   async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
-    return Promise.all(keys.map((key) => this.get(key)));
+    await this.#prepare();
+    if (!keys.every((key) => this.#isPacked(key))) return Promise.all(keys.map((key) => this.get(key)));
+    return (await this.#openLog()).getMany(keys);
   }
 
   /** Closes the record log. */

@@ -22,6 +22,10 @@ const FRAME_HEADER = 8;
 const BODY_HEADER = 3;
 /** Compact when the log holds more than this many bytes and over half of them are dead. */
 const COMPACT_MIN_BYTES = 1 << 20;
+/** getMany reads neighbouring values together when they are at most this far apart… */
+const MAX_READ_GAP = 16 << 10;
+/** …and the whole read stays under this size. */
+const MAX_READ_SPAN = 4 << 20;
 
 interface Slot {
   offset: number;
@@ -72,6 +76,35 @@ export class RecordLog {
     const value = new Uint8Array(slot.length);
     await file.read(value, 0, slot.length, slot.offset);
     return value;
+  }
+
+  /**
+   * The latest values of `keys`, in order. Values close together in the file are read with one
+   * read call: restoring a million leases takes a thousand reads, not a million.
+   */
+  async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
+    const file = this.#file; // taken together with the slots, as in get()
+    const wanted = keys.map((key, position) => ({ position, slot: this.#index.get(key) }));
+    const found = wanted.filter((entry): entry is { position: number; slot: Slot } => entry.slot !== undefined);
+    found.sort((a, b) => a.slot.offset - b.slot.offset);
+    const values: Array<Uint8Array | undefined> = new Array(keys.length).fill(undefined);
+    for (let start = 0; start < found.length; ) {
+      let end = start + 1;
+      const from = found[start]!.slot.offset;
+      let to = from + found[start]!.slot.length;
+      while (end < found.length && found[end]!.slot.offset - to <= MAX_READ_GAP && found[end]!.slot.offset + found[end]!.slot.length - from <= MAX_READ_SPAN) {
+        to = Math.max(to, found[end]!.slot.offset + found[end]!.slot.length);
+        end++;
+      }
+      const span = Buffer.alloc(to - from);
+      await file.read(span, 0, span.length, from);
+      for (let i = start; i < end; i++) {
+        const { position, slot } = found[i]!;
+        values[position] = new Uint8Array(span.subarray(slot.offset - from, slot.offset - from + slot.length));
+      }
+      start = end;
+    }
+    return values;
   }
 
   /** Appends a new value for `key` (durable when this resolves). */

@@ -90,4 +90,15 @@ describe("RecordLog", () => {
     expect(text(await again.get("before"))).toBe("replaced");
     await again.close();
   });
+
+  it("getMany returns values in the order asked, reading neighbours together", async () => {
+    const path = await logPath();
+    const log = await RecordLog.open(path);
+    for (let i = 0; i < 50; i++) await log.put(`k/${i}`, bytes(`v${i}`));
+    await log.delete("k/7");
+    await log.put("k/3", bytes("v3b"));
+    const values = await log.getMany(["k/49", "k/7", "k/3", "missing", "k/0", "k/49"]);
+    expect(values.map(text)).toEqual(["v49", undefined, "v3b", undefined, "v0", "v49"]);
+    await log.close();
+  });
 });
