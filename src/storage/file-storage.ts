@@ -61,7 +61,12 @@ export class FileStorage implements Storage {
   /** @inheritdoc */
   async get(key: string): Promise<Uint8Array | undefined> {
     await this.#prepare();
-    if (this.#isPacked(key)) return (await this.#openLog()).get(key);
+    if (this.#isPacked(key)) {
+      const log = await this.#openLog();
+      return log.get(key).catch((err: unknown) => {
+        throw new StorageError(`reading a record failed: ${codeOf(err)}`, { cause: err });
+      });
+    }
     try {
       return new Uint8Array(await readFile(this.#fileOf(key)));
     } catch (err) {

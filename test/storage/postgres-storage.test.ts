@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidRequestError, PostgresStorage, StorageError } from "../../src/index.js";
+import { randomBytes } from "node:crypto";
+import { EncryptedStorage, InvalidRequestError, PostgresStorage, StorageError } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { storageContract } from "./storage-contract.js";
 
@@ -20,6 +21,15 @@ storageContract("PostgresStorage (host pool, schema)", async () => {
   return {
     storage: new PostgresStorage({ pool: db.pool, table, schema: "Host Schema" }),
     reopen: () => new PostgresStorage({ pool: db.pool, table, schema: "Host Schema" }),
+  };
+});
+
+storageContract("EncryptedStorage over PostgresStorage (claimDue and getMany through the barrier)", async () => {
+  const table = `sealed_${++tables}`;
+  const keyring = { activeKeyId: "k", keys: { k: randomBytes(32) } };
+  return {
+    storage: new EncryptedStorage(new PostgresStorage({ pool: db.pool, table }), keyring),
+    reopen: () => new EncryptedStorage(new PostgresStorage({ pool: db.pool, table }), keyring),
   };
 });
 
