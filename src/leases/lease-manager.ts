@@ -290,6 +290,24 @@ export class LeaseManager {
   }
 
   /**
+   * Counts leases by mount, reading every record from storage (the source of truth, whatever this
+   * process has loaded): all of them, or only the `irrevocable` ones.
+   */
+  async count(type: "all" | "irrevocable"): Promise<{ lease_count: number; counts: Record<string, number> }> {
+    const ids = await this.listIds("");
+    const counts: Record<string, number> = {};
+    let total = 0;
+    for (let start = 0; start < ids.length; start += RESTORE_BATCH) {
+      for (const lease of await this.#store.getMany<LeaseRecord>(ids.slice(start, start + RESTORE_BATCH))) {
+        if (!lease || lease.state === "pending" || (type === "irrevocable" && lease.state !== "irrevocable")) continue;
+        counts[lease.mountPath] = (counts[lease.mountPath] ?? 0) + 1;
+        total++;
+      }
+    }
+    return { lease_count: total, counts };
+  }
+
+  /**
    * Cleans up leases that point at what no longer exists: a lease whose token is gone is revoked
    * (its secret should have died with the token); a lease whose mount is gone cannot be revoked
    * (no backend knows its secret) and is removed. Pending leases are left to the rollback.

@@ -46,6 +46,14 @@ export function leaseRoutes(engine: EngineInternals): PathRoute[] {
       },
     },
     {
+      pattern: "leases/count",
+      read: async (req) => {
+        const type = req.data.type ?? "all";
+        if (type !== "all" && type !== "irrevocable") throw new InvalidRequestError('type must be "all" or "irrevocable"');
+        return { data: await leases.count(type) };
+      },
+    },
+    {
       // Runs to completion (Vault starts it in the background); answers what it did.
       pattern: "leases/tidy",
       write: async () => ({

@@ -57,6 +57,7 @@ describe.each(backends)("reopening an engine on %s", (_name, makeStorage) => {
       expect(await roleExists(db, second.data!.username)).toBe(true);
       expect((await root.write("sys/leases/lookup", { lease_id: creds.lease_id })).data).toMatchObject({ id: creds.lease_id });
 
+      await engine.leasesRestored(); // scheduled from storage before the clock moves
       await clock.advance("61m");
       expect(await roleExists(db, creds.data!.username)).toBe(false);
       expect(await roleExists(db, second.data!.username)).toBe(false);

@@ -184,3 +184,20 @@ describe("sys/leases/tidy", () => {
     await engine.close();
   });
 });
+
+describe("sys/leases/count", () => {
+  it("counts leases by mount, all or only the irrevocable ones", async () => {
+    const { storage, clock, db, rootToken, leaseIds } = await storageWithLeases(3, new MemoryStorage());
+    const engine = await openOn(storage, clock, db, { initialBackoffMs: 1000 });
+    await engine.leasesRestored();
+    const count = (type?: string) => engine.request({ token: rootToken, operation: "read", path: "sys/leases/count", data: type ? { type } : {} });
+    expect((await count()).data).toEqual({ lease_count: 3, counts: { "database/": 3 } });
+    expect((await count("irrevocable")).data).toEqual({ lease_count: 0, counts: {} });
+    db.failDeletes = true;
+    await engine.client(rootToken).write("sys/leases/renew", { lease_id: leaseIds[0], increment: "5h" });
+    await clock.advance("2h"); // two expire; three attempts each fail
+    expect((await count("irrevocable")).data).toEqual({ lease_count: 2, counts: { "database/": 2 } });
+    await expect(count("bogus")).rejects.toMatchObject({ code: "invalid_request" });
+    await engine.close();
+  });
+});
