@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { InvalidRequestError, StorageError, VaultletError } from "../errors.js";
 import { decodeSegment, encodeSegment, FILE_SUFFIX, FOLDER_SUFFIX } from "./file-names.js";
-import { RecordLog } from "./record-log.js";
+import type { RecordLog } from "./record-log.js";
+import { StorageDirectory } from "./storage-directory.js";
 import type { Storage } from "./storage.js";
 
 /** Options of {@link FileStorage}. */
@@ -44,8 +45,7 @@ export class FileStorage implements Storage {
   readonly #data: string;
   readonly #temp: string;
   readonly #packed: string[];
-  #ready: Promise<void> | undefined;
-  #log: Promise<RecordLog> | undefined;
+  #ready: Promise<StorageDirectory> | undefined;
 
   /** @param options - where the records live */
   constructor(options: FileStorageOptions) {
@@ -128,11 +128,11 @@ export class FileStorage implements Storage {
     return (await this.#openLog()).getMany(keys);
   }
 
-  /** Closes the record log. */
+  /** Lets go of the directory: the last instance in this process closes the log and unlocks it. */
   async close(): Promise<void> {
-    const log = this.#log;
-    this.#log = undefined;
-    await (await log?.catch(() => undefined))?.close();
+    const ready = this.#ready;
+    this.#ready = undefined;
+    await (await ready?.catch(() => undefined))?.release();
   }
 
   #isPacked(key: string): boolean {
@@ -140,12 +140,13 @@ export class FileStorage implements Storage {
   }
 
   /** The record log, opened (and its index rebuilt) on first use of a packed key. */
-  #openLog(): Promise<RecordLog> {
-    this.#log ??= RecordLog.open(join(this.#root, LOG_FILE)).catch((err: unknown) => {
-      this.#log = undefined;
+  async #openLog(): Promise<RecordLog> {
+    const directory = await this.#prepare();
+    try {
+      return await directory.log(LOG_FILE);
+    } catch (err) {
       throw new StorageError(`opening the record log failed: ${codeOf(err)}`, { cause: err });
-    });
-    return this.#log;
+    }
   }
 
   async #logged(work: (log: RecordLog) => Promise<void>, what: string): Promise<void> {
@@ -177,15 +178,19 @@ export class FileStorage implements Storage {
     }
   }
 
-  /** Creates the folders once and clears temporary files a crash may have left behind. */
-  #prepare(): Promise<void> {
-    this.#ready ??= (async () => {
+  /**
+   * Takes the directory for this process (see `storage-directory.ts`); the first taker creates the
+   * folders and clears temporary files a crash may have left behind.
+   */
+  #prepare(): Promise<StorageDirectory> {
+    this.#ready ??= StorageDirectory.acquire(this.#root, async () => {
       await mkdir(this.#data, { recursive: true });
       await rm(this.#temp, { recursive: true, force: true });
       await mkdir(this.#temp, { recursive: true });
       await syncFolder(this.#root);
-    })().catch((err: unknown) => {
+    }).catch((err: unknown) => {
       this.#ready = undefined;
+      if (err instanceof StorageError) throw err;
       throw new StorageError(`opening the storage directory failed: ${codeOf(err)}`, { cause: err });
     });
     return this.#ready;
