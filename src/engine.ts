@@ -298,6 +298,14 @@ export class Engine implements AsyncDisposable {
     await this.#storage.close?.();
   }
 
+  /**
+   * Resolves once every lease found in storage at open is loaded and scheduled. `Engine.open` does
+   * not wait for this (requests are served at once, from storage); tests and shutdown scripts may.
+   */
+  async leasesRestored(): Promise<void> {
+    await this.#leases.restored();
+  }
+
   /** Same as {@link Engine.close}, for `await using engine = await Engine.open()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
@@ -311,7 +319,7 @@ export class Engine implements AsyncDisposable {
     for (const entry of this.#mounts.all()) {
       this.#backends.set(entry.path, await this.#createBackend(entry));
     }
-    await this.#leases.restore();
+    this.#leases.startRestore(); // in the background: open never waits for leases
   }
 
   #builtinMounts(): MountEntry[] {

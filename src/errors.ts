@@ -167,3 +167,37 @@ export class QuotaExceededError extends VaultletError {
     super("quota_exceeded", 429, message, options);
   }
 }
+
+/**
+ * A storage backend could not read or write its records: a file-system or database error (500).
+ * The message names the operation and a reason code, never a record's value or a password.
+ *
+ * @example
+ * ```ts
+ * try { await engine.client(token).read("database/creds/readonly"); }
+ * catch (err) { if (err instanceof StorageError) alertOperators(err.message); }
+ * ```
+ */
+export class StorageError extends VaultletError {
+  /** @param message - what failed, free of secrets */
+  constructor(message: string, options?: VaultletErrorOptions) {
+    super("storage_error", 500, message, options);
+  }
+}
+
+/**
+ * The encryption barrier cannot decrypt a record: the key it was written with is not in the
+ * keyring, or the record was tampered with, swapped or written with another key (500).
+ *
+ * @example
+ * ```ts
+ * const storage = new EncryptedStorage(inner, { activeKeyId: "k2", keys: { k2: key2 } });
+ * await storage.get("core/init"); // EncryptionError if the record was written with "k1"
+ * ```
+ */
+export class EncryptionError extends VaultletError {
+  /** @param message - which key id or what check failed; never key material */
+  constructor(message: string, options?: VaultletErrorOptions) {
+    super("encryption_error", 500, message, options);
+  }
+}

@@ -20,10 +20,15 @@ export {
   SealedError,
   AuditFailedError,
   QuotaExceededError,
+  StorageError,
+  EncryptionError,
   type VaultletErrorOptions,
 } from "./errors.js";
-export type { Storage } from "./storage/storage.js";
+export type { Storage, PutOptions, ClaimRequest } from "./storage/storage.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
+export { FileStorage, type FileStorageOptions } from "./storage/file-storage.js";
+export { PostgresStorage, type PostgresStorageOptions, type QueryablePool } from "./storage/postgres-storage.js";
+export { EncryptedStorage, type Keyring } from "./storage/encrypted-storage.js";
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle, type TimerCallback } from "./util/clock.js";
 export { parseDuration } from "./util/ttl.js";
 export type { RevocationOptions } from "./leases/lease-manager.js";

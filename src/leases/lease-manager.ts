@@ -28,6 +28,25 @@ export interface RevocationOptions {
   maxBackoffMs?: number;
   /** How often an irrevocable lease is retried, in ms (default 1 h). */
   irrevocableRetryMs?: number;
+  /** How long `close()` waits for revocations in flight, in ms (default 10 s). */
+  closeTimeoutMs?: number;
+  /**
+   * Storage shared by several processes (one that implements `claimDue`, e.g. PostgresStorage):
+   * how long a process's claim on a due lease holds, in ms, before another process may take the
+   * lease over because the first one died (default 5 min). Keep it well above a revocation's time.
+   */
+  claimMs?: number;
+  /**
+   * Shared storage: how often each process looks for due leases that no live process scheduled
+   * (issued by a process that has since died), in ms (default 30 s).
+   */
+  pollIntervalMs?: number;
+  /**
+   * Shared storage: how long a `pending` lease (its secret still being created, possibly by another
+   * process) is left alone before it is rolled back, in ms (default 5 min). With storage used by
+   * one process only, pending leases found on open are rolled back at once.
+   */
+  pendingGraceMs?: number;
 }
 
 /** Finds the backend serving a mount, if the mount (with that UUID) still exists. */
@@ -55,7 +74,16 @@ const DEFAULTS: Required<RevocationOptions> = {
   initialBackoffMs: 1000,
   maxBackoffMs: 5 * 60_000,
   irrevocableRetryMs: 60 * 60_000,
+  closeTimeoutMs: 10_000,
+  claimMs: 5 * 60_000,
+  pollIntervalMs: 30_000,
+  pendingGraceMs: 5 * 60_000,
 };
+
+/** Lease records read at once while restoring. */
+const RESTORE_BATCH = 1000;
+/** Due leases claimed per query on shared storage. */
+const CLAIM_BATCH = 256;
 
 /**
  * Manages leases: issue (write-ahead), lookup, renew, revoke, revoke by prefix, and automatic
@@ -75,7 +103,14 @@ export class LeaseManager {
   readonly #queue: BoundedQueue;
   readonly #byToken = new Map<string, Set<string>>();
   readonly #inFlight = new Map<string, Promise<void>>();
+  /** Leases this process is issuing right now: pending on purpose, never rolled back under it. */
+  readonly #issuing = new Set<string>();
+  /** Claims due leases on storage shared by several processes; `undefined` for a single process. */
+  readonly #claimDue: JsonStore["claimDue"];
+  readonly #owner = randomId();
   #timer: { handle: TimerHandle; dueAt: number } | undefined;
+  #restoring: Promise<void> | undefined;
+  #restorePause: { handle: TimerHandle; resolve: () => void } | undefined;
   #closed = false;
   readonly #onEvent: LeaseEventListener;
 
@@ -92,6 +127,7 @@ export class LeaseManager {
     this.#backendFor = backendFor;
     this.#options = { ...DEFAULTS, ...options };
     this.#queue = new BoundedQueue(this.#options.concurrency);
+    this.#claimDue = store.claimDue;
   }
 
   /** Active (scheduled) leases. */
@@ -105,19 +141,62 @@ export class LeaseManager {
   }
 
   /**
-   * Loads every lease from storage and arms the scheduler. Pending leases (a crash between the
-   * write-ahead record and the secret's creation) are rolled back: their secret is revoked if it
-   * exists. Leases already expired fall due at once.
+   * Starts loading every lease from storage in the background and returns at once; the scheduler
+   * is armed batch by batch, so expired leases start being revoked (through the bounded queue)
+   * while the rest still load. Pending leases (a crash between the write-ahead record and the
+   * secret's creation) are rolled back: their secret is revoked if it exists. Requests never wait
+   * for this: lookups, renewals and revocations read storage, the source of truth. If storage
+   * fails, loading is retried with backoff.
    */
-  async restore(): Promise<void> {
-    for (const id of await this.#store.list()) {
-      const lease = await this.#store.get<LeaseRecord>(id);
-      if (!lease) continue;
-      this.#index(lease);
-      this.#heap.schedule(lease.id, lease.state === "pending" ? 0 : this.#nextAttemptTime(lease));
-      this.#onEvent({ type: "restored", lease });
+  startRestore(): void {
+    this.#restoring ??= this.#restoreUntilDone();
+  }
+
+  /** Resolves once the background restore has loaded every lease found at open. */
+  async restored(): Promise<void> {
+    await this.#restoring;
+  }
+
+  async #restoreUntilDone(): Promise<void> {
+    for (let attempt = 1; !this.#closed; attempt++) {
+      try {
+        await this.#loadAll();
+        return;
+      } catch {
+        await this.#pauseRestore(Math.min(this.#options.initialBackoffMs * 2 ** (attempt - 1), this.#options.maxBackoffMs));
+      }
     }
-    this.#arm();
+  }
+
+  async #loadAll(): Promise<void> {
+    const ids = await this.#store.list();
+    for (let start = 0; start < ids.length && !this.#closed; start += RESTORE_BATCH) {
+      const batch = ids.slice(start, start + RESTORE_BATCH);
+      const leases = await this.#store.getMany<LeaseRecord>(batch);
+      for (const lease of leases) {
+        if (!lease || this.#issuing.has(lease.id)) continue;
+        this.#index(lease);
+        this.#heap.schedule(lease.id, this.#restoredTime(lease));
+        this.#onEvent({ type: "restored", lease });
+      }
+      this.#arm();
+    }
+  }
+
+  /** When a lease found in storage falls due: pending ones are rolled back, others keep their time. */
+  #restoredTime(lease: LeaseRecord): number {
+    if (lease.state !== "pending") return this.#nextAttemptTime(lease);
+    return this.#claimDue ? lease.issueTime + this.#options.pendingGraceMs : 0;
+  }
+
+  #pauseRestore(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const handle = this.#clock.setTimer(() => {
+        this.#restorePause = undefined;
+        resolve();
+      }, ms);
+      this.#restorePause = { handle, resolve };
+    });
   }
 
   /** Issues a secret under a new lease, write-ahead (see `SecretIssuer`). */
@@ -143,16 +222,25 @@ export class LeaseManager {
       internal: spec.internal,
       revokeAttempts: 0,
     };
-    await this.#store.put(lease.id, lease);
-    let data: Record<string, unknown>;
+    this.#issuing.add(lease.id);
     try {
-      data = await create({ id: lease.id, expireTime: lease.expireTime });
-    } catch (err) {
-      await this.#store.delete(lease.id);
-      throw err;
+      await this.#store.put(lease.id, lease, { dueAt: now + this.#options.pendingGraceMs });
+      let data: Record<string, unknown>;
+      try {
+        data = await create({ id: lease.id, expireTime: lease.expireTime });
+      } catch (err) {
+        await this.#store.delete(lease.id);
+        throw err;
+      }
+      lease.state = "active";
+      await this.#store.put(lease.id, lease, { dueAt: lease.expireTime });
+      return this.#activated(lease, spec, data);
+    } finally {
+      this.#issuing.delete(lease.id);
     }
-    lease.state = "active";
-    await this.#store.put(lease.id, lease);
+  }
+
+  #activated(lease: LeaseRecord, spec: SecretSpec, data: Record<string, unknown>): BackendResponse {
     this.#index(lease);
     this.#heap.schedule(lease.id, lease.expireTime);
     this.#arm();
@@ -198,9 +286,54 @@ export class LeaseManager {
     return this.#store.list(prefix);
   }
 
-  /** Ids of the leases created by the token with this accessor. */
-  idsForToken(accessor: string): string[] {
+  /**
+   * Ids of the leases created by the token with this accessor. Waits for the background restore,
+   * so that no lease of the token is missed just after a restart.
+   */
+  async idsForToken(accessor: string): Promise<string[]> {
+    await this.restored();
     return [...(this.#byToken.get(accessor) ?? [])];
+  }
+
+  /**
+   * Counts leases by mount, reading every record from storage (the source of truth, whatever this
+   * process has loaded): all of them, or only the `irrevocable` ones.
+   */
+  async count(type: "all" | "irrevocable"): Promise<{ lease_count: number; counts: Record<string, number> }> {
+    const ids = await this.listIds("");
+    const counts: Record<string, number> = {};
+    let total = 0;
+    for (let start = 0; start < ids.length; start += RESTORE_BATCH) {
+      for (const lease of await this.#store.getMany<LeaseRecord>(ids.slice(start, start + RESTORE_BATCH))) {
+        if (!lease || lease.state === "pending" || (type === "irrevocable" && lease.state !== "irrevocable")) continue;
+        counts[lease.mountPath] = (counts[lease.mountPath] ?? 0) + 1;
+        total++;
+      }
+    }
+    return { lease_count: total, counts };
+  }
+
+  /**
+   * Cleans up leases that point at what no longer exists: a lease whose token is gone is revoked
+   * (its secret should have died with the token); a lease whose mount is gone cannot be revoked
+   * (no backend knows its secret) and is removed. Pending leases are left to the rollback.
+   */
+  async tidy(tokenExists: (accessor: string) => Promise<boolean>): Promise<{ revoked: number; removed: number }> {
+    this.#assertOpen();
+    let revoked = 0;
+    let removed = 0;
+    for (const id of await this.listIds("")) {
+      const lease = await this.get(id);
+      if (!lease || lease.state === "pending") continue;
+      if (!this.#backendFor(lease.mountPath, lease.mountUuid)) {
+        await this.#forget(id);
+        removed++;
+      } else if (!(await tokenExists(lease.tokenAccessor))) {
+        await this.#queue.run(() => this.#revokeOnce(id, { rethrow: false }), groupOf(id));
+        revoked++;
+      }
+    }
+    return { revoked, removed };
   }
 
   /**
@@ -222,7 +355,7 @@ export class LeaseManager {
     const backend = this.#backendFor(lease.mountPath, lease.mountUuid);
     await backend?.renewSecret?.(lease, expireTime);
     const renewed: LeaseRecord = { ...lease, expireTime, lastRenewalTime: now };
-    await this.#store.put(id, renewed);
+    await this.#store.put(id, renewed, { dueAt: expireTime });
     this.#heap.schedule(id, expireTime);
     this.#arm();
     this.#onEvent({ type: "renewed", lease: renewed });
@@ -265,7 +398,7 @@ export class LeaseManager {
   async revokePrefix(prefix: string): Promise<number> {
     this.#assertOpen();
     const ids = await this.listIds(prefix);
-    const results = await Promise.allSettled(ids.map((id) => this.#queue.run(() => this.#revokeOnce(id, { rethrow: true }))));
+    const results = await Promise.allSettled(ids.map((id) => this.#queue.run(() => this.#revokeOnce(id, { rethrow: true }), groupOf(id))));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failure) throw failure.reason;
     return ids.length;
@@ -290,26 +423,43 @@ export class LeaseManager {
     return ids.length;
   }
 
-  /** Stops the scheduler and waits for revocations in flight. The manager takes no more work. */
+  /**
+   * Stops the scheduler and the restore, and waits (at most `closeTimeoutMs`) for revocations in
+   * flight. Queued revocations that have not started are left in storage, due: the next engine on
+   * this storage (or another process sharing it) revokes them. The manager takes no more work.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) this.#clock.clearTimer(this.#timer.handle);
     this.#timer = undefined;
-    await Promise.allSettled([...this.#inFlight.values()]);
+    if (this.#restorePause) {
+      this.#clock.clearTimer(this.#restorePause.handle);
+      this.#restorePause.resolve();
+    }
+    const settled = Promise.allSettled([...this.#inFlight.values(), this.#restoring]);
+    let timeout: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timeout = setTimeout(resolve, this.#options.closeTimeoutMs)));
+    await Promise.race([settled, bound]);
+    clearTimeout(timeout);
   }
 
-  /** Revokes one lease, joining a revocation already in flight for it. */
-  #revokeOnce(id: string, { rethrow }: { rethrow: boolean }): Promise<void> {
+  /**
+   * Revokes one lease, joining a revocation already in flight for it. A `scheduled` revocation
+   * (expiry, retry, rollback) first checks storage that the lease is really due.
+   */
+  #revokeOnce(id: string, { rethrow, scheduled = false }: { rethrow: boolean; scheduled?: boolean }): Promise<void> {
     const running = this.#inFlight.get(id);
     if (running) return rethrow ? running : running.catch(() => undefined);
-    const attempt = this.#attemptRevocation(id).finally(() => this.#inFlight.delete(id));
+    if (scheduled && this.#closed) return Promise.resolve();
+    const attempt = this.#attemptRevocation(id, scheduled).finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, attempt);
     return rethrow ? attempt : attempt.catch(() => undefined);
   }
 
-  async #attemptRevocation(id: string): Promise<void> {
+  async #attemptRevocation(id: string, scheduled: boolean): Promise<void> {
     const lease = await this.get(id);
     if (!lease) return;
+    if (scheduled && !this.#isDue(lease)) return;
     if (lease.revokeAttempts === 0 && lease.expireTime <= this.#clock.now()) this.#onEvent({ type: "expired", lease });
     try {
       const backend = this.#backendFor(lease.mountPath, lease.mountUuid);
@@ -331,12 +481,27 @@ export class LeaseManager {
       revokeAttempts: attempts,
       lastError: err instanceof VaultletError ? err.message : "revocation failed",
     };
-    await this.#store.put(lease.id, failed);
+    const nextAttempt = this.#nextAttemptTime(failed);
+    await this.#store.put(lease.id, failed, { dueAt: nextAttempt });
     this.#onEvent({ type: "revoke_failed", lease: failed, error: failed.lastError! });
     if (failed.state === "irrevocable" && lease.state !== "irrevocable") this.#onEvent({ type: "irrevocable", lease: failed, error: failed.lastError! });
     if (this.#closed) return;
-    this.#heap.schedule(lease.id, this.#nextAttemptTime(failed));
+    this.#heap.schedule(lease.id, nextAttempt);
     this.#arm();
+  }
+
+  /**
+   * Whether storage says a lease is due now. The heap is only a cache: after a renewal (here or in
+   * another process) or a restore that raced with one, it may fire early; the lease is then put
+   * back at its real time.
+   */
+  #isDue(lease: LeaseRecord): boolean {
+    if (this.#issuing.has(lease.id)) return false;
+    if (lease.state === "pending" || lease.revokeAttempts > 0) return true;
+    if (lease.expireTime <= this.#clock.now()) return true;
+    this.#heap.schedule(lease.id, lease.expireTime);
+    this.#arm();
+    return false;
   }
 
   /** When the scheduler should next act on a lease: its expiry, or its next retry after failures. */
@@ -364,10 +529,15 @@ export class LeaseManager {
     ids.add(lease.id);
   }
 
-  /** Arms the single timer for the soonest due lease, if it is not armed for that time already. */
+  /**
+   * Arms the single timer for the soonest due lease, if it is not armed for that time already. On
+   * shared storage it also wakes every `pollIntervalMs` to claim leases no live process scheduled.
+   */
   #arm(): void {
     if (this.#closed) return;
-    const dueAt = this.#heap.peekTime();
+    const soonest = this.#heap.peekTime();
+    const poll = this.#claimDue && this.#clock.now() + this.#options.pollIntervalMs;
+    const dueAt = poll === undefined ? soonest : Math.min(soonest ?? poll, poll);
     if (this.#timer && this.#timer.dueAt === dueAt) return;
     if (this.#timer) this.#clock.clearTimer(this.#timer.handle);
     this.#timer = undefined;
@@ -379,12 +549,43 @@ export class LeaseManager {
   async #onTimer(): Promise<void> {
     this.#timer = undefined;
     if (this.#closed) return;
-    const due = this.#heap.popDue(this.#clock.now());
+    const now = this.#clock.now();
+    const due = this.#heap.popDue(now);
     this.#arm();
-    await Promise.all(due.map((id) => this.#queue.run(() => this.#revokeOnce(id, { rethrow: false }))));
+    if (this.#claimDue) return this.#revokeClaimed(now);
+    await Promise.all(due.map((id) => this.#revokeScheduled(id)));
+  }
+
+  #revokeScheduled(id: string): Promise<void> {
+    return this.#queue.run(() => this.#revokeOnce(id, { rethrow: false, scheduled: true }), groupOf(id));
+  }
+
+  /**
+   * Shared storage: revokes only the due leases this process managed to claim, batch after batch,
+   * so that of several processes exactly one revokes each lease. The heap popped above only said
+   * when to look. A storage outage just ends this round; the next timer tries again.
+   */
+  async #revokeClaimed(now: number): Promise<void> {
+    const request = { prefix: "", now, limit: CLAIM_BATCH, claimMs: this.#options.claimMs, owner: this.#owner };
+    while (!this.#closed) {
+      let ids: string[];
+      try {
+        ids = await this.#claimDue!(request);
+      } catch {
+        return;
+      }
+      await Promise.all(ids.map((id) => this.#revokeScheduled(id)));
+      if (ids.length < CLAIM_BATCH) return;
+    }
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new InvalidRequestError("the lease manager is closed");
   }
+}
+
+/** The revocation queue's fairness group of a lease: its id's first segment, i.e. (usually) its mount. */
+function groupOf(id: string): string {
+  const slash = id.indexOf("/");
+  return slash < 0 ? id : id.slice(0, slash);
 }

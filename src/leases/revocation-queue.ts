@@ -3,13 +3,17 @@
  */
 
 /**
- * Runs asynchronous jobs with bounded concurrency. Revocations go through it so that a burst of
- * expiring leases never opens more than `concurrency` database operations at once.
+ * Runs asynchronous jobs with bounded concurrency, fairly across groups. Revocations go through it
+ * so that a burst of expiring leases never opens more than `concurrency` database operations at
+ * once, and so that one mount with 100,000 expired leases cannot starve another mount's handful:
+ * free slots go round-robin to the groups (mounts) that have jobs waiting.
  */
 export class BoundedQueue {
   readonly #concurrency: number;
   #running = 0;
-  #waiting: Array<() => void> = [];
+  #depth = 0;
+  /** Waiting jobs by group; a `Map` keeps the groups' round-robin order. */
+  #waiting = new Map<string, Array<() => void>>();
 
   /** @param concurrency - jobs that may run at once (at least 1) */
   constructor(concurrency: number) {
@@ -18,18 +22,46 @@ export class BoundedQueue {
 
   /** Jobs waiting for a slot. */
   get depth(): number {
-    return this.#waiting.length;
+    return this.#depth;
   }
 
-  /** Runs `job` when a slot is free and resolves with its result. */
-  async run<T>(job: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.#concurrency) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#running++;
+  /** Jobs running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Runs `job` when a slot is free (taking turns with other groups) and resolves with its result. */
+  async run<T>(job: () => Promise<T>, group = ""): Promise<T> {
+    if (this.#running >= this.#concurrency) await this.#wait(group);
+    else this.#running++;
     try {
       return await job();
     } finally {
-      this.#running--;
-      this.#waiting.shift()?.();
+      this.#release();
     }
+  }
+
+  #wait(group: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let queue = this.#waiting.get(group);
+      if (!queue) this.#waiting.set(group, (queue = []));
+      queue.push(resolve);
+      this.#depth++;
+    });
+  }
+
+  /** Hands the freed slot to the next group in turn (the slot stays taken), or frees it. */
+  #release(): void {
+    const next = this.#waiting.entries().next();
+    if (next.done) {
+      this.#running--;
+      return;
+    }
+    const [group, queue] = next.value;
+    const resolve = queue.shift()!;
+    this.#waiting.delete(group);
+    if (queue.length > 0) this.#waiting.set(group, queue); // to the back of the round
+    this.#depth--;
+    resolve();
   }
 }

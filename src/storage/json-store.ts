@@ -1,7 +1,7 @@
 /**
  * @module
  */
-import type { Storage } from "./storage.js";
+import type { ClaimRequest, PutOptions, Storage } from "./storage.js";
 import { immediateChildren } from "../util/key-listing.js";
 
 const encoder = new TextEncoder();
@@ -35,9 +35,27 @@ export class JsonStore {
     return bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
   }
 
+  /** The parsed values at `keys`, in order, in one round trip when the storage can (`getMany`). */
+  async getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>> {
+    const full = keys.map((key) => this.#prefix + key);
+    const values = this.#storage.getMany ? await this.#storage.getMany(full) : await Promise.all(full.map((key) => this.#storage.get(key)));
+    return values.map((bytes) => (bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T)));
+  }
+
   /** Stores `value` as JSON at `key`. */
-  async put(key: string, value: unknown): Promise<void> {
-    await this.#storage.put(this.#prefix + key, encoder.encode(JSON.stringify(value)));
+  async put(key: string, value: unknown, options?: PutOptions): Promise<void> {
+    const bytes = encoder.encode(JSON.stringify(value));
+    await (options ? this.#storage.put(this.#prefix + key, bytes, options) : this.#storage.put(this.#prefix + key, bytes));
+  }
+
+  /** The underlying storage's {@link Storage.claimDue} on this view, if the storage has it. */
+  get claimDue(): ((request: ClaimRequest) => Promise<string[]>) | undefined {
+    const storage = this.#storage;
+    if (!storage.claimDue) return undefined;
+    return async (request) => {
+      const keys = await storage.claimDue!({ ...request, prefix: this.#prefix + request.prefix });
+      return keys.map((key) => key.slice(this.#prefix.length));
+    };
   }
 
   /** Removes `key`. */

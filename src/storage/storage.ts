@@ -20,12 +20,56 @@
 export interface Storage {
   /** The value at `key`, or `undefined`. */
   get(key: string): Promise<Uint8Array | undefined>;
-  /** Stores `value` at `key`, replacing any previous value. */
-  put(key: string, value: Uint8Array): Promise<void>;
+  /**
+   * Stores `value` at `key`, replacing any previous value. `options` matter only to storages that
+   * implement {@link Storage.claimDue} (others ignore them): with `options` the record's due time
+   * is set to `options.dueAt` and any claim on it ends; without, both are kept as they were.
+   */
+  put(key: string, value: Uint8Array, options?: PutOptions): Promise<void>;
   /** Removes `key`; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
   /** Every key that starts with `prefix` (full keys, not relative), in ascending order. */
   list(prefix: string): Promise<string[]>;
   /** Releases resources (connections, file handles). Optional. */
   close?(): Promise<void>;
+  /**
+   * Optional capability: atomically claims keys whose `dueAt` (see {@link PutOptions}) has passed,
+   * so that several engine processes sharing this storage never work on the same key at once.
+   *
+   * Returns up to `limit` keys under `prefix` with `dueAt <= now` that no one holds a live claim
+   * on, and claims them for `claimMs` (until `now + claimMs`). A claim ends when the key is written
+   * again (`put`) or deleted, or when it runs out, so the work of a process that died is picked up
+   * by another once its claim expires. Storages that are only ever used by one process need not
+   * implement it: the engine then schedules from memory alone.
+   */
+  claimDue?(request: ClaimRequest): Promise<string[]>;
+  /**
+   * Optional capability: the values of many keys in one round trip, in the order asked
+   * (`undefined` for a missing key). Restoring a million leases reads them through it in large
+   * batches when the storage has it, one `get` each otherwise.
+   */
+  getMany?(keys: readonly string[]): Promise<Array<Uint8Array | undefined>>;
+}
+
+/** Options of {@link Storage.put}. */
+export interface PutOptions {
+  /**
+   * When the record falls due (ms since the epoch), for {@link Storage.claimDue}; `undefined`
+   * means never. Lease records carry their expiry (or next retry) here.
+   */
+  dueAt?: number;
+}
+
+/** A request to {@link Storage.claimDue}. */
+export interface ClaimRequest {
+  /** Only keys starting with this prefix. */
+  prefix: string;
+  /** The claimer's current time (ms since the epoch): its injected clock, not the storage's. */
+  now: number;
+  /** At most this many keys. */
+  limit: number;
+  /** How long the claim holds (ms) before another claimer may take the key over. */
+  claimMs: number;
+  /** Who claims (diagnostics only; one id per engine process). */
+  owner: string;
 }

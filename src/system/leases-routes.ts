@@ -54,6 +54,21 @@ export function leaseRoutes(engine: EngineInternals): PathRoute[] {
       },
     },
     {
+      pattern: "leases/count",
+      read: async (req) => {
+        const type = req.data.type ?? "all";
+        if (type !== "all" && type !== "irrevocable") throw new InvalidRequestError('type must be "all" or "irrevocable"');
+        return { data: await leases.count(type) };
+      },
+    },
+    {
+      // Runs to completion (Vault starts it in the background); answers what it did.
+      pattern: "leases/tidy",
+      write: async () => ({
+        data: await leases.tidy(async (accessor) => (await engine.tokens.lookupByAccessor(accessor)) !== undefined),
+      }),
+    },
+    {
       pattern: "leases/revoke-force/*prefix",
       write: async (_req, { prefix }) => {
         await leases.forgetPrefix(requirePrefix(prefix));

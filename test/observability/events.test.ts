@@ -179,6 +179,7 @@ describe("engine.metrics()", () => {
     await root.read("database/creds/r");
     await first.close();
     await using second = await Engine.open({ storage, plugins });
+    await second.leasesRestored(); // open returns before the background restore
     expect(second.metrics().leases.byRole).toEqual([{ mount: "database/", role: "r", active: 2, irrevocable: 0 }]);
     expect(second.metrics().leases.created).toBe(0);
   });

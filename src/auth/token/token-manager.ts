@@ -146,7 +146,7 @@ export class TokenManager {
   }
 
   async #revokeLeasesOf(entry: TokenEntry): Promise<void> {
-    const ids = this.#deps.leases.idsForToken(entry.accessor).filter((id) => id !== entry.leaseId);
+    const ids = (await this.#deps.leases.idsForToken(entry.accessor)).filter((id) => id !== entry.leaseId);
     // A lease already gone is fine; one whose revocation fails stays scheduled for retry by the
     // lease manager, so neither stops the token's revocation.
     await Promise.all(ids.map((id) => this.#deps.leases.revoke(id).catch(() => undefined)));

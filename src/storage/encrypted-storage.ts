@@ -1,0 +1,216 @@
+/**
+ * @module
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { EncryptionError, InvalidRequestError } from "../errors.js";
+import type { ClaimRequest, PutOptions, Storage } from "./storage.js";
+
+/**
+ * The keys of an {@link EncryptedStorage}: every key that may have written a record, and the one
+ * new writes use. Keys are 32 random bytes each (AES-256), supplied and kept by the host.
+ *
+ * @example
+ * ```ts
+ * const keyring = { activeKeyId: "2026-11", keys: { "2026-05": oldKey, "2026-11": newKey } };
+ * ```
+ */
+export interface Keyring {
+  /** The id of the key that encrypts new writes. */
+  activeKeyId: string;
+  /** Every usable key by id (1–64 characters of `[A-Za-z0-9._-]`), each exactly 32 bytes. */
+  keys: Record<string, Uint8Array>;
+}
+
+const FORMAT_VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * An encrypting barrier over any {@link Storage}: every value is sealed with AES-256-GCM before it
+ * reaches the storage underneath, so the raw files or table rows hold no password, token or
+ * connection string.
+ *
+ * Each record is `version ‖ key-id length ‖ key id ‖ 12-byte IV ‖ ciphertext ‖ 16-byte tag`. The
+ * additional authenticated data is the format version, the key id and the record's storage key, so
+ * a record copied to another key, or relabelled with another key id, fails to decrypt instead of
+ * being read as the wrong thing. Keys (the storage's, not the cipher's) are not encrypted: they
+ * hold ids and paths, never secrets.
+ *
+ * Rotation without downtime: add the new key, make it active and reopen; old records stay
+ * readable with their own key, new writes use the active one, and {@link EncryptedStorage.reencrypt}
+ * rewrites old records so the old key can later be dropped.
+ *
+ * @example
+ * ```ts
+ * const storage = new EncryptedStorage(new FileStorage({ path }), {
+ *   activeKeyId: "k1",
+ *   keys: { k1: Buffer.from(process.env.VAULTLET_KEY!, "base64") },
+ * });
+ * const engine = await Engine.open({ storage });
+ * ```
+ */
+export class EncryptedStorage implements Storage {
+  readonly #inner: Storage;
+  readonly #keys: Map<string, Buffer>;
+  readonly #activeKeyId: string;
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  /** @inheritdoc */
+  readonly claimDue?: (request: ClaimRequest) => Promise<string[]>;
+  /** @inheritdoc */
+  readonly getMany?: (keys: readonly string[]) => Promise<Array<Uint8Array | undefined>>;
+
+  /**
+   * @param inner - the storage that receives the sealed records
+   * @param keyring - the host's keys
+   * @throws InvalidRequestError for a malformed keyring (wrong key length, unknown active id)
+   */
+  constructor(inner: Storage, keyring: Keyring) {
+    this.#inner = inner;
+    this.#keys = validateKeyring(keyring);
+    this.#activeKeyId = keyring.activeKeyId;
+    if (inner.claimDue) this.claimDue = (request) => inner.claimDue!(request);
+    if (inner.getMany) {
+      this.getMany = async (keys) => {
+        const sealed = await inner.getMany!(keys);
+        return sealed.map((value, i) => (value === undefined ? undefined : this.#open(keys[i]!, value).plaintext));
+      };
+    }
+  }
+
+  /**
+   * @inheritdoc
+   * @throws EncryptionError when the record's key is not in the keyring or it fails authentication
+   */
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const sealed = await this.#inner.get(key);
+    return sealed === undefined ? undefined : this.#open(key, sealed).plaintext;
+  }
+
+  /** @inheritdoc */
+  async put(key: string, value: Uint8Array, options?: PutOptions): Promise<void> {
+    const sealed = this.#seal(key, value);
+    await this.#serialized(key, () => (options ? this.#inner.put(key, sealed, options) : this.#inner.put(key, sealed)));
+  }
+
+  /** @inheritdoc */
+  async delete(key: string): Promise<void> {
+    await this.#serialized(key, () => this.#inner.delete(key));
+  }
+
+  /** @inheritdoc */
+  list(prefix: string): Promise<string[]> {
+    return this.#inner.list(prefix);
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    await this.#inner.close?.();
+  }
+
+  /**
+   * Rewrites every record under `prefix` that is sealed with a key other than the active one, so an
+   * old key can be removed from the keyring afterwards. Safe while this engine runs (writes through
+   * this barrier to the same key are serialized with it); run it from one process at a time.
+   *
+   * @returns how many records were rewritten
+   * @throws EncryptionError when a record cannot be decrypted with the keyring
+   */
+  async reencrypt(prefix = ""): Promise<number> {
+    let rewritten = 0;
+    for (const key of await this.#inner.list(prefix)) {
+      const changed = await this.#serialized(key, async () => {
+        const sealed = await this.#inner.get(key);
+        if (sealed === undefined) return false;
+        const { keyId, plaintext } = this.#open(key, sealed);
+        if (keyId === this.#activeKeyId) return false;
+        await this.#inner.put(key, this.#seal(key, plaintext)); // no options: keeps the record's due time
+        return true;
+      });
+      if (changed) rewritten++;
+    }
+    return rewritten;
+  }
+
+  #seal(key: string, plaintext: Uint8Array): Uint8Array {
+    const keyId = this.#activeKeyId;
+    const header = headerFor(keyId);
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv("aes-256-gcm", this.#keys.get(keyId)!, iv);
+    cipher.setAAD(additionalData(header, key));
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return Buffer.concat([header, iv, body, cipher.getAuthTag()]);
+  }
+
+  #open(key: string, sealed: Uint8Array): { keyId: string; plaintext: Uint8Array } {
+    const record = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    if (record.length < 2 || record[0] !== FORMAT_VERSION) {
+      throw new EncryptionError(`the record at ${JSON.stringify(key)} is not sealed by this barrier (or uses an unknown format)`);
+    }
+    const idLength = record[1]!;
+    const headerLength = 2 + idLength;
+    if (record.length < headerLength + IV_BYTES + TAG_BYTES) {
+      throw new EncryptionError(`the record at ${JSON.stringify(key)} is truncated`);
+    }
+    const header = record.subarray(0, headerLength);
+    const keyId = header.subarray(2).toString("utf8");
+    const secret = this.#keys.get(keyId);
+    if (!secret) {
+      throw new EncryptionError(`the record at ${JSON.stringify(key)} was sealed with key ${JSON.stringify(keyId)}, which is not in the keyring`);
+    }
+    const iv = record.subarray(headerLength, headerLength + IV_BYTES);
+    const body = record.subarray(headerLength + IV_BYTES, record.length - TAG_BYTES);
+    const decipher = createDecipheriv("aes-256-gcm", secret, iv);
+    decipher.setAAD(additionalData(header, key));
+    decipher.setAuthTag(record.subarray(record.length - TAG_BYTES));
+    try {
+      return { keyId, plaintext: new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()])) };
+    } catch (err) {
+      throw new EncryptionError(
+        `the record at ${JSON.stringify(key)} failed authentication with key ${JSON.stringify(keyId)}: wrong key, or the record was altered or moved`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Runs `work` after every earlier write to `key` through this barrier. */
+  async #serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    this.#locks.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (this.#locks.get(key) === current) this.#locks.delete(key);
+    }
+  }
+}
+
+function validateKeyring(keyring: Keyring): Map<string, Buffer> {
+  if (!keyring || typeof keyring !== "object" || !keyring.keys || typeof keyring.keys !== "object") {
+    throw new InvalidRequestError("EncryptedStorage needs a keyring: { activeKeyId, keys: { [id]: 32-byte key } }");
+  }
+  const keys = new Map<string, Buffer>();
+  for (const [id, key] of Object.entries(keyring.keys)) {
+    if (!KEY_ID.test(id)) throw new InvalidRequestError(`key id ${JSON.stringify(id)} must be 1-64 characters of [A-Za-z0-9._-]`);
+    if (!(key instanceof Uint8Array) || key.byteLength !== 32) {
+      throw new InvalidRequestError(`key ${JSON.stringify(id)} must be exactly 32 bytes (AES-256)`);
+    }
+    keys.set(id, Buffer.from(key)); // a private copy: the host may wipe its buffer
+  }
+  if (typeof keyring.activeKeyId !== "string" || !keys.has(keyring.activeKeyId)) {
+    throw new InvalidRequestError(`the active key id ${JSON.stringify(keyring.activeKeyId)} is not in the keyring`);
+  }
+  return keys;
+}
+
+function headerFor(keyId: string): Buffer {
+  const id = Buffer.from(keyId, "utf8");
+  return Buffer.concat([Buffer.from([FORMAT_VERSION, id.length]), id]);
+}
+
+/** Binds a sealed record to its format, key id and storage key. */
+function additionalData(header: Buffer, key: string): Buffer {
+  return Buffer.concat([header, Buffer.from(key, "utf8")]);
+}

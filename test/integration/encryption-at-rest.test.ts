@@ -1,0 +1,94 @@
+/**
+ * With the encrypting barrier on, the raw storage (files on disk, rows in PostgreSQL) holds neither
+ * the connection password, nor a generated password, nor a token; without it, it would.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { EncryptedStorage, EncryptionError, Engine, FileStorage, ManualClock, PostgresStorage, type Storage } from "../../src/index.js";
+import { useTestDatabase } from "../support/database.js";
+import { seededEngine } from "../support/seeded-engine.js";
+
+const db = useTestDatabase();
+const directories: string[] = [];
+afterAll(async () => {
+  await Promise.all(directories.map((path) => rm(path, { recursive: true, force: true })));
+});
+
+/** A backend: a storage factory and a way to read every raw byte it holds. */
+interface RawBackend {
+  open(): Storage;
+  rawBytes(): Promise<Buffer>;
+}
+
+async function fileBackend(): Promise<RawBackend> {
+  const path = await mkdtemp(join(tmpdir(), "vaultlet-enc-"));
+  directories.push(path);
+  const readAll = async (dir: string): Promise<Buffer[]> => {
+    const out: Buffer[] = [];
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      out.push(Buffer.from(entry.name), ...(entry.isDirectory() ? await readAll(full) : [await readFile(full)]));
+    }
+    return out;
+  };
+  return { open: () => new FileStorage({ path }), rawBytes: async () => Buffer.concat(await readAll(path)) };
+}
+
+let tableCounter = 0;
+async function postgresBackend(): Promise<RawBackend> {
+  const table = `enc_${++tableCounter}`;
+  return {
+    open: () => new PostgresStorage({ pool: db.pool, table }),
+    rawBytes: async () => {
+      const { rows } = await db.query<{ key: string; value: Buffer }>(`SELECT key, value FROM ${table}`);
+      return Buffer.concat(rows.flatMap((row) => [Buffer.from(row.key), row.value]));
+    },
+  };
+}
+
+/** Uses the engine the way an app does and returns every secret it saw. */
+async function secretsFrom(storage: Storage): Promise<string[]> {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const { engine, root, rootToken } = await seededEngine(db, storage, clock);
+  try {
+    await root.write("sys/policy/apps", { policy: 'path "database/creds/readonly" { capabilities = ["read"] }' });
+    const { auth } = await root.write("auth/token/create", { policies: ["apps"] });
+    const creds = await engine.client(auth!.client_token).read<{ password: string }>("database/creds/readonly");
+    return [db.password, rootToken, auth!.client_token, creds.data!.password];
+  } finally {
+    await engine.close();
+  }
+}
+
+function leaked(raw: Buffer, secrets: string[]): string[] {
+  return secrets.filter((secret) => raw.includes(Buffer.from(secret)));
+}
+
+describe.each([
+  ["FileStorage", fileBackend],
+  ["PostgresStorage", postgresBackend],
+])("encryption at rest on %s", (_name, makeBackend) => {
+  it("without the barrier the connection password is in the raw storage (the check can fail)", async () => {
+    const backend = await makeBackend();
+    const secrets = await secretsFrom(backend.open());
+    expect(leaked(await backend.rawBytes(), secrets)).toContain(db.password);
+  });
+
+  it("with the barrier no password or token is in the raw storage, and a wrong key fails typed", async () => {
+    const backend = await makeBackend();
+    const keyring = { activeKeyId: "k1", keys: { k1: randomBytes(32) } };
+    const secrets = await secretsFrom(new EncryptedStorage(backend.open(), keyring));
+    expect(secrets.every((secret) => secret.length >= 8)).toBe(true);
+    expect(leaked(await backend.rawBytes(), secrets)).toEqual([]);
+
+    const wrong = new EncryptedStorage(backend.open(), { activeKeyId: "k1", keys: { k1: randomBytes(32) } });
+    await expect(Engine.open({ storage: wrong })).rejects.toBeInstanceOf(EncryptionError);
+    await wrong.close();
+    const reopened = await Engine.open({ storage: new EncryptedStorage(backend.open(), keyring) });
+    expect(reopened.initialized).toBe(true);
+    await reopened.close();
+  });
+});
