@@ -6,7 +6,7 @@
 import { InvalidRequestError } from "../../errors.js";
 import type { RequestData } from "../../request.js";
 import { validateTemplate } from "../../util/template.js";
-import { optionalString, stringList } from "./fields.js";
+import { optionalBoolean, optionalString, stringList } from "./fields.js";
 
 /** A stored connection config. `password` is secret and never returned by a read. */
 export interface ConnectionConfig {
@@ -79,13 +79,6 @@ export function maskUrlPassword(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)([^@]*)@/i, (_m, head: string, password: string) =>
     password === "{{password}}" ? `${head}${password}@` : `${head}*****@`,
   );
-}
-
-function optionalBoolean(value: unknown, field: string): boolean | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === "boolean") return value;
-  if (value === "true" || value === "false") return value === "true";
-  throw new InvalidRequestError(`${field} must be true or false`);
 }
 
 function optionalPositiveInteger(value: unknown, field: string): number | undefined {

@@ -18,7 +18,7 @@ import {
 } from "./connection-config.js";
 import type { DatabasePlugin, DatabasePluginFactory } from "./plugin.js";
 import { PluginInstances } from "./plugin-instances.js";
-import { describeRole, parseRole, type Role } from "./role.js";
+import { describeRole, parseRole, revocationSettingsOf, type Role } from "./role.js";
 import { defaultUsername } from "./username.js";
 
 /** What a database lease keeps to renew and revoke its user (never the password). */
@@ -64,7 +64,11 @@ class DatabaseBackend implements Backend {
     const internal = lease.internal as unknown as CredentialInternal;
     const role = await this.#roles.get<Role>(internal.role);
     const plugin = await this.#pluginFor(internal.db_name);
-    await plugin.deleteUser({ username: internal.username, statements: role?.revocation_statements ?? [] });
+    await plugin.deleteUser({
+      username: internal.username,
+      statements: role?.revocation_statements ?? [],
+      settings: revocationSettingsOf(role),
+    });
   }
 
   async renewSecret(lease: LeaseRecord, expireTime: number): Promise<void> {

@@ -5,6 +5,9 @@
  * @module
  */
 import { createPostgresPlugin } from "./plugins/postgres/postgres-plugin.js";
+import type { RevocationSettings } from "./revocation-settings.js";
+
+export type { RevocationSettings } from "./revocation-settings.js";
 
 /** How a plugin connects: the fields of `<db>/config/<name>` that concern the connection. */
 export interface ConnectionSettings {
@@ -42,6 +45,8 @@ export interface RenewUserRequest {
 export interface DeleteUserRequest {
   username: string;
   statements: string[];
+  /** How to revoke (the role's settings); absent means {@link DEFAULT_REVOCATION_SETTINGS}. */
+  settings?: RevocationSettings;
 }
 
 /**

@@ -14,7 +14,9 @@ import type {
   DeleteUserRequest,
   NewUserRequest,
   RenewUserRequest,
+  RevocationSettings,
 } from "../../plugin.js";
+import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
 import { formatExpiration, quoteIdentifier } from "./sql-format.js";
 
@@ -40,6 +42,7 @@ class PostgresPlugin implements DatabasePlugin {
   readonly maxUsernameBytes = MAX_IDENTIFIER_BYTES;
   #pool: pg.Pool | undefined;
   #secrets: (string | undefined)[] = [];
+  #superuser: Promise<boolean> | undefined;
 
   async initialize(settings: ConnectionSettings, { verifyConnection }: { verifyConnection: boolean }): Promise<void> {
     this.#secrets = [settings.password];
@@ -81,12 +84,14 @@ class PostgresPlugin implements DatabasePlugin {
   }
 
   async deleteUser(request: DeleteUserRequest): Promise<void> {
+    const settings = request.settings ?? DEFAULT_REVOCATION_SETTINGS;
     try {
       if (!(await this.#roleExists(request.username))) return;
       if (request.statements.length > 0) {
+        if (settings.terminateSessions) await this.#terminateSessions(request.username);
         await this.#transaction(request.statements, statementValues(request.username, "", undefined));
       } else {
-        await this.#defaultRevocation(request.username);
+        await this.#defaultRevocation(request.username, settings);
       }
     } catch (err) {
       throw pluginError("revoking the database user failed", err, this.#secrets);
@@ -100,16 +105,41 @@ class PostgresPlugin implements DatabasePlugin {
   }
 
   /**
-   * Default revocation: end the user's sessions, hand what it owns to the connection's user, drop
-   * its privileges, drop the role. Works when the user owns objects or holds grants in this database.
+   * Default revocation, in three steps so it works for a user that owns objects, holds grants in
+   * any schema, has default privileges or belongs to group roles:
+   *
+   * 1. take the right to act for the user (a non-superuser admin must hold the user's privileges
+   *    to reassign or drop what it owns) and forbid new logins;
+   * 2. end its open sessions (unless switched off);
+   * 3. reassign (or drop) what it owns, drop its privileges and default privileges, drop the role.
+   *
+   * `REASSIGN OWNED`/`DROP OWNED` act on the connection's database (and on shared objects such as
+   * databases); memberships in group roles go with `DROP ROLE`.
    */
-  async #defaultRevocation(username: string): Promise<void> {
+  async #defaultRevocation(username: string, settings: RevocationSettings): Promise<void> {
     const ident = quoteIdentifier(username);
+    const prepare = [`ALTER ROLE ${ident} NOLOGIN`];
+    if (!(await this.#isSuperuser())) prepare.unshift(`GRANT ${ident} TO CURRENT_USER`);
+    await this.#transaction(prepare, {});
+    if (settings.terminateSessions) await this.#terminateSessions(username);
+    const heir = settings.reassignTo ? quoteIdentifier(settings.reassignTo) : "CURRENT_USER";
+    const statements = settings.ownedObjects === "drop" ? [] : [`REASSIGN OWNED BY ${ident} TO ${heir}`];
+    statements.push(`DROP OWNED BY ${ident}`, `DROP ROLE IF EXISTS ${ident}`);
+    await this.#transaction(statements, {});
+  }
+
+  /** Ends every session of `username` except ours. */
+  async #terminateSessions(username: string): Promise<void> {
     await this.#query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", [username]);
-    await this.#transaction(
-      [`REASSIGN OWNED BY ${ident} TO CURRENT_USER`, `DROP OWNED BY ${ident}`, `DROP ROLE IF EXISTS ${ident}`],
-      {},
+  }
+
+  /** Whether the connection's user is a superuser; asked once per pool. */
+  #isSuperuser(): Promise<boolean> {
+    this.#superuser ??= this.#query("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user", []).then(
+      (result) => result.rows[0]?.rolsuper === true,
     );
+    this.#superuser.catch(() => (this.#superuser = undefined));
+    return this.#superuser;
   }
 
   async #roleExists(username: string): Promise<boolean> {
