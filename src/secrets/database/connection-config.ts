@@ -18,6 +18,8 @@ export interface ConnectionConfig {
   allowed_roles: string[];
   verify_connection: boolean;
   max_open_connections: number;
+  /** A {@link UsernameTemplate} for generated usernames; empty = Vault's default format. */
+  username_template?: string;
 }
 
 const DEFAULT_MAX_OPEN_CONNECTIONS = 4;
@@ -40,6 +42,7 @@ export function parseConnectionConfig(
     allowed_roles: data.allowed_roles === undefined ? existing?.allowed_roles ?? [] : stringList(data.allowed_roles, "allowed_roles"),
     verify_connection: optionalBoolean(data.verify_connection, "verify_connection") ?? true,
     max_open_connections: optionalPositiveInteger(data.max_open_connections, "max_open_connections") ?? existing?.max_open_connections ?? DEFAULT_MAX_OPEN_CONNECTIONS,
+    username_template: optionalString(data.username_template, "username_template") ?? existing?.username_template ?? "",
   };
   if (!config.plugin_name) throw new InvalidRequestError("plugin_name is required, e.g. \"postgresql-database-plugin\"");
   if (!knownPlugins.includes(config.plugin_name)) {
@@ -59,6 +62,7 @@ export function describeConnectionConfig(config: ConnectionConfig): Record<strin
       username: config.username ?? "",
       max_open_connections: config.max_open_connections,
     },
+    username_template: config.username_template ?? "",
     allowed_roles: config.allowed_roles,
     verify_connection: config.verify_connection,
   };

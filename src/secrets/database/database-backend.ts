@@ -19,7 +19,8 @@ import {
 import type { DatabasePlugin, DatabasePluginFactory } from "./plugin.js";
 import { PluginInstances } from "./plugin-instances.js";
 import { describeRole, parseRole, revocationSettingsOf, type Role } from "./role.js";
-import { defaultUsername } from "./username.js";
+import { UsernameGenerator } from "./username.js";
+import { UsernameTemplate } from "../../util/username-template.js";
 
 /** What a database lease keeps to renew and revoke its user (never the password). */
 interface CredentialInternal {
@@ -43,6 +44,7 @@ class DatabaseBackend implements Backend {
   readonly #roles: JsonStore;
   readonly #plugins: PluginInstances;
   readonly #router: PathRouter;
+  readonly #usernames = new UsernameGenerator();
 
   constructor(context: BackendContext, plugins: Record<string, DatabasePluginFactory>) {
     this.#context = context;
@@ -138,6 +140,9 @@ class DatabaseBackend implements Backend {
   async #writeConfig(name: string, request: BackendRequest): Promise<BackendResponse | null> {
     const existing = await this.#configs.get<ConnectionConfig>(name);
     const config = parseConnectionConfig(request.data, existing, this.#plugins.names);
+    if (config.username_template) {
+      UsernameTemplate.parse(config.username_template, this.#plugins.maxUsernameBytes(config.plugin_name));
+    }
     const plugin = await this.#plugins.open(config, config.verify_connection);
     await this.#configs.put(name, config);
     await this.#plugins.replace(name, plugin);
@@ -167,7 +172,7 @@ class DatabaseBackend implements Backend {
       mountDefault: mount.config.default_lease_ttl,
       mountMax: mount.config.max_lease_ttl,
     });
-    const username = defaultUsername({
+    const username = this.#usernames.generate(config.username_template, {
       displayName: request.caller.displayName,
       roleName,
       now: this.#context.clock.now(),

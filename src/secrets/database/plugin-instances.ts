@@ -22,6 +22,11 @@ export class PluginInstances {
     return Object.keys(this.#factories);
   }
 
+  /** The longest username the plugin named `pluginName` accepts, in bytes. */
+  maxUsernameBytes(pluginName: string): number {
+    return this.#factories[pluginName]!().maxUsernameBytes;
+  }
+
   /**
    * Creates and initializes a plugin for `config` without caching it; with `verifyConnection` the
    * database must answer. Use it to check a config before storing it.
