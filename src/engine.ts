@@ -32,6 +32,7 @@ import { requiresSudo } from "./system/sudo-paths.js";
 import { PolicyStore } from "./policy/policy-store.js";
 import { TokenManager } from "./auth/token/token-manager.js";
 import { createTokenBackend } from "./auth/token/token-backend.js";
+import { PasswordPolicyStore } from "./system/password-policy-store.js";
 
 /** Options of {@link Engine.open}. Every field is optional. */
 export interface EngineOptions {
@@ -77,6 +78,7 @@ export class Engine implements AsyncDisposable {
   readonly #tokens: TokenStore;
   readonly #leases: LeaseManager;
   readonly #policies: PolicyStore;
+  readonly #passwordPolicies: PasswordPolicyStore;
   readonly #tokenManager: TokenManager;
   readonly #factories: Map<string, BackendFactory>;
   readonly #backends = new Map<string, Backend>();
@@ -96,6 +98,7 @@ export class Engine implements AsyncDisposable {
       options.revocation,
     );
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
+    this.#passwordPolicies = new PasswordPolicyStore(this.#core.sub("sys/password_policy/"));
     this.#tokenManager = new TokenManager({
       tokens: this.#tokens,
       leases: this.#leases,
@@ -261,6 +264,7 @@ export class Engine implements AsyncDisposable {
       mount: () => this.#mounts.get(entry.path) ?? entry,
       storage: this.#core.sub(`logical/${entry.uuid}/`),
       clock: this.#clock,
+      passwordPolicy: this.#passwordPolicies.lookup,
     });
   }
 
@@ -272,6 +276,7 @@ export class Engine implements AsyncDisposable {
       leases: this.#leases,
       policies: this.#policies,
       tokens: this.#tokens,
+      passwordPolicies: this.#passwordPolicies,
       mountTypes: () => this.mountTypes,
       enableMount: (entry) => this.#enableMount(entry),
       disableMount: (path) => this.#disableMount(path),

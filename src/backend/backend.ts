@@ -10,6 +10,7 @@ import type { TtlDecision } from "../util/ttl.js";
 import type { Clock } from "../util/clock.js";
 import type { MountEntry } from "../system/mount-entry.js";
 import type { LeaseRecord } from "../leases/lease.js";
+import type { PasswordPolicyLookup } from "../system/password-policy-store.js";
 
 /** Who is making a request, as a backend may use it (never the token itself). */
 export interface Caller {
@@ -94,6 +95,8 @@ export interface BackendContext {
   storage: JsonStore;
   /** The engine's clock. */
   clock: Clock;
+  /** Looks up a password policy of `sys/policies/password/<name>`. */
+  passwordPolicy: PasswordPolicyLookup;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { PolicyStore } from "../policy/policy-store.js";
 import type { TokenStore } from "../auth/token/token-store.js";
 import type { MountEntry } from "./mount-entry.js";
 import type { MountTable } from "./mount-table.js";
+import type { PasswordPolicyStore } from "./password-policy-store.js";
 
 /**
  * The parts of the engine the system backend (`sys/`) manages. Kept narrow so the system backend
@@ -18,6 +19,8 @@ export interface EngineInternals {
   leases: LeaseManager;
   policies: PolicyStore;
   tokens: TokenStore;
+  /** Password policies (`sys/policies/password`). */
+  passwordPolicies: PasswordPolicyStore;
   /** Types that can be mounted. */
   mountTypes(): string[];
   /** Creates the backend and adds the entry; nothing is written if the backend cannot be created. */

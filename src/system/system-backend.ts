@@ -10,6 +10,7 @@ import { leaseRoutes } from "./leases-routes.js";
 import { mountRoutes } from "./mounts-routes.js";
 import { policyRoutes } from "./policy-routes.js";
 import { capabilitiesRoutes } from "./capabilities-routes.js";
+import { passwordPolicyRoutes } from "./password-policy-routes.js";
 
 /** Creates the `sys/` backend over the engine's internals. */
 export function createSystemBackend(engine: EngineInternals): Backend {
@@ -18,6 +19,7 @@ export function createSystemBackend(engine: EngineInternals): Backend {
     ...leaseRoutes(engine),
     ...policyRoutes(engine),
     ...capabilitiesRoutes(engine),
+    ...passwordPolicyRoutes(engine),
   ]);
   return {
     handle: (request) => router.handle(request),

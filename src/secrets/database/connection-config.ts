@@ -6,7 +6,10 @@
 import { InvalidRequestError } from "../../errors.js";
 import type { RequestData } from "../../request.js";
 import { validateTemplate } from "../../util/template.js";
-import { optionalBoolean, optionalString, stringList } from "./fields.js";
+import { optionalBoolean, optionalChoice, optionalString, stringList } from "./fields.js";
+import type { PasswordAuthentication } from "./plugin.js";
+
+const PASSWORD_AUTHENTICATIONS = ["password", "scram-sha-256"] as const;
 
 /** A stored connection config. `password` is secret and never returned by a read. */
 export interface ConnectionConfig {
@@ -20,6 +23,10 @@ export interface ConnectionConfig {
   max_open_connections: number;
   /** A {@link UsernameTemplate} for generated usernames; empty = Vault's default format. */
   username_template?: string;
+  /** The password policy of generated passwords (a role's own `password_policy` wins). */
+  password_policy?: string;
+  /** `password` (default) or `scram-sha-256`: send a SCRAM verifier instead of the password. */
+  password_authentication?: PasswordAuthentication;
 }
 
 const DEFAULT_MAX_OPEN_CONNECTIONS = 4;
@@ -43,6 +50,11 @@ export function parseConnectionConfig(
     verify_connection: optionalBoolean(data.verify_connection, "verify_connection") ?? true,
     max_open_connections: optionalPositiveInteger(data.max_open_connections, "max_open_connections") ?? existing?.max_open_connections ?? DEFAULT_MAX_OPEN_CONNECTIONS,
     username_template: optionalString(data.username_template, "username_template") ?? existing?.username_template ?? "",
+    password_policy: optionalString(data.password_policy, "password_policy") ?? existing?.password_policy ?? "",
+    password_authentication:
+      optionalChoice(data.password_authentication, "password_authentication", PASSWORD_AUTHENTICATIONS) ??
+      existing?.password_authentication ??
+      "password",
   };
   if (!config.plugin_name) throw new InvalidRequestError("plugin_name is required, e.g. \"postgresql-database-plugin\"");
   if (!knownPlugins.includes(config.plugin_name)) {
@@ -63,6 +75,8 @@ export function describeConnectionConfig(config: ConnectionConfig): Record<strin
       max_open_connections: config.max_open_connections,
     },
     username_template: config.username_template ?? "",
+    password_policy: config.password_policy ?? "",
+    password_authentication: config.password_authentication ?? "password",
     allowed_roles: config.allowed_roles,
     verify_connection: config.verify_connection,
   };

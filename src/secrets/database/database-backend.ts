@@ -8,7 +8,7 @@ import type { Backend, BackendContext, BackendFactory, BackendRequest, BackendRe
 import { PathRouter, type PathRoute } from "../../backend/path-router.js";
 import type { LeaseRecord } from "../../leases/lease.js";
 import type { JsonStore } from "../../storage/json-store.js";
-import { generatePassword } from "../../util/password.js";
+import { DEFAULT_PASSWORD_POLICY, generatePassword, type PasswordPolicy } from "../../util/password.js";
 import { calculateTtl } from "../../util/ttl.js";
 import {
   describeConnectionConfig,
@@ -140,6 +140,7 @@ class DatabaseBackend implements Backend {
   async #writeConfig(name: string, request: BackendRequest): Promise<BackendResponse | null> {
     const existing = await this.#configs.get<ConnectionConfig>(name);
     const config = parseConnectionConfig(request.data, existing, this.#plugins.names);
+    await this.#requirePasswordPolicy(config.password_policy);
     if (config.username_template) {
       UsernameTemplate.parse(config.username_template, this.#plugins.maxUsernameBytes(config.plugin_name));
     }
@@ -152,6 +153,7 @@ class DatabaseBackend implements Backend {
   async #writeRole(name: string, request: BackendRequest): Promise<BackendResponse | null> {
     const role = parseRole(request.data, await this.#roles.get<Role>(name));
     await this.#requireConfig(role.db_name, InvalidRequestError);
+    await this.#requirePasswordPolicy(role.password_policy);
     await this.#roles.put(name, role);
     return null;
   }
@@ -178,7 +180,7 @@ class DatabaseBackend implements Backend {
       now: this.#context.clock.now(),
       maxBytes: plugin.maxUsernameBytes,
     });
-    const password = generatePassword();
+    const password = generatePassword(await this.#requirePasswordPolicy(role.password_policy || config.password_policy));
     const internal: CredentialInternal = { username, role: roleName, db_name: role.db_name };
     return request.secrets.issue({ ttl, renewable: true, internal: { ...internal } }, async (lease) => {
       await plugin.newUser({
@@ -190,6 +192,14 @@ class DatabaseBackend implements Backend {
       });
       return { username, password };
     });
+  }
+
+  /** The named password policy (Vault's default when `name` is empty); a missing one is an error. */
+  async #requirePasswordPolicy(name: string | undefined): Promise<PasswordPolicy> {
+    if (!name) return DEFAULT_PASSWORD_POLICY;
+    const policy = await this.#context.passwordPolicy(name);
+    if (!policy) throw new InvalidRequestError(`no password policy named ${JSON.stringify(name)}; write sys/policies/password/${name} first`);
+    return policy;
   }
 
   async #pluginFor(dbName: string): Promise<DatabasePlugin> {

@@ -39,6 +39,7 @@ export class PluginInstances {
         username: config.username,
         password: config.password,
         maxOpenConnections: config.max_open_connections,
+        passwordAuthentication: config.password_authentication,
       },
       { verifyConnection },
     );

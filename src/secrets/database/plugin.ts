@@ -19,7 +19,15 @@ export interface ConnectionSettings {
   password?: string;
   /** Pool size: the most connections the plugin opens at once. */
   maxOpenConnections: number;
+  /**
+   * How passwords are sent to the database: `"password"` (the plaintext, default) or
+   * `"scram-sha-256"` (a verifier computed here, so the plaintext never reaches the server).
+   */
+  passwordAuthentication?: PasswordAuthentication;
 }
+
+/** The values of `password_authentication`. */
+export type PasswordAuthentication = "password" | "scram-sha-256";
 
 /** Create a user: run `statements` in one transaction; on failure run `rollbackStatements`. */
 export interface NewUserRequest {

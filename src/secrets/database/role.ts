@@ -29,6 +29,8 @@ export interface Role {
   revoke_owned_objects?: "reassign" | "drop";
   /** Default revocation: who receives reassigned objects; empty = the connection's user. */
   reassign_owned_to?: string;
+  /** The password policy of this role's passwords; empty = the connection's, else Vault's default. */
+  password_policy?: string;
 }
 
 /** The variables a statement template may use. `{{username}}` is an alias of `{{name}}`. */
@@ -57,6 +59,7 @@ export function parseRole(data: RequestData, existing: Role | undefined): Role {
     revoke_owned_objects:
       optionalChoice(data.revoke_owned_objects, "revoke_owned_objects", OWNED_OBJECT_CHOICES) ?? existing?.revoke_owned_objects ?? "reassign",
     reassign_owned_to: optionalString(data.reassign_owned_to, "reassign_owned_to") ?? existing?.reassign_owned_to ?? "",
+    password_policy: optionalString(data.password_policy, "password_policy") ?? existing?.password_policy ?? "",
   };
   if (!role.db_name) throw new InvalidRequestError("db_name is required: the name of a connection under config/");
   if (role.creation_statements.length === 0) throw new InvalidRequestError("creation_statements is required");

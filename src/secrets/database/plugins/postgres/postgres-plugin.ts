@@ -14,8 +14,10 @@ import type {
   DeleteUserRequest,
   NewUserRequest,
   RenewUserRequest,
+  PasswordAuthentication,
   RevocationSettings,
 } from "../../plugin.js";
+import { scramSha256Verifier } from "./scram.js";
 import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
 import { formatExpiration, quoteIdentifier } from "./sql-format.js";
@@ -43,9 +45,11 @@ class PostgresPlugin implements DatabasePlugin {
   #pool: pg.Pool | undefined;
   #secrets: (string | undefined)[] = [];
   #superuser: Promise<boolean> | undefined;
+  #passwordAuthentication: PasswordAuthentication = "password";
 
   async initialize(settings: ConnectionSettings, { verifyConnection }: { verifyConnection: boolean }): Promise<void> {
     this.#secrets = [settings.password];
+    this.#passwordAuthentication = settings.passwordAuthentication ?? "password";
     const connectionString = renderTemplate(settings.connectionUrl, {
       username: encodeURIComponent(settings.username ?? ""),
       password: encodeURIComponent(settings.password ?? ""),
@@ -64,7 +68,7 @@ class PostgresPlugin implements DatabasePlugin {
   }
 
   async newUser(request: NewUserRequest): Promise<void> {
-    const values = statementValues(request.username, request.password, request.expiration);
+    const values = statementValues(request.username, await this.#passwordValue(request.password), request.expiration);
     const secrets = [...this.#secrets, request.password];
     try {
       await this.#transaction(request.statements, values);
@@ -140,6 +144,11 @@ class PostgresPlugin implements DatabasePlugin {
     );
     this.#superuser.catch(() => (this.#superuser = undefined));
     return this.#superuser;
+  }
+
+  /** What `{{password}}` becomes: the password itself, or its SCRAM verifier. */
+  async #passwordValue(password: string): Promise<string> {
+    return this.#passwordAuthentication === "scram-sha-256" ? scramSha256Verifier(password) : password;
   }
 
   async #roleExists(username: string): Promise<boolean> {
