@@ -6,7 +6,8 @@
 import { InvalidRequestError } from "../../errors.js";
 import type { RequestData } from "../../request.js";
 import { validateTemplate } from "../../util/template.js";
-import { optionalBoolean, optionalChoice, optionalString, stringList } from "./fields.js";
+import { optionalBoolean, optionalChoice, optionalString, statementList, stringList } from "./fields.js";
+import { normalizeStatements } from "../../util/sql-statements.js";
 import type { PasswordAuthentication } from "./plugin.js";
 
 const PASSWORD_AUTHENTICATIONS = ["password", "scram-sha-256"] as const;
@@ -27,6 +28,10 @@ export interface ConnectionConfig {
   password_policy?: string;
   /** `password` (default) or `scram-sha-256`: send a SCRAM verifier instead of the password. */
   password_authentication?: PasswordAuthentication;
+  /** Statements that set the root password (`{{username}}`, `{{password}}`); empty = `ALTER ROLE … PASSWORD`. */
+  root_rotation_statements?: string[];
+  /** Write-ahead record of a root rotation in progress (secret, never returned). */
+  pending_root_password?: string;
 }
 
 const DEFAULT_MAX_OPEN_CONNECTIONS = 4;
@@ -51,6 +56,9 @@ export function parseConnectionConfig(
     max_open_connections: optionalPositiveInteger(data.max_open_connections, "max_open_connections") ?? existing?.max_open_connections ?? DEFAULT_MAX_OPEN_CONNECTIONS,
     username_template: optionalString(data.username_template, "username_template") ?? existing?.username_template ?? "",
     password_policy: optionalString(data.password_policy, "password_policy") ?? existing?.password_policy ?? "",
+    root_rotation_statements: rootRotationStatements(data.root_rotation_statements) ?? existing?.root_rotation_statements ?? [],
+    // A password written by hand replaces whatever a rotation left pending.
+    pending_root_password: data.password === undefined ? existing?.pending_root_password : undefined,
     password_authentication:
       optionalChoice(data.password_authentication, "password_authentication", PASSWORD_AUTHENTICATIONS) ??
       existing?.password_authentication ??
@@ -77,9 +85,18 @@ export function describeConnectionConfig(config: ConnectionConfig): Record<strin
     username_template: config.username_template ?? "",
     password_policy: config.password_policy ?? "",
     password_authentication: config.password_authentication ?? "password",
+    root_rotation_statements: config.root_rotation_statements ?? [],
     allowed_roles: config.allowed_roles,
     verify_connection: config.verify_connection,
   };
+}
+
+function rootRotationStatements(value: unknown): string[] | undefined {
+  const given = statementList(value, "root_rotation_statements");
+  if (given === undefined) return undefined;
+  const statements = normalizeStatements(given);
+  for (const statement of statements) validateTemplate(statement, ["username", "name", "password"], "root_rotation_statements");
+  return statements;
 }
 
 /** Whether `role` matches one of the `allowed_roles` entries (`*` matches any run of characters). */

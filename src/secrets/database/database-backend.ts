@@ -20,6 +20,7 @@ import type { DatabasePlugin, DatabasePluginFactory } from "./plugin.js";
 import { PluginInstances } from "./plugin-instances.js";
 import { describeRole, parseRole, revocationSettingsOf, type Role } from "./role.js";
 import { UsernameGenerator } from "./username.js";
+import { rotateRoot, settleRootRotation } from "./root-rotation.js";
 import { UsernameTemplate } from "../../util/username-template.js";
 
 /** What a database lease keeps to renew and revoke its user (never the password). */
@@ -113,6 +114,18 @@ class DatabaseBackend implements Backend {
           return null;
         },
       },
+      {
+        pattern: "rotate-root/:name",
+        write: async (_req, { name }) => {
+          const config = await this.#settledConfig(name!);
+          await rotateRoot(name!, config, {
+            configs: this.#configs,
+            plugins: this.#plugins,
+            policy: await this.#requirePasswordPolicy(config.password_policy),
+          });
+          return null;
+        },
+      },
       { pattern: "roles", list: () => this.#list(this.#roles) },
       {
         pattern: "roles/:name",
@@ -162,7 +175,7 @@ class DatabaseBackend implements Backend {
   async #issueCredentials(roleName: string, request: BackendRequest): Promise<BackendResponse | null> {
     const role = await this.#roles.get<Role>(roleName);
     if (!role) throw new InvalidRequestError(`unknown role ${JSON.stringify(roleName)}`);
-    const config = await this.#requireConfig(role.db_name, InvalidRequestError);
+    const config = await this.#settledConfig(role.db_name, InvalidRequestError);
     if (!isRoleAllowed(config, roleName)) {
       throw new PermissionDeniedError(`${JSON.stringify(roleName)} is not an allowed role of connection ${JSON.stringify(role.db_name)}`);
     }
@@ -203,8 +216,17 @@ class DatabaseBackend implements Backend {
   }
 
   async #pluginFor(dbName: string): Promise<DatabasePlugin> {
-    const config = await this.#requireConfig(dbName);
+    const config = await this.#settledConfig(dbName);
     return this.#plugins.get(dbName, config);
+  }
+
+  /** The config, after resolving a root rotation a crash interrupted. */
+  async #settledConfig(
+    name: string,
+    ErrorType: typeof NotFoundError | typeof InvalidRequestError = NotFoundError,
+  ): Promise<ConnectionConfig> {
+    const config = await this.#requireConfig(name, ErrorType);
+    return settleRootRotation(name, config, { configs: this.#configs, plugins: this.#plugins });
   }
 
   async #requireConfig(

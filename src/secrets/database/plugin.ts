@@ -57,6 +57,15 @@ export interface DeleteUserRequest {
   settings?: RevocationSettings;
 }
 
+/** Set a user's password (root rotation, static roles). Empty `statements` means the plugin's default. */
+export interface ChangePasswordRequest {
+  username: string;
+  /** Secret: substitute it into statements, never into a message. */
+  password: string;
+  /** Statement templates (`{{name}}`/`{{username}}`, `{{password}}`); already split. */
+  statements: string[];
+}
+
 /**
  * A database plugin instance, bound to one connection config.
  *
@@ -75,6 +84,11 @@ export interface DatabasePlugin {
   renewUser(request: RenewUserRequest): Promise<void>;
   /** Removes a user; succeeds when the user does not exist. */
   deleteUser(request: DeleteUserRequest): Promise<void>;
+  /**
+   * Sets an existing user's password; fails (changing nothing) when the user does not exist.
+   * Optional: root rotation and static roles need it.
+   */
+  changePassword?(request: ChangePasswordRequest): Promise<void>;
   /** Closes connections. */
   close(): Promise<void>;
 }

@@ -10,6 +10,10 @@ export interface PostgresFixture {
   engine: Engine;
   clock: ManualClock;
   root: Client;
+  rootToken: string;
+  storage: MemoryStorage;
+  /** Closes the engine and opens a new one on the same storage and clock (a restart). */
+  restart(): Promise<void>;
   /** Reads `database/creds/<role>` and returns the lease id, username and password. */
   issue(role: string): Promise<{ leaseId: string; username: string; password: string }>;
   /** Whether a role of that name exists in the cluster. */
@@ -31,19 +35,30 @@ export function connectionConfig(db: TestDatabase, as?: { user: string; password
 export const CREATE_LOGIN = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
 
 /** Opens an engine, mounts `database/` and writes `database/config/pg` (extra fields merged in). */
-export async function openPostgresFixture(db: TestDatabase, config: Record<string, unknown> = {}): Promise<PostgresFixture> {
+export async function openPostgresFixture(
+  db: TestDatabase,
+  config: Record<string, unknown> = {},
+  storage = new MemoryStorage(),
+): Promise<PostgresFixture> {
   const clock = new ManualClock();
-  const engine = await Engine.open({ storage: new MemoryStorage(), clock });
+  const engine = await Engine.open({ storage, clock });
   const { rootToken } = await engine.initialize();
   const root = engine.client(rootToken);
   await root.write("sys/mounts/database", { type: "database" });
   await root.write("database/config/pg", { ...connectionConfig(db), ...config });
-  return {
+  const fixture: PostgresFixture = {
     engine,
     clock,
     root,
+    rootToken,
+    storage,
+    async restart() {
+      await fixture.engine.close();
+      fixture.engine = await Engine.open({ storage, clock });
+      fixture.root = fixture.engine.client(rootToken);
+    },
     async issue(role) {
-      const response = await root.read<{ username: string; password: string }>(`database/creds/${role}`);
+      const response = await fixture.root.read<{ username: string; password: string }>(`database/creds/${role}`);
       return { leaseId: response.lease_id, username: response.data!.username, password: response.data!.password };
     },
     async roleExists(name) {
@@ -51,4 +66,5 @@ export async function openPostgresFixture(db: TestDatabase, config: Record<strin
       return rowCount === 1;
     },
   };
+  return fixture;
 }

@@ -9,6 +9,7 @@ import pg from "pg";
 import { PluginError } from "../../../../errors.js";
 import { renderTemplate } from "../../../../util/template.js";
 import type {
+  ChangePasswordRequest,
   ConnectionSettings,
   DatabasePlugin,
   DeleteUserRequest,
@@ -27,6 +28,8 @@ const MAX_IDENTIFIER_BYTES = 63;
 
 /** How often a transaction that lost a race with another is tried in all. */
 const MAX_TRANSACTION_ATTEMPTS = 5;
+
+const DEFAULT_PASSWORD_STATEMENTS = [`ALTER ROLE {{ident}} WITH PASSWORD '{{password}}'`];
 
 const DEFAULT_RENEW_STATEMENTS = [`ALTER ROLE {{ident}} VALID UNTIL '{{expiration}}'`];
 
@@ -99,6 +102,20 @@ class PostgresPlugin implements DatabasePlugin {
       }
     } catch (err) {
       throw pluginError("revoking the database user failed", err, this.#secrets);
+    }
+  }
+
+  async changePassword(request: ChangePasswordRequest): Promise<void> {
+    const secrets = [...this.#secrets, request.password];
+    try {
+      if (!(await this.#roleExists(request.username))) {
+        throw new PluginError(`the database user ${JSON.stringify(request.username)} does not exist`);
+      }
+      const statements = request.statements.length > 0 ? request.statements : DEFAULT_PASSWORD_STATEMENTS;
+      await this.#transaction(statements, statementValues(request.username, await this.#passwordValue(request.password), undefined));
+    } catch (err) {
+      if (err instanceof PluginError) throw err;
+      throw pluginError("changing the database user's password failed", err, secrets);
     }
   }
 
