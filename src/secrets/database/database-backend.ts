@@ -21,6 +21,7 @@ import { PluginInstances } from "./plugin-instances.js";
 import { describeRole, parseRole, revocationSettingsOf, type Role } from "./role.js";
 import { UsernameGenerator } from "./username.js";
 import { rotateRoot, settleRootRotation } from "./root-rotation.js";
+import { StaticRoles } from "./static-roles.js";
 import { UsernameTemplate } from "../../util/username-template.js";
 
 /** What a database lease keeps to renew and revoke its user (never the password). */
@@ -36,7 +37,11 @@ interface CredentialInternal {
  * @param plugins - database plugins by `plugin_name`
  */
 export function createDatabaseBackend(plugins: Record<string, DatabasePluginFactory>): BackendFactory {
-  return (context) => new DatabaseBackend(context, plugins);
+  return async (context) => {
+    const backend = new DatabaseBackend(context, plugins);
+    await backend.start();
+    return backend;
+  };
 }
 
 class DatabaseBackend implements Backend {
@@ -46,13 +51,26 @@ class DatabaseBackend implements Backend {
   readonly #plugins: PluginInstances;
   readonly #router: PathRouter;
   readonly #usernames = new UsernameGenerator();
+  readonly #staticRoles: StaticRoles;
 
   constructor(context: BackendContext, plugins: Record<string, DatabasePluginFactory>) {
     this.#context = context;
     this.#configs = context.storage.sub("config/");
     this.#roles = context.storage.sub("role/");
     this.#plugins = new PluginInstances(plugins);
-    this.#router = new PathRouter(this.#routes());
+    this.#staticRoles = new StaticRoles({
+      store: context.storage.sub("static-role/"),
+      clock: context.clock,
+      config: (name) => this.#settledConfig(name, InvalidRequestError),
+      plugin: (name, config) => this.#plugins.get(name, config),
+      passwordPolicy: (name) => this.#requirePasswordPolicy(name),
+    });
+    this.#router = new PathRouter([...this.#routes(), ...this.#staticRoles.routes()]);
+  }
+
+  /** Schedules the static roles' rotations. */
+  async start(): Promise<void> {
+    await this.#staticRoles.start();
   }
 
   handle(request: BackendRequest): Promise<BackendResponse | null> {
@@ -86,6 +104,7 @@ class DatabaseBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.#staticRoles.close();
     await this.#plugins.closeAll();
   }
 

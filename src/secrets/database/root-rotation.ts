@@ -43,7 +43,7 @@ export async function rotateRoot(name: string, config: ConnectionConfig, { confi
     // A statement the server refused rolled back: the old password stands. Without a SQLSTATE
     // (e.g. the connection dropped during COMMIT) we cannot tell, so the pending record stays for
     // settleRootRotation to resolve.
-    if (hasSqlState(err)) await configs.put(name, config);
+    if (refusedByDatabase(err)) await configs.put(name, config);
     throw err;
   }
   await configs.put(name, withoutPending({ ...config, password }));
@@ -86,7 +86,11 @@ function withoutPending(config: ConnectionConfig): ConnectionConfig {
   return rest;
 }
 
-function hasSqlState(err: unknown): boolean {
+/**
+ * Whether a plugin error carries a SQLSTATE: the server refused a statement, so the transaction
+ * rolled back and nothing changed. Without one (a dropped connection) the outcome is unknown.
+ */
+export function refusedByDatabase(err: unknown): boolean {
   const code = (err as { cause?: { code?: unknown } })?.cause?.code;
   return typeof code === "string" && code.length === 5;
 }
