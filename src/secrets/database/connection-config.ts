@@ -32,6 +32,16 @@ export interface ConnectionConfig {
   root_rotation_statements?: string[];
   /** Write-ahead record of a root rotation in progress (secret, never returned). */
   pending_root_password?: string;
+  /** Instead of `connection_url`: host, port and database. */
+  host?: string;
+  port?: number;
+  database?: string;
+  /** Inline PEM: CA certificate(s) to trust; enables TLS with verification. */
+  tls_ca?: string;
+  /** Inline PEM client certificate. */
+  tls_certificate?: string;
+  /** Inline PEM client key (secret, never returned). */
+  private_key?: string;
 }
 
 const DEFAULT_MAX_OPEN_CONNECTIONS = 4;
@@ -57,6 +67,12 @@ export function parseConnectionConfig(
     username_template: optionalString(data.username_template, "username_template") ?? existing?.username_template ?? "",
     password_policy: optionalString(data.password_policy, "password_policy") ?? existing?.password_policy ?? "",
     root_rotation_statements: rootRotationStatements(data.root_rotation_statements) ?? existing?.root_rotation_statements ?? [],
+    host: optionalString(data.host, "host") ?? existing?.host ?? "",
+    port: optionalPositiveInteger(data.port, "port") ?? existing?.port,
+    database: optionalString(data.database, "database") ?? existing?.database ?? "",
+    tls_ca: optionalString(data.tls_ca, "tls_ca") ?? existing?.tls_ca ?? "",
+    tls_certificate: optionalString(data.tls_certificate, "tls_certificate") ?? existing?.tls_certificate ?? "",
+    private_key: optionalString(data.private_key, "private_key") ?? existing?.private_key ?? "",
     // A password written by hand replaces whatever a rotation left pending.
     pending_root_password: data.password === undefined ? existing?.pending_root_password : undefined,
     password_authentication:
@@ -68,7 +84,7 @@ export function parseConnectionConfig(
   if (!knownPlugins.includes(config.plugin_name)) {
     throw new InvalidRequestError(`unknown plugin_name ${JSON.stringify(config.plugin_name)}; known plugins: ${knownPlugins.join(", ")}`);
   }
-  if (!config.connection_url) throw new InvalidRequestError("connection_url is required");
+  if (config.connection_url && config.host) throw new InvalidRequestError("give either connection_url or host, not both");
   validateTemplate(config.connection_url, ["username", "password"], "connection_url");
   return config;
 }
@@ -81,6 +97,11 @@ export function describeConnectionConfig(config: ConnectionConfig): Record<strin
       connection_url: maskUrlPassword(config.connection_url),
       username: config.username ?? "",
       max_open_connections: config.max_open_connections,
+      host: config.host ?? "",
+      port: config.port ?? null,
+      database: config.database ?? "",
+      tls_ca: config.tls_ca ?? "",
+      tls_certificate: config.tls_certificate ?? "",
     },
     username_template: config.username_template ?? "",
     password_policy: config.password_policy ?? "",

@@ -40,6 +40,10 @@ export class PluginInstances {
         password: config.password,
         maxOpenConnections: config.max_open_connections,
         passwordAuthentication: config.password_authentication,
+        host: config.host || undefined,
+        port: config.port,
+        database: config.database || undefined,
+        tls: { ca: config.tls_ca, cert: config.tls_certificate, key: config.private_key },
       },
       { verifyConnection },
     );

@@ -11,8 +11,19 @@ export type { RevocationSettings } from "./revocation-settings.js";
 
 /** How a plugin connects: the fields of `<db>/config/<name>` that concern the connection. */
 export interface ConnectionSettings {
-  /** A connection URL, possibly templated with `{{username}}` and `{{password}}`. */
+  /**
+   * A connection URL, possibly templated with `{{username}}` and `{{password}}`; empty when the
+   * connection is given by {@link ConnectionSettings.host} instead.
+   */
   connectionUrl: string;
+  /** Host, when there is no URL. */
+  host?: string;
+  /** Port, when there is no URL (default 5432). */
+  port?: number;
+  /** Database name, when there is no URL. */
+  database?: string;
+  /** Inline PEM: CA certificate(s), client certificate and client key (secret). Enables TLS. */
+  tls?: { ca?: string; cert?: string; key?: string };
   /** The engine's database user, substituted for `{{username}}`. */
   username?: string;
   /** The engine's database password, substituted for `{{password}}`. Secret. */

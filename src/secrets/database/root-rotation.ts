@@ -28,9 +28,10 @@ export interface RootRotationContext {
  *   `{{password}}`; PluginError when the database refuses (the old password then still works)
  */
 export async function rotateRoot(name: string, config: ConnectionConfig, { configs, plugins, policy }: RootRotationContext): Promise<void> {
-  if (!config.username || !config.password || !config.connection_url.includes("{{password}}")) {
+  const passwordInUse = config.host ? true : config.connection_url.includes("{{password}}");
+  if (!config.username || !config.password || !passwordInUse) {
     throw new InvalidRequestError(
-      `connection ${JSON.stringify(name)} cannot rotate its root password: it needs username, password and a connection_url that uses {{password}}`,
+      `connection ${JSON.stringify(name)} cannot rotate its root password: it needs username, password and a host or a connection_url that uses {{password}}`,
     );
   }
   const plugin = await plugins.get(name, config);

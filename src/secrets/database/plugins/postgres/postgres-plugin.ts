@@ -5,7 +5,6 @@
  */
 import { randomInt } from "node:crypto";
 import { setTimeout as pause } from "node:timers/promises";
-import pg from "pg";
 import { PluginError } from "../../../../errors.js";
 import { renderTemplate } from "../../../../util/template.js";
 import type {
@@ -19,6 +18,7 @@ import type {
   RevocationSettings,
 } from "../../plugin.js";
 import { scramSha256Verifier } from "./scram.js";
+import { createPool, type PostgresPool, type PostgresQueryResult } from "./postgres-pool.js";
 import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
 import { formatExpiration, quoteIdentifier } from "./sql-format.js";
@@ -33,9 +33,26 @@ const DEFAULT_PASSWORD_STATEMENTS = [`ALTER ROLE {{ident}} WITH PASSWORD '{{pass
 
 const DEFAULT_RENEW_STATEMENTS = [`ALTER ROLE {{ident}} VALID UNTIL '{{expiration}}'`];
 
-/** Creates an uninitialized PostgreSQL plugin instance. */
-export function createPostgresPlugin(): DatabasePlugin {
-  return new PostgresPlugin();
+/** Options of {@link createPostgresPlugin}. */
+export interface PostgresPluginOptions {
+  /**
+   * The host's own pool (a `pg.Pool` or anything with its `query`/`connect` shape). The plugin then
+   * ignores the config's connection fields, and never ends the pool: it belongs to the host.
+   */
+  pool?: PostgresPool;
+}
+
+/**
+ * Creates an uninitialized PostgreSQL plugin instance.
+ *
+ * @example Run on the host's own pool, under a plugin name of its own:
+ * ```ts
+ * const engine = await Engine.open({ plugins: { "app-postgres": () => createPostgresPlugin({ pool }) } });
+ * await root.write("database/config/app", { plugin_name: "app-postgres", allowed_roles: "*" });
+ * ```
+ */
+export function createPostgresPlugin(options: PostgresPluginOptions = {}): DatabasePlugin {
+  return new PostgresPlugin(options.pool);
 }
 
 /**
@@ -45,28 +62,21 @@ export function createPostgresPlugin(): DatabasePlugin {
 class PostgresPlugin implements DatabasePlugin {
   readonly name = "postgresql-database-plugin";
   readonly maxUsernameBytes = MAX_IDENTIFIER_BYTES;
-  #pool: pg.Pool | undefined;
+  #pool: PostgresPool | undefined;
+  readonly #hostPool: PostgresPool | undefined;
   #secrets: (string | undefined)[] = [];
   #superuser: Promise<boolean> | undefined;
   #passwordAuthentication: PasswordAuthentication = "password";
 
+  /** @param hostPool - the host's own pool, used instead of one built from the settings */
+  constructor(hostPool?: PostgresPool) {
+    this.#hostPool = hostPool;
+  }
+
   async initialize(settings: ConnectionSettings, { verifyConnection }: { verifyConnection: boolean }): Promise<void> {
-    this.#secrets = [settings.password];
+    this.#secrets = [settings.password, settings.tls?.key];
     this.#passwordAuthentication = settings.passwordAuthentication ?? "password";
-    const connectionString = renderTemplate(settings.connectionUrl, {
-      username: encodeURIComponent(settings.username ?? ""),
-      password: encodeURIComponent(settings.password ?? ""),
-    });
-    const pool = new pg.Pool({
-      connectionString,
-      max: settings.maxOpenConnections,
-      connectionTimeoutMillis: 10_000,
-      idleTimeoutMillis: 30_000,
-    });
-    // An idle client's error (e.g. the server restarted) must not crash the host process; the next
-    // checkout gets a fresh connection.
-    pool.on("error", () => undefined);
-    this.#pool = pool;
+    this.#pool = this.#hostPool ?? createPool(settings);
     if (verifyConnection) await this.#verify();
   }
 
@@ -122,7 +132,7 @@ class PostgresPlugin implements DatabasePlugin {
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
-    await pool?.end();
+    if (pool !== this.#hostPool) await pool?.end();
   }
 
   /**
@@ -182,7 +192,7 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
-  async #query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+  async #query(sql: string, params: unknown[]): Promise<PostgresQueryResult> {
     return this.#requirePool().query(sql, params);
   }
 
@@ -223,7 +233,7 @@ class PostgresPlugin implements DatabasePlugin {
     await this.#transaction(statements, values).catch(() => undefined);
   }
 
-  #requirePool(): pg.Pool {
+  #requirePool(): PostgresPool {
     if (!this.#pool) throw new PluginError("the PostgreSQL plugin is not initialized or already closed");
     return this.#pool;
   }
