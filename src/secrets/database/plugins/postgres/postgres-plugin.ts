@@ -27,7 +27,7 @@ import { formatExpiration, quoteIdentifier } from "./sql-format.js";
 const MAX_IDENTIFIER_BYTES = 63;
 
 /** How often a transaction that lost a race with another is tried in all. */
-const MAX_TRANSACTION_ATTEMPTS = 5;
+const MAX_TRANSACTION_ATTEMPTS = 10;
 
 const DEFAULT_PASSWORD_STATEMENTS = [`ALTER ROLE {{ident}} WITH PASSWORD '{{password}}'`];
 
@@ -151,12 +151,12 @@ class PostgresPlugin implements DatabasePlugin {
     const ident = quoteIdentifier(username);
     const prepare = [`ALTER ROLE ${ident} NOLOGIN`];
     if (!(await this.#isSuperuser())) prepare.unshift(`GRANT ${ident} TO CURRENT_USER`);
-    await this.#transaction(prepare, {});
+    await this.#transaction(prepare, null);
     if (settings.terminateSessions) await this.#terminateSessions(username);
     const heir = settings.reassignTo ? quoteIdentifier(settings.reassignTo) : "CURRENT_USER";
     const statements = settings.ownedObjects === "drop" ? [] : [`REASSIGN OWNED BY ${ident} TO ${heir}`];
     statements.push(`DROP OWNED BY ${ident}`, `DROP ROLE IF EXISTS ${ident}`);
-    await this.#transaction(statements, {});
+    await this.#transaction(statements, null);
   }
 
   /** Ends every session of `username` except ours. */
@@ -201,23 +201,24 @@ class PostgresPlugin implements DatabasePlugin {
    * transaction that lost a race with another (catalog rows updated concurrently, as parallel
    * GRANTs or DROP OWNEDs on the same table do) is retried a few times, after a short random pause.
    */
-  async #transaction(statements: readonly string[], values: Record<string, string>): Promise<void> {
+  async #transaction(statements: readonly string[], values: Record<string, string> | null): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#transactionOnce(statements, values);
       } catch (err) {
         if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err;
-        await pause(randomInt(5, 20 * attempt));
+        await pause(conflictBackoffMs(attempt));
       }
     }
   }
 
-  async #transactionOnce(statements: readonly string[], values: Record<string, string>): Promise<void> {
+  /** `values: null` runs statements we built ourselves as they are (no template to render). */
+  async #transactionOnce(statements: readonly string[], values: Record<string, string> | null): Promise<void> {
     const client = await this.#requirePool().connect();
     let broken = false;
     try {
       await client.query("BEGIN");
-      for (const statement of statements) await client.query(renderTemplate(statement, values));
+      for (const statement of statements) await client.query(values ? renderTemplate(statement, values) : statement);
       await client.query("COMMIT");
     } catch (err) {
       broken = await client.query("ROLLBACK").then(() => false, () => true);
@@ -237,6 +238,15 @@ class PostgresPlugin implements DatabasePlugin {
     if (!this.#pool) throw new PluginError("the PostgreSQL plugin is not initialized or already closed");
     return this.#pool;
   }
+}
+
+/**
+ * A random pause before retrying a conflicting transaction: full jitter over a window that doubles
+ * per attempt (10, 20, 40 … ms, capped at 500 ms), so many revocations racing on one table's ACL
+ * (16 at once in bench/creds.ts) spread out instead of colliding again.
+ */
+export function conflictBackoffMs(attempt: number): number {
+  return randomInt(1, Math.min(10 * 2 ** (attempt - 1), 500) + 1);
 }
 
 /**
