@@ -90,7 +90,14 @@ async function transaction(pool: pg.Pool, statements: string[]): Promise<void> {
 /** What the plugin's default revocation runs, without the engine. */
 async function directRevoke(pool: pg.Pool, name: string): Promise<void> {
   const ident = quoteIdentifier(name);
-  await pool.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [name]);
+  await pool.query(
+    `SELECT ARRAY(SELECT DISTINCT d.datname::text FROM pg_catalog.pg_shdepend s
+                    JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+                   WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND s.refobjid = r.oid
+                     AND d.datname <> current_database()) AS databases
+       FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
+    [name],
+  );
   await transaction(pool, [`ALTER ROLE ${ident} NOLOGIN`]);
   await pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", [name]);
   await transaction(pool, [`REASSIGN OWNED BY ${ident} TO CURRENT_USER`, `DROP OWNED BY ${ident}`, `DROP ROLE IF EXISTS ${ident}`]);

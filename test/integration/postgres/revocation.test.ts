@@ -2,7 +2,9 @@
  * The PostgreSQL plugin's default revocation and statement handling, against a real PostgreSQL.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import pg from "pg";
 import { useTestDatabase } from "../../support/database.js";
+import { createDatabase, databaseUrl } from "../../support/postgres-server.js";
 import { CREATE_LOGIN, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
 
 const db = useTestDatabase();
@@ -99,6 +101,30 @@ describe("default revocation", () => {
     expect(await ownerOf("reporting.scratch")).toBe(heir);
     await db.query("DROP TABLE reporting.scratch");
     await db.query(`DROP OWNED BY "${heir}"`);
+  });
+
+  it("revokes a user that owns objects and holds grants in another database of the cluster", async () => {
+    const other = await createDatabase(db.adminUrl);
+    try {
+      await fx.root.write("database/roles/plain", { db_name: "pg", creation_statements: CREATE_LOGIN });
+      const creds = await fx.issue("plain");
+      const admin = new pg.Client({ connectionString: other.url });
+      await admin.connect();
+      await admin.query(`GRANT CREATE ON SCHEMA public TO "${creds.username}"`);
+      await admin.query("CREATE TABLE shared (id int)");
+      await admin.query(`GRANT SELECT ON shared TO "${creds.username}"`);
+      const session = new pg.Client({ connectionString: databaseUrl(other.url, other.name, { user: creds.username, password: creds.password }) });
+      await session.connect();
+      await session.query("CREATE TABLE theirs (id int)");
+      await session.end();
+      await fx.root.write("sys/leases/revoke", { lease_id: creds.leaseId });
+      expect(await fx.roleExists(creds.username)).toBe(false);
+      const { rows } = await admin.query<{ owner: string }>("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'theirs'");
+      expect(rows[0]!.owner).toBe(db.user);
+      await admin.end();
+    } finally {
+      await other.drop();
+    }
   });
 
   it("closes the revoked user's open sessions", async () => {

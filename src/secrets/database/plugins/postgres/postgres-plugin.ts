@@ -18,7 +18,8 @@ import type {
   RevocationSettings,
 } from "../../plugin.js";
 import { scramSha256Verifier } from "./scram.js";
-import { createPool, type PostgresPool, type PostgresQueryResult } from "./postgres-pool.js";
+import pg from "pg";
+import { clientConfigFor, createPool, type PostgresPool, type PostgresQueryResult } from "./postgres-pool.js";
 import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
 import { formatExpiration, quoteIdentifier } from "./sql-format.js";
@@ -67,6 +68,8 @@ class PostgresPlugin implements DatabasePlugin {
   #secrets: (string | undefined)[] = [];
   #superuser: Promise<boolean> | undefined;
   #passwordAuthentication: PasswordAuthentication = "password";
+  /** How to reach other databases of the cluster (absent with a host pool). Holds secrets. */
+  #settings: ConnectionSettings | undefined;
 
   /** @param hostPool - the host's own pool, used instead of one built from the settings */
   constructor(hostPool?: PostgresPool) {
@@ -77,6 +80,7 @@ class PostgresPlugin implements DatabasePlugin {
     this.#secrets = [settings.password, settings.tls?.key];
     this.#passwordAuthentication = settings.passwordAuthentication ?? "password";
     this.#pool = this.#hostPool ?? createPool(settings);
+    if (!this.#hostPool) this.#settings = settings;
     if (verifyConnection) await this.#verify();
   }
 
@@ -103,12 +107,13 @@ class PostgresPlugin implements DatabasePlugin {
   async deleteUser(request: DeleteUserRequest): Promise<void> {
     const settings = request.settings ?? DEFAULT_REVOCATION_SETTINGS;
     try {
-      if (!(await this.#roleExists(request.username))) return;
+      const otherDatabases = await this.#otherDatabasesOf(request.username);
+      if (otherDatabases === undefined) return; // already gone
       if (request.statements.length > 0) {
         if (settings.terminateSessions) await this.#terminateSessions(request.username);
         await this.#transaction(request.statements, statementValues(request.username, "", undefined));
       } else {
-        await this.#defaultRevocation(request.username, settings);
+        await this.#defaultRevocation(request.username, settings, otherDatabases);
       }
     } catch (err) {
       throw pluginError("revoking the database user failed", err, this.#secrets);
@@ -144,19 +149,55 @@ class PostgresPlugin implements DatabasePlugin {
    * 2. end its open sessions (unless switched off);
    * 3. reassign (or drop) what it owns, drop its privileges and default privileges, drop the role.
    *
-   * `REASSIGN OWNED`/`DROP OWNED` act on the connection's database (and on shared objects such as
-   * databases); memberships in group roles go with `DROP ROLE`.
+   * `REASSIGN OWNED`/`DROP OWNED` act on one database (and on shared objects such as databases), so
+   * step 3 also runs in every other database where the user owns objects or holds privileges,
+   * through a short-lived connection as the same admin. Memberships in group roles go with
+   * `DROP ROLE`.
    */
-  async #defaultRevocation(username: string, settings: RevocationSettings): Promise<void> {
+  async #defaultRevocation(username: string, settings: RevocationSettings, otherDatabases: string[]): Promise<void> {
     const ident = quoteIdentifier(username);
     const prepare = [`ALTER ROLE ${ident} NOLOGIN`];
     if (!(await this.#isSuperuser())) prepare.unshift(`GRANT ${ident} TO CURRENT_USER`);
     await this.#transaction(prepare, null);
     if (settings.terminateSessions) await this.#terminateSessions(username);
     const heir = settings.reassignTo ? quoteIdentifier(settings.reassignTo) : "CURRENT_USER";
-    const statements = settings.ownedObjects === "drop" ? [] : [`REASSIGN OWNED BY ${ident} TO ${heir}`];
-    statements.push(`DROP OWNED BY ${ident}`, `DROP ROLE IF EXISTS ${ident}`);
-    await this.#transaction(statements, null);
+    const releaseOwned = settings.ownedObjects === "drop" ? [] : [`REASSIGN OWNED BY ${ident} TO ${heir}`];
+    releaseOwned.push(`DROP OWNED BY ${ident}`);
+    for (const database of otherDatabases) await this.#inOtherDatabase(database, releaseOwned);
+    await this.#transaction([...releaseOwned, `DROP ROLE IF EXISTS ${ident}`], null);
+  }
+
+  /**
+   * The databases other than ours where `username` owns objects or holds privileges (from
+   * `pg_shdepend`), or `undefined` when the role does not exist.
+   */
+  async #otherDatabasesOf(username: string): Promise<string[] | undefined> {
+    const { rows } = await this.#query(
+      `SELECT ARRAY(SELECT DISTINCT d.datname::text FROM pg_catalog.pg_shdepend s
+                      JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+                     WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND s.refobjid = r.oid
+                       AND d.datname <> current_database()) AS databases
+         FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
+      [username],
+    );
+    return rows.length === 0 ? undefined : (rows[0]!.databases as string[]);
+  }
+
+  /** Runs `statements` in one transaction in another database of the cluster, as the same admin. */
+  async #inOtherDatabase(database: string, statements: string[]): Promise<void> {
+    if (!this.#settings) {
+      throw new PluginError(`the user also owns objects or holds privileges in database ${JSON.stringify(database)}, which a host-provided pool cannot reach; revoke there first`);
+    }
+    const client = new pg.Client(clientConfigFor(this.#settings, database));
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+      await client.query("BEGIN");
+      for (const statement of statements) await client.query(statement);
+      await client.query("COMMIT");
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** Ends every session of `username` except ours. */

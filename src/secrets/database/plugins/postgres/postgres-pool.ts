@@ -55,6 +55,20 @@ export function createPool(settings: ConnectionSettings): pg.Pool {
   return pool;
 }
 
+/** A single-connection config for another database of the same server, as the same user. */
+export function clientConfigFor(settings: ConnectionSettings, database: string): pg.ClientConfig {
+  const target = connectionTarget(settings);
+  const config: pg.ClientConfig = { ...target, ssl: tlsOptions(settings), connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
+  if (target.connectionString) {
+    const url = new URL(target.connectionString);
+    url.pathname = `/${encodeURIComponent(database)}`;
+    config.connectionString = url.toString();
+  } else {
+    config.database = database;
+  }
+  return config;
+}
+
 function connectionTarget(settings: ConnectionSettings): pg.PoolConfig {
   if (settings.connectionUrl) {
     return {
