@@ -33,5 +33,9 @@ export type {
   NewUserRequest,
   RenewUserRequest,
   DeleteUserRequest,
+  ChangePasswordRequest,
+  PasswordAuthentication,
+  RevocationSettings,
 } from "./secrets/database/plugin.js";
-export { createPostgresPlugin } from "./secrets/database/plugins/postgres/postgres-plugin.js";
+export { createPostgresPlugin, type PostgresPluginOptions } from "./secrets/database/plugins/postgres/postgres-plugin.js";
+export type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "./secrets/database/plugins/postgres/postgres-pool.js";
