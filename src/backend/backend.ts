@@ -95,8 +95,11 @@ export interface BackendContext {
   storage: JsonStore;
   /** The engine's clock. */
   clock: Clock;
-  /** Looks up a password policy of `sys/policies/password/<name>`. */
-  passwordPolicy: PasswordPolicyLookup;
+  /**
+   * Looks up a password policy of `sys/policies/password/<name>`. Optional so contexts built by
+   * hand (tests, other hosts) need not provide it; without it, no named policy exists.
+   */
+  passwordPolicy?: PasswordPolicyLookup;
 }
 
 /**

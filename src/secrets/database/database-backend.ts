@@ -229,7 +229,7 @@ class DatabaseBackend implements Backend {
   /** The named password policy (Vault's default when `name` is empty); a missing one is an error. */
   async #requirePasswordPolicy(name: string | undefined): Promise<PasswordPolicy> {
     if (!name) return DEFAULT_PASSWORD_POLICY;
-    const policy = await this.#context.passwordPolicy(name);
+    const policy = await this.#context.passwordPolicy?.(name);
     if (!policy) throw new InvalidRequestError(`no password policy named ${JSON.stringify(name)}; write sys/policies/password/${name} first`);
     return policy;
   }
