@@ -3,7 +3,7 @@
  * harness's own superuser would break the other tests).
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { MemoryStorage } from "../../../src/index.js";
+import { MemoryStorage, createPostgresPlugin } from "../../../src/index.js";
 import { useTestDatabase } from "../../support/database.js";
 import { CREATE_LOGIN, connectionConfig, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
 
@@ -88,4 +88,31 @@ it("refuses to rotate a config whose URL carries the password itself", async () 
   });
   await expect(fx.root.write("database/rotate-root/inline", {})).rejects.toMatchObject({ code: "invalid_request" });
   await (await db.connectAs(admin, ADMIN_PASSWORD)).end();
+});
+
+it("lets credential operations in flight finish when rotate-root replaces the pool", async () => {
+  await fx.root.write("database/roles/slow", {
+    db_name: "pg",
+    creation_statements: [CREATE_LOGIN, "SELECT pg_sleep(0.3)", `COMMENT ON ROLE "{{name}}" IS 'second statement'`],
+  });
+  const inFlight = fx.issue("slow");
+  await new Promise((resolve) => setImmediate(resolve)); // let it check out a connection
+  await fx.root.write("database/rotate-root/pg", {});
+  const creds = await inFlight;
+  expect(await fx.roleExists(creds.username)).toBe(true);
+  await fx.root.write("sys/leases/revoke", { lease_id: creds.leaseId });
+  expect(await fx.roleExists(creds.username)).toBe(false);
+});
+
+it("closing the plugin waits for operations in flight and refuses new ones", async () => {
+  const plugin = createPostgresPlugin();
+  await plugin.initialize({ connectionUrl: db.url, maxOpenConnections: 2 }, { verifyConnection: true });
+  const name = db.roleName("inflight");
+  await db.query(`CREATE ROLE "${name}" LOGIN`);
+  const revoking = plugin.deleteUser({ username: name, statements: [] }); // several round trips
+  const closing = plugin.close();
+  await expect(revoking).resolves.toBeUndefined();
+  await closing;
+  expect(await fx.roleExists(name)).toBe(false);
+  await expect(plugin.renewUser({ username: name, expiration: new Date(), statements: [] })).rejects.toMatchObject({ code: "plugin_error" });
 });

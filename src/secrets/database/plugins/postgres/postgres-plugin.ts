@@ -70,6 +70,10 @@ class PostgresPlugin implements DatabasePlugin {
   #passwordAuthentication: PasswordAuthentication = "password";
   /** How to reach other databases of the cluster (absent with a host pool). Holds secrets. */
   #settings: ConnectionSettings | undefined;
+  /** Operations in flight, and what `close` waits on. */
+  #active = 0;
+  #onIdle: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
 
   /** @param hostPool - the host's own pool, used instead of one built from the settings */
   constructor(hostPool?: PostgresPool) {
@@ -84,7 +88,11 @@ class PostgresPlugin implements DatabasePlugin {
     if (verifyConnection) await this.#verify();
   }
 
-  async newUser(request: NewUserRequest): Promise<void> {
+  newUser(request: NewUserRequest): Promise<void> {
+    return this.#tracked(() => this.#newUser(request));
+  }
+
+  async #newUser(request: NewUserRequest): Promise<void> {
     const values = statementValues(request.username, await this.#passwordValue(request.password), request.expiration);
     const secrets = [...this.#secrets, request.password];
     try {
@@ -95,7 +103,11 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
-  async renewUser(request: RenewUserRequest): Promise<void> {
+  renewUser(request: RenewUserRequest): Promise<void> {
+    return this.#tracked(() => this.#renewUser(request));
+  }
+
+  async #renewUser(request: RenewUserRequest): Promise<void> {
     const statements = request.statements.length > 0 ? request.statements : DEFAULT_RENEW_STATEMENTS;
     try {
       await this.#transaction(statements, statementValues(request.username, "", request.expiration));
@@ -104,7 +116,11 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
-  async deleteUser(request: DeleteUserRequest): Promise<void> {
+  deleteUser(request: DeleteUserRequest): Promise<void> {
+    return this.#tracked(() => this.#deleteUser(request));
+  }
+
+  async #deleteUser(request: DeleteUserRequest): Promise<void> {
     const settings = request.settings ?? DEFAULT_REVOCATION_SETTINGS;
     try {
       const otherDatabases = await this.#otherDatabasesOf(request.username);
@@ -120,7 +136,11 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
-  async changePassword(request: ChangePasswordRequest): Promise<void> {
+  changePassword(request: ChangePasswordRequest): Promise<void> {
+    return this.#tracked(() => this.#changePassword(request));
+  }
+
+  async #changePassword(request: ChangePasswordRequest): Promise<void> {
     const secrets = [...this.#secrets, request.password];
     try {
       if (!(await this.#roleExists(request.username))) {
@@ -134,10 +154,32 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Takes no new operations, lets those in flight finish (a config write, `reset` or `rotate-root`
+   * replaces the pool while requests may still be using it), then ends the pool unless the host
+   * owns it.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#closeWhenIdle();
+    return this.#closing;
+  }
+
+  async #closeWhenIdle(): Promise<void> {
+    if (this.#active > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
     const pool = this.#pool;
     this.#pool = undefined;
     if (pool !== this.#hostPool) await pool?.end();
+  }
+
+  /** Runs an operation, counted so that {@link close} waits for it. */
+  async #tracked(operation: () => Promise<void>): Promise<void> {
+    if (this.#closing || !this.#pool) throw new PluginError("the PostgreSQL plugin is not initialized or already closed");
+    this.#active++;
+    try {
+      await operation();
+    } finally {
+      if (--this.#active === 0) this.#onIdle?.();
+    }
   }
 
   /**
