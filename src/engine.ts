@@ -41,6 +41,7 @@ import { EngineObserver } from "./observability/engine-observer.js";
 import type { EngineEventListener, EngineEventName } from "./observability/engine-events.js";
 import type { EngineMetrics } from "./observability/metrics.js";
 import { LeaseQuotas, type GuardrailOptions } from "./guardrails/lease-quotas.js";
+import { PasswordPolicyStore } from "./system/password-policy-store.js";
 
 /** Options of {@link Engine.open}. Every field is optional. */
 export interface EngineOptions {
@@ -95,6 +96,7 @@ export class Engine implements AsyncDisposable {
   readonly #tokens: TokenStore;
   readonly #leases: LeaseManager;
   readonly #policies: PolicyStore;
+  readonly #passwordPolicies: PasswordPolicyStore;
   readonly #tokenManager: TokenManager;
   readonly #factories: Map<string, BackendFactory>;
   readonly #backends = new Map<string, Backend>();
@@ -129,6 +131,7 @@ export class Engine implements AsyncDisposable {
       this.#observer.leaseChanged,
     );
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
+    this.#passwordPolicies = new PasswordPolicyStore(this.#core.sub("sys/password_policy/"));
     this.#tokenManager = new TokenManager({
       tokens: this.#tokens,
       leases: this.#leases,
@@ -350,6 +353,7 @@ export class Engine implements AsyncDisposable {
       mount: () => this.#mounts.get(entry.path) ?? entry,
       storage: this.#core.sub(`logical/${entry.uuid}/`),
       clock: this.#clock,
+      passwordPolicy: this.#passwordPolicies.lookup,
     });
   }
 
@@ -362,6 +366,7 @@ export class Engine implements AsyncDisposable {
       policies: this.#policies,
       tokens: this.#tokens,
       audit: this.#audit,
+      passwordPolicies: this.#passwordPolicies,
       mountTypes: () => this.mountTypes,
       enableMount: (entry) => this.#enableMount(entry),
       disableMount: (path) => this.#disableMount(path),

@@ -40,8 +40,12 @@ export type {
   NewUserRequest,
   RenewUserRequest,
   DeleteUserRequest,
+  ChangePasswordRequest,
+  PasswordAuthentication,
+  RevocationSettings,
 } from "./secrets/database/plugin.js";
-export { createPostgresPlugin } from "./secrets/database/plugins/postgres/postgres-plugin.js";
+export { createPostgresPlugin, type PostgresPluginOptions } from "./secrets/database/plugins/postgres/postgres-plugin.js";
+export type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "./secrets/database/plugins/postgres/postgres-pool.js";
 export type { AuditEntry, AuditAuth, AuditRequest, AuditResponse } from "./audit/audit-entry.js";
 export type { AuditSink, AuditWritable } from "./audit/audit-device.js";
 export type { Logger } from "./observability/logger.js";

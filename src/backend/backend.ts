@@ -10,6 +10,7 @@ import type { TtlDecision } from "../util/ttl.js";
 import type { Clock } from "../util/clock.js";
 import type { MountEntry } from "../system/mount-entry.js";
 import type { LeaseRecord } from "../leases/lease.js";
+import type { PasswordPolicyLookup } from "../system/password-policy-store.js";
 
 /** Who is making a request, as a backend may use it (never the token itself). */
 export interface Caller {
@@ -99,6 +100,11 @@ export interface BackendContext {
   storage: JsonStore;
   /** The engine's clock. */
   clock: Clock;
+  /**
+   * Looks up a password policy of `sys/policies/password/<name>`. Optional so contexts built by
+   * hand (tests, other hosts) need not provide it; without it, no named policy exists.
+   */
+  passwordPolicy?: PasswordPolicyLookup;
 }
 
 /**

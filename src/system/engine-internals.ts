@@ -8,6 +8,7 @@ import type { TokenStore } from "../auth/token/token-store.js";
 import type { MountEntry } from "./mount-entry.js";
 import type { MountTable } from "./mount-table.js";
 import type { AuditBroker } from "../audit/audit-broker.js";
+import type { PasswordPolicyStore } from "./password-policy-store.js";
 
 /**
  * The parts of the engine the system backend (`sys/`) manages. Kept narrow so the system backend
@@ -21,6 +22,8 @@ export interface EngineInternals {
   tokens: TokenStore;
   /** The audit devices (`sys/audit`). */
   audit: AuditBroker;
+  /** Password policies (`sys/policies/password`). */
+  passwordPolicies: PasswordPolicyStore;
   /** Types that can be mounted. */
   mountTypes(): string[];
   /** Creates the backend and adds the entry; nothing is written if the backend cannot be created. */

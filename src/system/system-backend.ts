@@ -11,6 +11,7 @@ import { mountRoutes } from "./mounts-routes.js";
 import { policyRoutes } from "./policy-routes.js";
 import { capabilitiesRoutes } from "./capabilities-routes.js";
 import { auditRoutes } from "./audit-routes.js";
+import { passwordPolicyRoutes } from "./password-policy-routes.js";
 
 /** Creates the `sys/` backend over the engine's internals. */
 export function createSystemBackend(engine: EngineInternals): Backend {
@@ -20,6 +21,7 @@ export function createSystemBackend(engine: EngineInternals): Backend {
     ...policyRoutes(engine),
     ...capabilitiesRoutes(engine),
     ...auditRoutes(engine),
+    ...passwordPolicyRoutes(engine),
   ]);
   return {
     handle: (request) => router.handle(request),

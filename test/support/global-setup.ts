@@ -20,12 +20,14 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = performance.now();
-  const server = await startPostgres();
+  // A project may pin a PostgreSQL major through its `env` (see vitest.config.ts).
+  const version = project.config.env?.VAULTLET_PG_VERSION as string | undefined;
+  const server = await startPostgres(version ? { version: Number(version) } : {});
   project.provide("pgUrl", server.url);
   project.provide("pgKind", server.kind);
   if (process.env.VAULTLET_PG_QUIET !== "1") {
     const ms = Math.round(performance.now() - started);
-    console.log(`[vaultlet] PostgreSQL (${server.kind}) at ${server.host}:${server.port}, ready in ${ms} ms`);
+    console.log(`[vaultlet] ${project.name}: PostgreSQL ${version ?? process.env.VAULTLET_PG_VERSION ?? "(default major)"} (${server.kind}) at ${server.host}:${server.port}, ready in ${ms} ms`);
   }
   return () => server.stop();
 }

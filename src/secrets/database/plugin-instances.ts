@@ -22,6 +22,11 @@ export class PluginInstances {
     return Object.keys(this.#factories);
   }
 
+  /** The longest username the plugin named `pluginName` accepts, in bytes. */
+  maxUsernameBytes(pluginName: string): number {
+    return this.#factories[pluginName]!().maxUsernameBytes;
+  }
+
   /**
    * Creates and initializes a plugin for `config` without caching it; with `verifyConnection` the
    * database must answer. Use it to check a config before storing it.
@@ -34,6 +39,11 @@ export class PluginInstances {
         username: config.username,
         password: config.password,
         maxOpenConnections: config.max_open_connections,
+        passwordAuthentication: config.password_authentication,
+        host: config.host || undefined,
+        port: config.port,
+        database: config.database || undefined,
+        tls: { ca: config.tls_ca, cert: config.tls_certificate, key: config.private_key },
       },
       { verifyConnection },
     );

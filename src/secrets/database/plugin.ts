@@ -5,18 +5,40 @@
  * @module
  */
 import { createPostgresPlugin } from "./plugins/postgres/postgres-plugin.js";
+import type { RevocationSettings } from "./revocation-settings.js";
+
+export type { RevocationSettings } from "./revocation-settings.js";
 
 /** How a plugin connects: the fields of `<db>/config/<name>` that concern the connection. */
 export interface ConnectionSettings {
-  /** A connection URL, possibly templated with `{{username}}` and `{{password}}`. */
+  /**
+   * A connection URL, possibly templated with `{{username}}` and `{{password}}`; empty when the
+   * connection is given by {@link ConnectionSettings.host} instead.
+   */
   connectionUrl: string;
+  /** Host, when there is no URL. */
+  host?: string;
+  /** Port, when there is no URL (default 5432). */
+  port?: number;
+  /** Database name, when there is no URL. */
+  database?: string;
+  /** Inline PEM: CA certificate(s), client certificate and client key (secret). Enables TLS. */
+  tls?: { ca?: string; cert?: string; key?: string };
   /** The engine's database user, substituted for `{{username}}`. */
   username?: string;
   /** The engine's database password, substituted for `{{password}}`. Secret. */
   password?: string;
   /** Pool size: the most connections the plugin opens at once. */
   maxOpenConnections: number;
+  /**
+   * How passwords are sent to the database: `"password"` (the plaintext, default) or
+   * `"scram-sha-256"` (a verifier computed here, so the plaintext never reaches the server).
+   */
+  passwordAuthentication?: PasswordAuthentication;
 }
+
+/** The values of `password_authentication`. */
+export type PasswordAuthentication = "password" | "scram-sha-256";
 
 /** Create a user: run `statements` in one transaction; on failure run `rollbackStatements`. */
 export interface NewUserRequest {
@@ -42,6 +64,17 @@ export interface RenewUserRequest {
 export interface DeleteUserRequest {
   username: string;
   statements: string[];
+  /** How to revoke (the role's settings); absent means {@link DEFAULT_REVOCATION_SETTINGS}. */
+  settings?: RevocationSettings;
+}
+
+/** Set a user's password (root rotation, static roles). Empty `statements` means the plugin's default. */
+export interface ChangePasswordRequest {
+  username: string;
+  /** Secret: substitute it into statements, never into a message. */
+  password: string;
+  /** Statement templates (`{{name}}`/`{{username}}`, `{{password}}`); already split. */
+  statements: string[];
 }
 
 /**
@@ -62,6 +95,11 @@ export interface DatabasePlugin {
   renewUser(request: RenewUserRequest): Promise<void>;
   /** Removes a user; succeeds when the user does not exist. */
   deleteUser(request: DeleteUserRequest): Promise<void>;
+  /**
+   * Sets an existing user's password; fails (changing nothing) when the user does not exist.
+   * Optional: root rotation and static roles need it.
+   */
+  changePassword?(request: ChangePasswordRequest): Promise<void>;
   /** Closes connections. */
   close(): Promise<void>;
 }

@@ -9,8 +9,9 @@ import type { RequestData } from "../../request.js";
 import { normalizeStatements } from "../../util/sql-statements.js";
 import { validateTemplate } from "../../util/template.js";
 import { parseOptionalDuration } from "../../util/ttl.js";
-import { optionalString, statementList } from "./fields.js";
 import { parseOptionalMaxLeases } from "../../guardrails/max-leases.js";
+import { optionalBoolean, optionalChoice, optionalString, statementList } from "./fields.js";
+import { DEFAULT_REVOCATION_SETTINGS, type RevocationSettings } from "./revocation-settings.js";
 
 /** A stored role. Statements are kept split, one statement per item. */
 export interface Role {
@@ -25,10 +26,20 @@ export interface Role {
   max_ttl: number;
   /** The most live leases of this role (0 = no limit; absent in roles stored before it existed). */
   max_leases?: number;
+  /** Default revocation: end the user's open sessions first (also before custom statements). */
+  revoke_terminate_sessions?: boolean;
+  /** Default revocation: `reassign` owned objects (default) or `drop` them. */
+  revoke_owned_objects?: "reassign" | "drop";
+  /** Default revocation: who receives reassigned objects; empty = the connection's user. */
+  reassign_owned_to?: string;
+  /** The password policy of this role's passwords; empty = the connection's, else Vault's default. */
+  password_policy?: string;
 }
 
 /** The variables a statement template may use. `{{username}}` is an alias of `{{name}}`. */
 export const STATEMENT_VARIABLES = ["name", "username", "password", "expiration"] as const;
+
+const OWNED_OBJECT_CHOICES = ["reassign", "drop"] as const;
 
 const STATEMENT_FIELDS = ["creation_statements", "revocation_statements", "renew_statements", "rollback_statements"] as const;
 
@@ -47,6 +58,12 @@ export function parseRole(data: RequestData, existing: Role | undefined): Role {
     default_ttl: parseOptionalDuration(data.default_ttl, "default_ttl") ?? existing?.default_ttl ?? 0,
     max_ttl: parseOptionalDuration(data.max_ttl, "max_ttl") ?? existing?.max_ttl ?? 0,
     max_leases: parseOptionalMaxLeases(data.max_leases) ?? existing?.max_leases ?? 0,
+    revoke_terminate_sessions:
+      optionalBoolean(data.revoke_terminate_sessions, "revoke_terminate_sessions") ?? existing?.revoke_terminate_sessions ?? true,
+    revoke_owned_objects:
+      optionalChoice(data.revoke_owned_objects, "revoke_owned_objects", OWNED_OBJECT_CHOICES) ?? existing?.revoke_owned_objects ?? "reassign",
+    reassign_owned_to: optionalString(data.reassign_owned_to, "reassign_owned_to") ?? existing?.reassign_owned_to ?? "",
+    password_policy: optionalString(data.password_policy, "password_policy") ?? existing?.password_policy ?? "",
   };
   if (!role.db_name) throw new InvalidRequestError("db_name is required: the name of a connection under config/");
   if (role.creation_statements.length === 0) throw new InvalidRequestError("creation_statements is required");
@@ -67,4 +84,13 @@ function statementsField(data: RequestData, field: (typeof STATEMENT_FIELDS)[num
 /** The role as a read returns it. */
 export function describeRole(role: Role): Record<string, unknown> {
   return { ...role, max_leases: role.max_leases ?? 0, credential_type: "password" };
+}
+
+/** The revocation settings of a role; a role written before these settings existed gets the defaults. */
+export function revocationSettingsOf(role: Role | undefined): RevocationSettings {
+  return {
+    terminateSessions: role?.revoke_terminate_sessions ?? DEFAULT_REVOCATION_SETTINGS.terminateSessions,
+    ownedObjects: role?.revoke_owned_objects ?? DEFAULT_REVOCATION_SETTINGS.ownedObjects,
+    reassignTo: role?.reassign_owned_to ?? DEFAULT_REVOCATION_SETTINGS.reassignTo,
+  };
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { ALPHANUMERIC, randomString } from "../../util/random.js";
+import { UsernameTemplate } from "../../util/username-template.js";
 
 /** What a username is made from. */
 export interface UsernameInput {
@@ -36,4 +37,28 @@ export function defaultUsername({ displayName, roleName, now, maxBytes }: Userna
 
 function sanitize(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]/g, "-");
+}
+
+/**
+ * Generated usernames for one backend: the connection's `username_template` when it has one, else
+ * {@link defaultUsername}. Parsed templates are cached by their text.
+ */
+export class UsernameGenerator {
+  readonly #templates = new Map<string, UsernameTemplate>();
+
+  /** A fresh username for `input`, following `template` (empty: Vault's default). */
+  generate(template: string | undefined, input: UsernameInput): string {
+    if (!template) return defaultUsername(input);
+    return this.#parsed(template, input.maxBytes).render(input, input.maxBytes);
+  }
+
+  #parsed(template: string, maxBytes: number): UsernameTemplate {
+    const key = `${maxBytes}:${template}`;
+    let parsed = this.#templates.get(key);
+    if (!parsed) {
+      parsed = UsernameTemplate.parse(template, maxBytes);
+      this.#templates.set(key, parsed);
+    }
+    return parsed;
+  }
 }

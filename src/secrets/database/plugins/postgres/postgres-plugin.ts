@@ -5,16 +5,23 @@
  */
 import { randomInt } from "node:crypto";
 import { setTimeout as pause } from "node:timers/promises";
-import pg from "pg";
 import { PluginError } from "../../../../errors.js";
 import { renderTemplate } from "../../../../util/template.js";
 import type {
+  ChangePasswordRequest,
   ConnectionSettings,
   DatabasePlugin,
   DeleteUserRequest,
   NewUserRequest,
   RenewUserRequest,
+  PasswordAuthentication,
+  RevocationSettings,
 } from "../../plugin.js";
+import { scramSha256Verifier } from "./scram.js";
+import pg from "pg";
+import type { PostgresPool, PostgresQueryResult } from "./postgres-pool.js";
+import { clientConfigFor, createPool } from "./pool-factory.js";
+import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
 import { formatExpiration, quoteIdentifier } from "./sql-format.js";
 
@@ -22,13 +29,32 @@ import { formatExpiration, quoteIdentifier } from "./sql-format.js";
 const MAX_IDENTIFIER_BYTES = 63;
 
 /** How often a transaction that lost a race with another is tried in all. */
-const MAX_TRANSACTION_ATTEMPTS = 5;
+const MAX_TRANSACTION_ATTEMPTS = 10;
+
+const DEFAULT_PASSWORD_STATEMENTS = [`ALTER ROLE {{ident}} WITH PASSWORD '{{password}}'`];
 
 const DEFAULT_RENEW_STATEMENTS = [`ALTER ROLE {{ident}} VALID UNTIL '{{expiration}}'`];
 
-/** Creates an uninitialized PostgreSQL plugin instance. */
-export function createPostgresPlugin(): DatabasePlugin {
-  return new PostgresPlugin();
+/** Options of {@link createPostgresPlugin}. */
+export interface PostgresPluginOptions {
+  /**
+   * The host's own pool (a `pg.Pool` or anything with its `query`/`connect` shape). The plugin then
+   * ignores the config's connection fields, and never ends the pool: it belongs to the host.
+   */
+  pool?: PostgresPool;
+}
+
+/**
+ * Creates an uninitialized PostgreSQL plugin instance.
+ *
+ * @example Run on the host's own pool, under a plugin name of its own:
+ * ```ts
+ * const engine = await Engine.open({ plugins: { "app-postgres": () => createPostgresPlugin({ pool }) } });
+ * await root.write("database/config/app", { plugin_name: "app-postgres", allowed_roles: "*" });
+ * ```
+ */
+export function createPostgresPlugin(options: PostgresPluginOptions = {}): DatabasePlugin {
+  return new PostgresPlugin(options.pool);
 }
 
 /**
@@ -38,30 +64,37 @@ export function createPostgresPlugin(): DatabasePlugin {
 class PostgresPlugin implements DatabasePlugin {
   readonly name = "postgresql-database-plugin";
   readonly maxUsernameBytes = MAX_IDENTIFIER_BYTES;
-  #pool: pg.Pool | undefined;
+  #pool: PostgresPool | undefined;
+  readonly #hostPool: PostgresPool | undefined;
   #secrets: (string | undefined)[] = [];
+  #superuser: Promise<boolean> | undefined;
+  #passwordAuthentication: PasswordAuthentication = "password";
+  /** How to reach other databases of the cluster (absent with a host pool). Holds secrets. */
+  #settings: ConnectionSettings | undefined;
+  /** Operations in flight, and what `close` waits on. */
+  #active = 0;
+  #onIdle: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** @param hostPool - the host's own pool, used instead of one built from the settings */
+  constructor(hostPool?: PostgresPool) {
+    this.#hostPool = hostPool;
+  }
 
   async initialize(settings: ConnectionSettings, { verifyConnection }: { verifyConnection: boolean }): Promise<void> {
-    this.#secrets = [settings.password];
-    const connectionString = renderTemplate(settings.connectionUrl, {
-      username: encodeURIComponent(settings.username ?? ""),
-      password: encodeURIComponent(settings.password ?? ""),
-    });
-    const pool = new pg.Pool({
-      connectionString,
-      max: settings.maxOpenConnections,
-      connectionTimeoutMillis: 10_000,
-      idleTimeoutMillis: 30_000,
-    });
-    // An idle client's error (e.g. the server restarted) must not crash the host process; the next
-    // checkout gets a fresh connection.
-    pool.on("error", () => undefined);
-    this.#pool = pool;
+    this.#secrets = [settings.password, settings.tls?.key];
+    this.#passwordAuthentication = settings.passwordAuthentication ?? "password";
+    this.#pool = this.#hostPool ?? createPool(settings);
+    if (!this.#hostPool) this.#settings = settings;
     if (verifyConnection) await this.#verify();
   }
 
-  async newUser(request: NewUserRequest): Promise<void> {
-    const values = statementValues(request.username, request.password, request.expiration);
+  newUser(request: NewUserRequest): Promise<void> {
+    return this.#tracked(() => this.#newUser(request));
+  }
+
+  async #newUser(request: NewUserRequest): Promise<void> {
+    const values = statementValues(request.username, await this.#passwordValue(request.password), request.expiration);
     const secrets = [...this.#secrets, request.password];
     try {
       await this.#transaction(request.statements, values);
@@ -71,7 +104,11 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
-  async renewUser(request: RenewUserRequest): Promise<void> {
+  renewUser(request: RenewUserRequest): Promise<void> {
+    return this.#tracked(() => this.#renewUser(request));
+  }
+
+  async #renewUser(request: RenewUserRequest): Promise<void> {
     const statements = request.statements.length > 0 ? request.statements : DEFAULT_RENEW_STATEMENTS;
     try {
       await this.#transaction(statements, statementValues(request.username, "", request.expiration));
@@ -80,36 +117,149 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
-  async deleteUser(request: DeleteUserRequest): Promise<void> {
+  deleteUser(request: DeleteUserRequest): Promise<void> {
+    return this.#tracked(() => this.#deleteUser(request));
+  }
+
+  async #deleteUser(request: DeleteUserRequest): Promise<void> {
+    const settings = request.settings ?? DEFAULT_REVOCATION_SETTINGS;
     try {
-      if (!(await this.#roleExists(request.username))) return;
+      const otherDatabases = await this.#otherDatabasesOf(request.username);
+      if (otherDatabases === undefined) return; // already gone
       if (request.statements.length > 0) {
+        if (settings.terminateSessions) await this.#terminateSessions(request.username);
         await this.#transaction(request.statements, statementValues(request.username, "", undefined));
       } else {
-        await this.#defaultRevocation(request.username);
+        await this.#defaultRevocation(request.username, settings, otherDatabases);
       }
     } catch (err) {
       throw pluginError("revoking the database user failed", err, this.#secrets);
     }
   }
 
-  async close(): Promise<void> {
-    const pool = this.#pool;
-    this.#pool = undefined;
-    await pool?.end();
+  changePassword(request: ChangePasswordRequest): Promise<void> {
+    return this.#tracked(() => this.#changePassword(request));
+  }
+
+  async #changePassword(request: ChangePasswordRequest): Promise<void> {
+    const secrets = [...this.#secrets, request.password];
+    try {
+      if (!(await this.#roleExists(request.username))) {
+        throw new PluginError(`the database user ${JSON.stringify(request.username)} does not exist`);
+      }
+      const statements = request.statements.length > 0 ? request.statements : DEFAULT_PASSWORD_STATEMENTS;
+      await this.#transaction(statements, statementValues(request.username, await this.#passwordValue(request.password), undefined));
+    } catch (err) {
+      if (err instanceof PluginError) throw err;
+      throw pluginError("changing the database user's password failed", err, secrets);
+    }
   }
 
   /**
-   * Default revocation: end the user's sessions, hand what it owns to the connection's user, drop
-   * its privileges, drop the role. Works when the user owns objects or holds grants in this database.
+   * Takes no new operations, lets those in flight finish (a config write, `reset` or `rotate-root`
+   * replaces the pool while requests may still be using it), then ends the pool unless the host
+   * owns it.
    */
-  async #defaultRevocation(username: string): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#closeWhenIdle();
+    return this.#closing;
+  }
+
+  async #closeWhenIdle(): Promise<void> {
+    if (this.#active > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool !== this.#hostPool) await pool?.end();
+  }
+
+  /** Runs an operation, counted so that {@link close} waits for it. */
+  async #tracked(operation: () => Promise<void>): Promise<void> {
+    if (this.#closing || !this.#pool) throw new PluginError("the PostgreSQL plugin is not initialized or already closed");
+    this.#active++;
+    try {
+      await operation();
+    } finally {
+      if (--this.#active === 0) this.#onIdle?.();
+    }
+  }
+
+  /**
+   * Default revocation, in three steps so it works for a user that owns objects, holds grants in
+   * any schema, has default privileges or belongs to group roles:
+   *
+   * 1. take the right to act for the user (a non-superuser admin must hold the user's privileges
+   *    to reassign or drop what it owns) and forbid new logins;
+   * 2. end its open sessions (unless switched off);
+   * 3. reassign (or drop) what it owns, drop its privileges and default privileges, drop the role.
+   *
+   * `REASSIGN OWNED`/`DROP OWNED` act on one database (and on shared objects such as databases), so
+   * step 3 also runs in every other database where the user owns objects or holds privileges,
+   * through a short-lived connection as the same admin. Memberships in group roles go with
+   * `DROP ROLE`.
+   */
+  async #defaultRevocation(username: string, settings: RevocationSettings, otherDatabases: string[]): Promise<void> {
     const ident = quoteIdentifier(username);
-    await this.#query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", [username]);
-    await this.#transaction(
-      [`REASSIGN OWNED BY ${ident} TO CURRENT_USER`, `DROP OWNED BY ${ident}`, `DROP ROLE IF EXISTS ${ident}`],
-      {},
+    const prepare = [`ALTER ROLE ${ident} NOLOGIN`];
+    if (!(await this.#isSuperuser())) prepare.unshift(`GRANT ${ident} TO CURRENT_USER`);
+    await this.#transaction(prepare, null);
+    if (settings.terminateSessions) await this.#terminateSessions(username);
+    const heir = settings.reassignTo ? quoteIdentifier(settings.reassignTo) : "CURRENT_USER";
+    const releaseOwned = settings.ownedObjects === "drop" ? [] : [`REASSIGN OWNED BY ${ident} TO ${heir}`];
+    releaseOwned.push(`DROP OWNED BY ${ident}`);
+    for (const database of otherDatabases) await this.#inOtherDatabase(database, releaseOwned);
+    await this.#transaction([...releaseOwned, `DROP ROLE IF EXISTS ${ident}`], null);
+  }
+
+  /**
+   * The databases other than ours where `username` owns objects or holds privileges (from
+   * `pg_shdepend`), or `undefined` when the role does not exist.
+   */
+  async #otherDatabasesOf(username: string): Promise<string[] | undefined> {
+    const { rows } = await this.#query(
+      `SELECT ARRAY(SELECT DISTINCT d.datname::text FROM pg_catalog.pg_shdepend s
+                      JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+                     WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND s.refobjid = r.oid
+                       AND d.datname <> current_database()) AS databases
+         FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
+      [username],
     );
+    return rows.length === 0 ? undefined : (rows[0]!.databases as string[]);
+  }
+
+  /** Runs `statements` in one transaction in another database of the cluster, as the same admin. */
+  async #inOtherDatabase(database: string, statements: string[]): Promise<void> {
+    if (!this.#settings) {
+      throw new PluginError(`the user also owns objects or holds privileges in database ${JSON.stringify(database)}, which a host-provided pool cannot reach; revoke there first`);
+    }
+    const client = new pg.Client(clientConfigFor(this.#settings, database));
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+      await client.query("BEGIN");
+      for (const statement of statements) await client.query(statement);
+      await client.query("COMMIT");
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** Ends every session of `username` except ours. */
+  async #terminateSessions(username: string): Promise<void> {
+    await this.#query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", [username]);
+  }
+
+  /** Whether the connection's user is a superuser; asked once per pool. */
+  #isSuperuser(): Promise<boolean> {
+    this.#superuser ??= this.#query("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user", []).then(
+      (result) => result.rows[0]?.rolsuper === true,
+    );
+    this.#superuser.catch(() => (this.#superuser = undefined));
+    return this.#superuser;
+  }
+
+  /** What `{{password}}` becomes: the password itself, or its SCRAM verifier. */
+  async #passwordValue(password: string): Promise<string> {
+    return this.#passwordAuthentication === "scram-sha-256" ? scramSha256Verifier(password) : password;
   }
 
   async #roleExists(username: string): Promise<boolean> {
@@ -126,7 +276,7 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
-  async #query(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+  async #query(sql: string, params: unknown[]): Promise<PostgresQueryResult> {
     return this.#requirePool().query(sql, params);
   }
 
@@ -135,23 +285,24 @@ class PostgresPlugin implements DatabasePlugin {
    * transaction that lost a race with another (catalog rows updated concurrently, as parallel
    * GRANTs or DROP OWNEDs on the same table do) is retried a few times, after a short random pause.
    */
-  async #transaction(statements: readonly string[], values: Record<string, string>): Promise<void> {
+  async #transaction(statements: readonly string[], values: Record<string, string> | null): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#transactionOnce(statements, values);
       } catch (err) {
         if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err;
-        await pause(randomInt(5, 20 * attempt));
+        await pause(conflictBackoffMs(attempt));
       }
     }
   }
 
-  async #transactionOnce(statements: readonly string[], values: Record<string, string>): Promise<void> {
+  /** `values: null` runs statements we built ourselves as they are (no template to render). */
+  async #transactionOnce(statements: readonly string[], values: Record<string, string> | null): Promise<void> {
     const client = await this.#requirePool().connect();
     let broken = false;
     try {
       await client.query("BEGIN");
-      for (const statement of statements) await client.query(renderTemplate(statement, values));
+      for (const statement of statements) await client.query(values ? renderTemplate(statement, values) : statement);
       await client.query("COMMIT");
     } catch (err) {
       broken = await client.query("ROLLBACK").then(() => false, () => true);
@@ -167,10 +318,19 @@ class PostgresPlugin implements DatabasePlugin {
     await this.#transaction(statements, values).catch(() => undefined);
   }
 
-  #requirePool(): pg.Pool {
+  #requirePool(): PostgresPool {
     if (!this.#pool) throw new PluginError("the PostgreSQL plugin is not initialized or already closed");
     return this.#pool;
   }
+}
+
+/**
+ * A random pause before retrying a conflicting transaction: full jitter over a window that doubles
+ * per attempt (10, 20, 40 … ms, capped at 500 ms), so many revocations racing on one table's ACL
+ * (16 at once in bench/creds.ts) spread out instead of colliding again.
+ */
+export function conflictBackoffMs(attempt: number): number {
+  return randomInt(1, Math.min(10 * 2 ** (attempt - 1), 500) + 1);
 }
 
 /**

@@ -1,0 +1,27 @@
+/**
+ * SCRAM-SHA-256 verifiers (RFC 5802 / RFC 7677) in PostgreSQL's `pg_authid` format, so a password
+ * can be set with `PASSWORD '<verifier>'` and the plaintext never reaches the server.
+ *
+ * @module
+ */
+import { createHash, createHmac, pbkdf2, randomBytes } from "node:crypto";
+import { promisify } from "node:util";
+
+const pbkdf2Async = promisify(pbkdf2);
+
+/** PostgreSQL's default iteration count (`scram_iterations`). */
+const ITERATIONS = 4096;
+
+/**
+ * Computes `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>` for `password`.
+ *
+ * The password must be ASCII without control characters (as our password policies guarantee),
+ * for which SASLprep is the identity.
+ */
+export async function scramSha256Verifier(password: string, salt: Buffer = randomBytes(16)): Promise<string> {
+  const salted = await pbkdf2Async(password, salt, ITERATIONS, 32, "sha256");
+  const clientKey = createHmac("sha256", salted).update("Client Key").digest();
+  const storedKey = createHash("sha256").update(clientKey).digest();
+  const serverKey = createHmac("sha256", salted).update("Server Key").digest();
+  return `SCRAM-SHA-256$${ITERATIONS}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
+}

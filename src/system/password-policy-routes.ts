@@ -1,0 +1,47 @@
+/**
+ * `sys/policies/password/<name>` (write, read, list, delete) and
+ * `sys/policies/password/<name>/generate`.
+ *
+ * @module
+ */
+import { NotFoundError } from "../errors.js";
+import type { PathRoute } from "../backend/path-router.js";
+import { generatePassword } from "../util/password.js";
+import type { PasswordPolicyStore } from "./password-policy-store.js";
+
+/** The routes of `sys/policies/password…`. */
+export function passwordPolicyRoutes({ passwordPolicies }: { passwordPolicies: PasswordPolicyStore }): PathRoute[] {
+  return [
+    {
+      pattern: "policies/password",
+      list: async () => {
+        const keys = await passwordPolicies.names();
+        return keys.length === 0 ? null : { data: { keys } };
+      },
+    },
+    {
+      pattern: "policies/password/:name/generate",
+      read: async (_req, { name }) => {
+        const policy = await passwordPolicies.get(name!);
+        if (!policy) throw new NotFoundError(`no password policy named ${JSON.stringify(name)}`);
+        return { data: { password: generatePassword(policy) } };
+      },
+    },
+    {
+      pattern: "policies/password/:name",
+      exists: async ({ name }) => (await passwordPolicies.text(name!)) !== undefined,
+      read: async (_req, { name }) => {
+        const policy = await passwordPolicies.text(name!);
+        return policy === undefined ? null : { data: { policy } };
+      },
+      write: async (req, { name }) => {
+        await passwordPolicies.put(name!, req.data.policy);
+        return null;
+      },
+      delete: async (_req, { name }) => {
+        await passwordPolicies.delete(name!);
+        return null;
+      },
+    },
+  ];
+}

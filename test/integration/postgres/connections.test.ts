@@ -1,0 +1,86 @@
+/**
+ * The ways to connect the PostgreSQL plugin: URL, object, inline TLS, the host's own pool; and a
+ * pool that runs credential operations in parallel.
+ */
+import { afterEach, expect, it } from "vitest";
+import { Engine, ManualClock, MemoryStorage, createPostgresPlugin } from "../../../src/index.js";
+import { useTestDatabase } from "../../support/database.js";
+import { CREATE_LOGIN, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
+
+const db = useTestDatabase();
+let fx: PostgresFixture | undefined;
+
+afterEach(async () => {
+  await fx?.engine.close();
+  fx = undefined;
+});
+
+const objectConfig = () => ({
+  connection_url: "",
+  host: db.host,
+  port: db.port,
+  database: db.name,
+  username: db.user,
+  password: db.password,
+});
+
+it("connects with host, port, database, username and password instead of a URL", async () => {
+  fx = await openPostgresFixture(db, objectConfig());
+  await fx.root.write("database/roles/plain", { db_name: "pg", creation_statements: CREATE_LOGIN });
+  const creds = await fx.issue("plain");
+  await (await db.connectAs(creds.username, creds.password)).end();
+  const read = await fx.root.read("database/config/pg");
+  expect(read.data!.connection_details).toMatchObject({ host: db.host, port: db.port, database: db.name, connection_url: "" });
+  expect(JSON.stringify(read)).not.toContain(db.password);
+});
+
+it("refuses a config with neither a URL nor a host, or with both, storing nothing", async () => {
+  fx = await openPostgresFixture(db);
+  await expect(fx.root.write("database/config/none", { plugin_name: "postgresql-database-plugin" })).rejects.toMatchObject({
+    code: "invalid_request",
+    message: expect.stringMatching(/connection_url or host is required/),
+  });
+  await expect(fx.root.write("database/config/both", { ...objectConfig(), plugin_name: "postgresql-database-plugin", connection_url: db.url })).rejects.toMatchObject({
+    code: "invalid_request",
+  });
+  await expect(fx.root.read("database/config/none")).rejects.toMatchObject({ status: 404 });
+  await expect(fx.root.read("database/config/both")).rejects.toMatchObject({ status: 404 });
+});
+
+it("uses inline TLS material (this test server has no TLS, so the TLS request is what fails), never showing the key", async () => {
+  fx = await openPostgresFixture(db);
+  const key = "-----BEGIN PRIVATE KEY-----\nU2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----";
+  const error = await fx.root
+    .write("database/config/tls", { ...objectConfig(), plugin_name: "postgresql-database-plugin", tls_ca: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----", private_key: key })
+    .catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: "plugin_error", message: expect.stringMatching(/does not support SSL/) });
+  expect(JSON.stringify(error) + String((error as Error).stack)).not.toContain("U2VjcmV0");
+});
+
+it("runs on the host's own pg.Pool, and leaves it open on close", async () => {
+  const clock = new ManualClock();
+  const engine = await Engine.open({
+    storage: new MemoryStorage(),
+    clock,
+    plugins: { "host-postgres": () => createPostgresPlugin({ pool: db.pool }) },
+  });
+  const root = engine.client((await engine.initialize()).rootToken);
+  await root.write("sys/mounts/database", { type: "database" });
+  await root.write("database/config/app", { plugin_name: "host-postgres", allowed_roles: "*" });
+  await root.write("database/roles/plain", { db_name: "app", creation_statements: CREATE_LOGIN });
+  const creds = await root.read<{ username: string; password: string }>("database/creds/plain");
+  await (await db.connectAs(creds.data!.username, creds.data!.password)).end();
+  await root.write("sys/leases/revoke", { lease_id: creds.lease_id });
+  await expect(root.write("database/rotate-root/app", {})).rejects.toMatchObject({ code: "invalid_request" });
+  await engine.close();
+  await expect(db.pool.query("SELECT 1 AS one")).resolves.toMatchObject({ rows: [{ one: 1 }] });
+});
+
+it("runs credential operations in parallel up to max_open_connections (no global lock)", async () => {
+  fx = await openPostgresFixture(db, { max_open_connections: 4 });
+  await fx.root.write("database/roles/slow", { db_name: "pg", creation_statements: [CREATE_LOGIN, "SELECT pg_sleep(0.4)"] });
+  await fx.issue("slow"); // warm the pool's first connection
+  const started = performance.now();
+  await Promise.all([1, 2, 3, 4].map(() => fx!.issue("slow")));
+  expect(performance.now() - started).toBeLessThan(4 * 400 * 0.75);
+});
