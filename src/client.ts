@@ -4,6 +4,12 @@
 import type { RequestData, Response } from "./request.js";
 import type { Engine } from "./engine.js";
 
+/** The data of a list response. */
+export type ListData = {
+  /** The keys under the listed path; sub-folders end in `/`. */
+  keys: string[];
+};
+
 /**
  * A handle for making requests with one token. Get one from {@link Engine.client}.
  *
@@ -33,9 +39,9 @@ export class Client {
     return this.#engine.write(this.#token, path, data) as Promise<Response<Data>>;
   }
 
-  /** Lists keys under a path: `data.keys`. */
-  list(path: string): Promise<Response<{ keys: string[] }>> {
-    return this.#engine.request({ token: this.#token, operation: "list", path }) as Promise<Response<{ keys: string[] }>>;
+  /** Lists keys under a path: `data.keys`. Rejects with `NotFoundError` when there are none. */
+  list(path: string): Promise<Response<ListData>> {
+    return this.#engine.request({ token: this.#token, operation: "list", path }) as Promise<Response<ListData>>;
   }
 
   /** Deletes a path. */

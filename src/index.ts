@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { Engine, type EngineOptions, type InitializeResult } from "./engine.js";
-export { Client } from "./client.js";
+export { Client, type ListData } from "./client.js";
 export type { Operation, Request, RequestData, Response, AuthBlock } from "./request.js";
 export {
   VaultletError,

@@ -7,8 +7,8 @@
  */
 import { parseDuration } from "./ttl.js";
 
-/** An opaque handle returned by {@link Clock.setTimer}. */
-export type TimerHandle = { readonly __timer: unique symbol } | object;
+/** An opaque handle returned by {@link Clock.setTimer}; pass it back to {@link Clock.clearTimer}. */
+export type TimerHandle = object;
 
 /** A callback run by a {@link Clock} timer. It may return a promise; {@link ManualClock} awaits it. */
 export type TimerCallback = () => void | Promise<void>;

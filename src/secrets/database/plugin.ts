@@ -42,6 +42,7 @@ export type PasswordAuthentication = "password" | "scram-sha-256";
 
 /** Create a user: run `statements` in one transaction; on failure run `rollbackStatements`. */
 export interface NewUserRequest {
+  /** The generated username (`{{name}}`/`{{username}}`); identifier-safe, within the database's limit. */
   username: string;
   /** Secret: substitute it into statements, never into a message. */
   password: string;
@@ -55,21 +56,27 @@ export interface NewUserRequest {
 
 /** Extend a user's validity to `expiration`. Empty `statements` means the plugin's default. */
 export interface RenewUserRequest {
+  /** The user to extend. */
   username: string;
+  /** The new expiry (feeds `{{expiration}}`). */
   expiration: Date;
+  /** Renew statement templates, already split; empty = the plugin's default. */
   statements: string[];
 }
 
 /** Remove a user. Empty `statements` means the plugin's default revocation. Must be idempotent. */
 export interface DeleteUserRequest {
+  /** The user to remove. */
   username: string;
+  /** Revocation statement templates, already split; empty = the plugin's default revocation. */
   statements: string[];
-  /** How to revoke (the role's settings); absent means {@link DEFAULT_REVOCATION_SETTINGS}. */
+  /** How to revoke (the role's settings); absent means the defaults (end sessions, reassign owned objects to the connection's user). */
   settings?: RevocationSettings;
 }
 
 /** Set a user's password (root rotation, static roles). Empty `statements` means the plugin's default. */
 export interface ChangePasswordRequest {
+  /** The user whose password changes. */
   username: string;
   /** Secret: substitute it into statements, never into a message. */
   password: string;
