@@ -8,6 +8,7 @@ import { InvalidRequestError, StorageError, VaultletError } from "../errors.js";
 import { decodeSegment, encodeSegment, FILE_SUFFIX, FOLDER_SUFFIX } from "./file-names.js";
 import type { RecordLog } from "./record-log.js";
 import { StorageDirectory } from "./storage-directory.js";
+import { syncFolder } from "./sync-folder.js";
 import type { Storage } from "./storage.js";
 
 /** Options of {@link FileStorage}. */
@@ -226,14 +227,6 @@ async function writeDurably(path: string, value: Uint8Array): Promise<void> {
   }
 }
 
-async function syncFolder(path: string): Promise<void> {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 function isMissing(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;

@@ -15,6 +15,7 @@ import { open, rename, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { crc32 } from "../util/crc32.js";
 import { InvalidRequestError } from "../errors.js";
+import { syncFolder } from "./sync-folder.js";
 
 const PUT = 1;
 const DELETE = 2;
@@ -263,13 +264,4 @@ function encodeFrame(op: number, key: string, value: Uint8Array): Buffer {
   frame.writeUInt32BE(body.length, 0);
   frame.writeUInt32BE(crc32(body), 4);
   return frame;
-}
-
-async function syncFolder(path: string): Promise<void> {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
