@@ -150,7 +150,13 @@ export class Engine implements AsyncDisposable {
    */
   static async open(options: EngineOptions = {}): Promise<Engine> {
     const engine = new Engine(options);
-    await engine.#load();
+    try {
+      await engine.#load();
+    } catch (err) {
+      // Release what loading had opened (plugin pools, storage handles) before reporting the error.
+      await engine.close().catch(() => undefined);
+      throw err;
+    }
     return engine;
   }
 

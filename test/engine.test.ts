@@ -33,6 +33,18 @@ describe("Engine lifecycle", () => {
     expect(Object.keys(mounts.data!)).toContain("db/");
   });
 
+  it("releases what it opened when opening fails", async () => {
+    let closed = false;
+    const storage = Object.assign(new MemoryStorage(), {
+      get: async () => {
+        throw new Error("disk on fire");
+      },
+      close: async () => void (closed = true),
+    });
+    await expect(Engine.open({ storage })).rejects.toThrow(/disk on fire/);
+    expect(closed).toBe(true);
+  });
+
   it("rejects unknown and missing tokens", async () => {
     const { engine } = await seed();
     await expect(engine.client("vls.nope").read("sys/mounts")).rejects.toBeInstanceOf(PermissionDeniedError);

@@ -125,7 +125,9 @@ export class LeaseManager {
     this.#store = store;
     this.#clock = clock;
     this.#backendFor = backendFor;
-    this.#options = { ...DEFAULTS, ...options };
+    // An option given as `undefined` keeps its default rather than erasing it.
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    this.#options = { ...DEFAULTS, ...given };
     this.#queue = new BoundedQueue(this.#options.concurrency);
     this.#claimDue = store.claimDue;
   }
