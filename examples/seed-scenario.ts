@@ -8,15 +8,7 @@
 import pg from "pg";
 import { Engine, MemoryStorage, type Client } from "../src/index.js";
 import { createDatabase, startPostgres, type PostgresServer } from "../test/support/postgres-server.js";
-
-const READONLY_SQL = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";`;
-
-const APPS_POLICY = `
-# Get credentials from the database secrets engine
-path "database/creds/readonly" {
-  capabilities = [ "read" ]
-}`;
+import { READONLY_SQL, APPS_POLICY } from "./seed-guide.js";
 
 interface Creds {
   username: string;

@@ -5,19 +5,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Engine, ManualClock, PermissionDeniedError, type Client } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
+import { ADMIN_POLICY } from "../../examples/seed-guide.js";
 
 const db = useTestDatabase();
-
-const ADMIN_POLICY = `
-# Mount secret engines
-path "sys/mounts/*" { capabilities = [ "create", "read", "update", "delete", "list" ] }
-# Configure the database secret engine and create roles
-path "database/*" { capabilities = [ "create", "read", "update", "delete", "list" ] }
-# Write ACL policies
-path "sys/policy/*" { capabilities = [ "create", "read", "update", "delete", "list" ] }
-# Manage tokens for verification
-path "auth/token/create" { capabilities = [ "create", "read", "update", "delete", "list", "sudo" ] }
-`;
 
 let engine: Engine;
 let admin: Client;

@@ -4,11 +4,9 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Engine, ManualClock, MemoryStorage, NotFoundError, type Client } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
+import { READONLY_SQL } from "../../examples/seed-guide.js";
 
 const db = useTestDatabase();
-
-const READONLY_SQL = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";`;
 
 interface Creds {
   username: string;

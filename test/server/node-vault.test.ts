@@ -7,17 +7,9 @@ import nodeVault from "node-vault";
 import { Engine, ManualClock, MemoryStorage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { serveOnLoopback, type RunningServer } from "./serve.js";
+import { READONLY_SQL, APPS_POLICY } from "../../examples/seed-guide.js";
 
 const db = useTestDatabase();
-
-const READONLY_SQL = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";`;
-
-const APPS_POLICY = `
-# Get credentials from the database secrets engine
-path "database/creds/readonly" {
-  capabilities = [ "read" ]
-}`;
 
 interface Creds {
   username: string;
