@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Engine, ManualClock, PermissionDeniedError, type Client } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { ADMIN_POLICY } from "../../examples/seed-guide.js";
+import { connectionConfigFor } from "../support/seeded-engine.js";
 
 const db = useTestDatabase();
 
@@ -26,14 +27,7 @@ beforeEach(async () => {
 
   // The admin persona, with the guide's admin policy (no root token).
   await admin.write("sys/mounts/database", { type: "database" });
-  const superuser = new URL(db.url);
-  await admin.write("database/config/postgresql", {
-    plugin_name: "postgresql-database-plugin",
-    allowed_roles: "readonly,other",
-    connection_url: `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}`,
-    username: decodeURIComponent(superuser.username),
-    password: decodeURIComponent(superuser.password),
-  });
+  await admin.write("database/config/postgresql", connectionConfigFor(db, "readonly,other"));
   for (const role of ["readonly", "other"]) {
     await admin.write(`database/roles/${role}`, {
       db_name: "postgresql",

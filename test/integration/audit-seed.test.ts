@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuditFailedError, Engine, ManualClock, type AuditEntry, type Client } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
+import { connectionConfigFor } from "../support/seeded-engine.js";
 
 const db = useTestDatabase();
 
@@ -25,13 +26,7 @@ let rootToken: string;
 let dir: string;
 
 function connectionConfig() {
-  return {
-    plugin_name: "postgresql-database-plugin",
-    allowed_roles: "readonly,auditro",
-    connection_url: `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}`,
-    username: db.user,
-    password: db.password,
-  };
+  return connectionConfigFor(db, "readonly,auditro");
 }
 
 async function roleCount(): Promise<number> {

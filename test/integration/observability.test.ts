@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Engine, ManualClock, QuotaExceededError, type Client, type EngineEventName, type Logger } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
+import { connectionConfigFor } from "../support/seeded-engine.js";
 
 const db = useTestDatabase();
 
@@ -26,13 +27,7 @@ function collectingLogger(): Logger {
 }
 
 function connectionConfig(roles: string) {
-  return {
-    plugin_name: "postgresql-database-plugin",
-    allowed_roles: roles,
-    connection_url: `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}`,
-    username: db.user,
-    password: db.password,
-  };
+  return connectionConfigFor(db, roles);
 }
 
 async function usersOfRole(role: string): Promise<number> {

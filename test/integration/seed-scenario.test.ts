@@ -5,6 +5,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Engine, ManualClock, MemoryStorage, NotFoundError, type Client } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { READONLY_SQL } from "../../examples/seed-guide.js";
+import { connectionConfigFor } from "../support/seeded-engine.js";
 
 const db = useTestDatabase();
 
@@ -18,14 +19,7 @@ let clock: ManualClock;
 let root: Client;
 
 function connectionConfig() {
-  const admin = new URL(db.url);
-  return {
-    plugin_name: "postgresql-database-plugin",
-    allowed_roles: "readonly",
-    connection_url: `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}`,
-    username: decodeURIComponent(admin.username),
-    password: decodeURIComponent(admin.password),
-  };
+  return connectionConfigFor(db);
 }
 
 async function validUntil(username: string): Promise<Date | null> {

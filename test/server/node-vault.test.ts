@@ -8,6 +8,7 @@ import { Engine, ManualClock, MemoryStorage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { serveOnLoopback, type RunningServer } from "./serve.js";
 import { READONLY_SQL, APPS_POLICY } from "../../examples/seed-guide.js";
+import { connectionConfigFor } from "../support/seeded-engine.js";
 
 const db = useTestDatabase();
 
@@ -41,13 +42,7 @@ async function failure(call: Promise<unknown>): Promise<{ status: number; messag
 /** Steps 1–3 of the guide, as an admin would script them with node-vault. */
 async function configureDatabase(vault: nodeVault.client): Promise<void> {
   await vault.mount({ mount_point: "database", type: "database" });
-  await vault.write("database/config/postgresql", {
-    plugin_name: "postgresql-database-plugin",
-    allowed_roles: "readonly",
-    connection_url: `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}`,
-    username: db.user,
-    password: db.password,
-  });
+  await vault.write("database/config/postgresql", connectionConfigFor(db));
   await vault.write("database/roles/readonly", { db_name: "postgresql", creation_statements: READONLY_SQL, default_ttl: "1h", max_ttl: "24h" });
 }
 

@@ -4,6 +4,7 @@
  */
 import { Engine, ManualClock, MemoryStorage, type Client } from "../../../src/index.js";
 import type { TestDatabase } from "../../support/database.js";
+import { connectionConfigFor } from "../../support/seeded-engine.js";
 
 /** What a fixture gives a test. */
 export interface PostgresFixture {
@@ -22,13 +23,8 @@ export interface PostgresFixture {
 
 /** The `database/config/<name>` body for `db`, as the superuser unless `as` says otherwise. */
 export function connectionConfig(db: TestDatabase, as?: { user: string; password: string }): Record<string, unknown> {
-  return {
-    plugin_name: "postgresql-database-plugin",
-    allowed_roles: "*",
-    connection_url: `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}`,
-    username: as?.user ?? db.user,
-    password: as?.password ?? db.password,
-  };
+  const config = connectionConfigFor(db, "*");
+  return as ? { ...config, username: as.user, password: as.password } : config;
 }
 
 /** The usual creation statement: a login role valid until the lease's expiry. */
