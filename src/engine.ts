@@ -231,9 +231,14 @@ export class Engine implements AsyncDisposable {
    */
   async request(request: Request): Promise<Response> {
     this.#assertServing();
+    return this.#request(request, undefined);
+  }
+
+  /** {@link request}, with the token's entry when the caller has just looked it up. */
+  async #request(request: Request, authenticated: TokenEntry | undefined): Promise<Response> {
     const audit = this.#audit.begin(request);
     try {
-      const response = { ...(await this.#serve(request, audit)), request_id: audit.id };
+      const response = { ...(await this.#serve(request, audit, authenticated)), request_id: audit.id };
       await audit.recordResponse(response);
       return response;
     } catch (err) {
@@ -243,13 +248,13 @@ export class Engine implements AsyncDisposable {
   }
 
   /** Authenticates, authorizes, records the request with the audit devices (fail closed), dispatches. */
-  async #serve(request: Request, audit: RequestAudit): Promise<Response> {
+  async #serve(request: Request, audit: RequestAudit, authenticated: TokenEntry | undefined): Promise<Response> {
     const operation = request.operation;
     if (!OPERATIONS.includes(operation)) throw new InvalidRequestError(`unknown operation ${JSON.stringify(operation)}`);
     const path = normalizeRequestPath(request.path);
     const data = validateData(request.data);
     audit.described(operation, path, data);
-    const token = await this.#authenticate(request.token);
+    const token = authenticated ?? (await this.#authenticate(request.token));
     audit.authenticated(token);
     await this.#authorize(token, operation, path, data);
     const { mount, backend, relativePath } = this.#route(path);
@@ -287,10 +292,13 @@ export class Engine implements AsyncDisposable {
   async write(token: string, path: string, data: RequestData): Promise<Response> {
     this.#assertServing();
     const normalized = normalizeRequestPath(path);
-    await this.#authenticate(token); // never reveal existence to an unauthenticated caller
+    // Authenticated first, to never reveal existence to an unauthenticated caller; the entry is
+    // then reused, so a write costs one token lookup like any other request.
+    const entry = await this.#authenticate(token);
     const { backend, relativePath } = this.#route(normalized);
     const exists = backend.exists ? await backend.exists(relativePath) : true;
-    return this.request({ token, operation: exists ? "update" : "create", path: normalized, data });
+    this.#assertServing();
+    return this.#request({ token, operation: exists ? "update" : "create", path: normalized, data }, entry);
   }
 
   /**
@@ -455,12 +463,17 @@ interface Dispatch {
 
 function normalizeRequestPath(path: unknown): string {
   if (typeof path !== "string") throw new InvalidRequestError("path must be a string");
-  const normalized = path.replace(/^\/+|\/+$/g, "");
+  const normalized = hasEdgeSlash(path) ? path.replace(/^\/+|\/+$/g, "") : path;
   if (normalized.length === 0) throw new InvalidRequestError("path is empty");
-  if (normalized.split("/").some((segment) => segment === ".." || segment === ".")) {
+  if (normalized.includes(".") && normalized.split("/").some((segment) => segment === ".." || segment === ".")) {
     throw new InvalidRequestError(`path ${JSON.stringify(path)} contains "." or ".." segments`);
   }
   return normalized;
+}
+
+/** Whether the path starts or ends with "/" (most do not: the check spares a regex per request). */
+function hasEdgeSlash(path: string): boolean {
+  return path.charCodeAt(0) === 47 || path.charCodeAt(path.length - 1) === 47;
 }
 
 function validateData(data: unknown): RequestData {

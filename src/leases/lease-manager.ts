@@ -388,8 +388,7 @@ export class LeaseManager {
    */
   async revoke(id: string): Promise<void> {
     this.#assertOpen();
-    await this.require(id);
-    await this.#revokeOnce(id, { rethrow: true });
+    await this.#revokeOnce(id, { rethrow: true, loaded: await this.require(id) });
   }
 
   /**
@@ -447,19 +446,20 @@ export class LeaseManager {
 
   /**
    * Revokes one lease, joining a revocation already in flight for it. A `scheduled` revocation
-   * (expiry, retry, rollback) first checks storage that the lease is really due.
+   * (expiry, retry, rollback) first checks storage that the lease is really due. `loaded` is the
+   * record just read by the caller (no await since), which spares reading it again.
    */
-  #revokeOnce(id: string, { rethrow, scheduled = false }: { rethrow: boolean; scheduled?: boolean }): Promise<void> {
+  #revokeOnce(id: string, { rethrow, scheduled = false, loaded }: { rethrow: boolean; scheduled?: boolean; loaded?: LeaseRecord }): Promise<void> {
     const running = this.#inFlight.get(id);
     if (running) return rethrow ? running : running.catch(() => undefined);
     if (scheduled && this.#closed) return Promise.resolve();
-    const attempt = this.#attemptRevocation(id, scheduled).finally(() => this.#inFlight.delete(id));
+    const attempt = this.#attemptRevocation(id, scheduled, loaded).finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, attempt);
     return rethrow ? attempt : attempt.catch(() => undefined);
   }
 
-  async #attemptRevocation(id: string, scheduled: boolean): Promise<void> {
-    const lease = await this.get(id);
+  async #attemptRevocation(id: string, scheduled: boolean, loaded: LeaseRecord | undefined): Promise<void> {
+    const lease = loaded ?? (await this.get(id));
     if (!lease) return;
     if (scheduled && !this.#isDue(lease)) return;
     if (lease.revokeAttempts === 0 && lease.expireTime <= this.#clock.now()) this.#onEvent({ type: "expired", lease });

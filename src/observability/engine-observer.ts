@@ -86,31 +86,40 @@ export class EngineObserver {
       case "created":
         this.#totals.created++;
         this.counts.track(lease);
-        return this.emit("lease.created", { ...describeLease(lease), ttl: lease.ttl });
+        return this.#emitLease("lease.created", lease, { ttl: lease.ttl });
       case "renewed":
         this.#totals.renewed++;
-        return this.emit("lease.renewed", describeLease(lease));
+        return this.#emitLease("lease.renewed", lease);
       case "expired":
         this.#totals.expired++;
-        return this.emit("lease.expired", describeLease(lease));
+        return this.#emitLease("lease.expired", lease);
       case "revoked":
         this.#totals.revoked++;
         this.counts.untrack(lease.id);
-        return this.emit("lease.revoked", describeLease(lease));
+        return this.#emitLease("lease.revoked", lease);
       case "forgotten":
         this.counts.untrack(lease.id);
         // A token's own lease is dropped when the token is revoked: for it, that is the revocation.
-        if (lease.mountPath === TOKEN_MOUNT) return this.emit("lease.revoked", describeLease(lease));
-        return this.emit("lease.forgotten", describeLease(lease));
+        if (lease.mountPath === TOKEN_MOUNT) return this.#emitLease("lease.revoked", lease);
+        return this.#emitLease("lease.forgotten", lease);
       case "revoke_failed":
         this.#totals.failed++;
-        return this.emit("lease.revoke_failed", { ...describeLease(lease), attempts: lease.revokeAttempts, error: event.error });
+        return this.#emitLease("lease.revoke_failed", lease, { attempts: lease.revokeAttempts, error: event.error });
       case "irrevocable":
         this.#totals.irrevocable++;
         this.counts.markIrrevocable(lease.id);
-        return this.emit("lease.irrevocable", { ...describeLease(lease), attempts: lease.revokeAttempts, error: event.error });
+        return this.#emitLease("lease.irrevocable", lease, { attempts: lease.revokeAttempts, error: event.error });
     }
   };
+
+  /**
+   * Emits a lease event. Every credential issued and revoked passes here, so the payload is built
+   * only when a listener or the logger will see it.
+   */
+  #emitLease<K extends EngineEventName>(name: K, lease: LeaseRecord, extra?: Record<string, unknown>): void {
+    if (this.#logger === silentLogger && !this.events.has(name)) return;
+    this.emit(name, { ...describeLease(lease), ...extra } as unknown as EngineEvents[K]);
+  }
 
   /** The token manager's listener. */
   readonly tokenChanged = (event: { type: "created" | "revoked"; entry: TokenEntry }): void => {

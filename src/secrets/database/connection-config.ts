@@ -122,12 +122,28 @@ function rootRotationStatements(value: unknown): string[] | undefined {
 
 /** Whether `role` matches one of the `allowed_roles` entries (`*` matches any run of characters). */
 export function isRoleAllowed(config: ConnectionConfig, role: string): boolean {
-  return config.allowed_roles.some((pattern) => globToRegExp(pattern).test(role));
+  return config.allowed_roles.some((pattern) => wildcardMatches(pattern, role));
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
-  return new RegExp(`^${escaped.join(".*")}$`);
+/**
+ * Whether `text` matches `pattern`, where each `*` matches any run of characters. Checked on every
+ * credentials request, so it compares in place rather than compiling a regular expression.
+ */
+function wildcardMatches(pattern: string, text: string): boolean {
+  const parts = pattern.split("*");
+  if (parts.length === 1) return pattern === text;
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
+  if (first.length + last.length > text.length || !text.startsWith(first) || !text.endsWith(last)) return false;
+  // The parts between stars, each leftmost after the previous: leftmost leaves the most room.
+  let position = first.length;
+  const end = text.length - last.length;
+  for (let index = 1; index < parts.length - 1; index++) {
+    const found = text.indexOf(parts[index]!, position);
+    if (found === -1 || found + parts[index]!.length > end) return false;
+    position = found + parts[index]!.length;
+  }
+  return true;
 }
 
 /** Replaces the password in `scheme://user:password@host` with `*****`; templates are left alone. */
