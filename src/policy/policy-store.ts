@@ -84,7 +84,8 @@ export class PolicyStore {
    * names of policies that do not exist are ignored, as in Vault.
    */
   async evaluatorFor(names: readonly string[]): Promise<PolicyEvaluator> {
-    const key = [...new Set(names)].sort().join(",");
+    // One name (a root token's, say) is its own key; a comma cannot clash with a joined set.
+    const key = names.length === 1 && !names[0]!.includes(",") ? names[0]! : [...new Set(names)].sort().join(",");
     let evaluator = this.#evaluators.get(key);
     if (!evaluator) {
       evaluator = new PolicyEvaluator(names.includes("root") ? [ROOT_POLICY] : await this.#load(names));

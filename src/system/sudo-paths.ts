@@ -25,5 +25,7 @@ const SUDO_PATHS: ReadonlyArray<{ pattern: RegExp; operations?: readonly Operati
 
 /** Whether `operation` on `path` (normalized, no leading or trailing `/`) needs `sudo`. */
 export function requiresSudo(path: string, operation: Operation): boolean {
+  // Every request asks; those outside sys/ and auth/token/ (credentials, above all) skip the list.
+  if (!path.startsWith("sys/") && !path.startsWith("auth/token/")) return false;
   return SUDO_PATHS.some((rule) => rule.pattern.test(path) && (!rule.operations || rule.operations.includes(operation)));
 }
