@@ -3,15 +3,17 @@
  * the same statements run directly with `pg`, on the same pool, at concurrency 1 and 16.
  *
  * ```sh
- * npx tsx bench/creds.ts            # starts an embedded PostgreSQL (or uses PG_URL)
- * BENCH_OPS=400 npx tsx bench/creds.ts
+ * npx tsx bench/creds.ts                             # starts an embedded PostgreSQL (or uses PG_URL)
+ * BENCH_ROUNDS=40 BENCH_OPS=100 npx tsx bench/creds.ts   # rounds, and operations per side per round
  * ```
  *
  * The engine runs on the host's pool (`createPostgresPlugin({ pool })`), so both sides share one
  * `pg.Pool` of 16 connections. "Direct" does what the plugin does — one transaction with the
  * creation statements; for revocation, the default revocation's statements — without tokens,
- * policies, leases or storage. Each measurement alternates direct and engine rounds and reports
- * the median of 5 (`BENCH_ROUNDS`).
+ * policies, leases or storage. A round issues `BENCH_OPS` credentials on each side, back to back
+ * (which side goes first alternates), then revokes them the same way; the figure reported is the
+ * median over `BENCH_ROUNDS` rounds of each round's engine ÷ direct rate, with the spread of those
+ * ratios, and this process's CPU time per operation on each side.
  */
 import { setTimeout as pause } from "node:timers/promises";
 import { loadavg } from "node:os";
@@ -23,8 +25,9 @@ import { randomString, ALPHANUMERIC } from "../src/util/random.js";
 import { createDatabase, startPostgres } from "../test/support/postgres-server.js";
 import { conflictBackoffMs } from "../src/secrets/database/plugins/postgres/postgres-plugin.js";
 
-const OPS = Number(process.env.BENCH_OPS ?? 300);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** Operations per side per round. */
+const OPS = Number(process.env.BENCH_OPS ?? 100);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const POOL_SIZE = 16;
 
 /**
@@ -37,21 +40,66 @@ const CREATION = [
   `GRANT bench_readers TO "{{name}}"`,
 ];
 
-type Op = () => Promise<void>;
+/** One way of issuing and revoking credentials: directly with `pg`, or through the engine. */
+interface Side {
+  /** Issues one credential; returns what `revoke` needs (a user name, a lease id). */
+  create(): Promise<string>;
+  revoke(handle: string): Promise<void>;
+}
 
-async function runConcurrent(count: number, concurrency: number, op: (i: number) => Promise<void>): Promise<number> {
+interface Timing {
+  opsPerSecond: number;
+  /** CPU time this process used per operation, in µs (the engine's own cost shows here). */
+  cpuMicros: number;
+}
+
+/** Runs `count` operations, `concurrency` at a time; returns their results in order and the timing. */
+async function runConcurrent<T>(count: number, concurrency: number, op: (i: number) => Promise<T>): Promise<{ results: T[]; timing: Timing }> {
+  const results: T[] = new Array(count);
   let next = 0;
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < count) await op(next++);
+      while (next < count) {
+        const i = next++;
+        results[i] = await op(i);
+      }
     }),
   );
-  return count / ((performance.now() - started) / 1000);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  return { results, timing: { opsPerSecond: count / seconds, cpuMicros: (cpu.user + cpu.system) / count } };
 }
 
 function median(values: number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Direct and engine timings of one operation, round by round. The figure that decides is the
+ * median of the per-round ratios: both sides of a round ran back to back, so a change in the
+ * machine's load between rounds (other processes, PostgreSQL's autovacuum of its catalogs) cancels.
+ */
+class Comparison {
+  readonly #timings = { direct: [] as Timing[], engine: [] as Timing[] };
+
+  async time<T>(side: "direct" | "engine", round: number, count: number, concurrency: number, op: (i: number) => Promise<T>): Promise<T[]> {
+    const { results, timing } = await runConcurrent(count, concurrency, op);
+    this.#timings[side][round] = timing;
+    return results;
+  }
+
+  row(label: string, concurrency: number): string {
+    const { direct, engine } = this.#timings;
+    const ratios = engine.map((timing, round) => timing.opsPerSecond / direct[round]!.opsPerSecond);
+    const rate = (timings: Timing[]) => median(timings.map((timing) => timing.opsPerSecond)).toFixed(0);
+    const cpu = (timings: Timing[]) => median(timings.map((timing) => timing.cpuMicros)).toFixed(0);
+    const spread = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+    return `| ${label} | ${concurrency} | ${rate(direct)} | ${rate(engine)} | **${median(ratios).toFixed(2)}** (rounds ${spread}) | ${cpu(direct)} → ${cpu(engine)} µs |`;
+  }
 }
 
 /** What the plugin runs for creation, without the engine. */
@@ -122,9 +170,6 @@ async function main(): Promise<void> {
   await root.write("database/config/bench", { plugin_name: "bench-postgres", allowed_roles: "*" });
   await root.write("database/roles/bench", { db_name: "bench", creation_statements: CREATION, default_ttl: "1h" });
 
-  const engineCreate = async (leases: string[]) => {
-    leases.push((await root.read("database/creds/bench")).lease_id);
-  };
   // Warm up both paths (connections, plans, JIT).
   for (let i = 0; i < 20; i++) await directRevoke(pool, await directCreate(pool));
   for (let i = 0; i < 20; i++) {
@@ -133,32 +178,31 @@ async function main(): Promise<void> {
   }
 
   const { rows } = await pool.query<{ version: string }>("SELECT current_setting('server_version') AS version");
-  console.log(`ops per measurement: ${OPS}; pool: ${POOL_SIZE}; median of ${ROUNDS} rounds; PostgreSQL ${rows[0]!.version} (${server.kind}); load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-  console.log("| operation | concurrency | direct pg (ops/s) | engine (ops/s) | engine / direct |");
-  console.log("| --- | --- | --- | --- | --- |");
+  console.log(
+    `${ROUNDS} rounds of ${OPS} ops per side; pool: ${POOL_SIZE}; PostgreSQL ${rows[0]!.version} (${server.kind}); ` +
+      `load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`,
+  );
+  console.log("| operation | concurrency | direct pg (ops/s) | engine (ops/s) | engine / direct (median of rounds) | this process's CPU per op, direct → engine |");
+  console.log("| --- | --- | --- | --- | --- | --- |");
+  const sides: Record<"direct" | "engine", Side> = {
+    direct: { create: () => directCreate(pool), revoke: (name) => directRevoke(pool, name) },
+    engine: {
+      create: async () => (await root.read("database/creds/bench")).lease_id,
+      revoke: async (lease) => void (await root.write("sys/leases/revoke", { lease_id: lease })),
+    },
+  };
   for (const concurrency of [1, 16]) {
-    const create = { direct: [] as number[], engine: [] as number[] };
-    const revoke = { direct: [] as number[], engine: [] as number[] };
+    const issue = new Comparison();
+    const revoke = new Comparison();
     for (let round = 0; round < ROUNDS; round++) {
-      const direct = async () => {
-        const names: string[] = [];
-        create.direct.push(await runConcurrent(OPS, concurrency, async () => void names.push(await directCreate(pool))));
-        revoke.direct.push(await runConcurrent(names.length, concurrency, (i) => directRevoke(pool, names[i]!)));
-      };
-      const viaEngine = async () => {
-        const leases: string[] = [];
-        create.engine.push(await runConcurrent(OPS, concurrency, () => engineCreate(leases)));
-        revoke.engine.push(await runConcurrent(leases.length, concurrency, async (i) => void (await root.write("sys/leases/revoke", { lease_id: leases[i]! }))));
-      };
-      // Alternate which side goes first, so drift in the machine's load falls on both.
-      if (round % 2 === 0) await direct().then(viaEngine);
-      else await viaEngine().then(direct);
+      // Alternate which side goes first, so that drift in the machine's load falls on both.
+      const order = round % 2 === 0 ? (["direct", "engine"] as const) : (["engine", "direct"] as const);
+      const issued: Record<string, string[]> = {};
+      for (const side of order) issued[side] = await issue.time(side, round, OPS, concurrency, () => sides[side].create());
+      for (const side of order) await revoke.time(side, round, OPS, concurrency, (i) => sides[side].revoke(issued[side]![i]!));
     }
-    for (const [label, figures] of [["issue", create], ["revoke", revoke]] as const) {
-      const direct = median(figures.direct);
-      const viaEngine = median(figures.engine);
-      console.log(`| ${label} | ${concurrency} | ${direct.toFixed(0)} | ${viaEngine.toFixed(0)} | ${(viaEngine / direct).toFixed(2)} |`);
-    }
+    console.log(issue.row("issue", concurrency));
+    console.log(revoke.row("revoke", concurrency));
   }
 
   await engine.close();
