@@ -103,6 +103,11 @@ export class LeaseManager {
   readonly #queue: BoundedQueue;
   readonly #byToken = new Map<string, Set<string>>();
   readonly #inFlight = new Map<string, Promise<void>>();
+  /**
+   * Leases forgotten while their revocation was in flight: a token's revocation forgets the token's
+   * own lease from inside that lease's revocation, which must then not report it revoked as well.
+   */
+  readonly #forgottenInFlight = new Set<string>();
   /** Leases this process is issuing right now: pending on purpose, never rolled back under it. */
   readonly #issuing = new Set<string>();
   /** Claims due leases on storage shared by several processes; `undefined` for a single process. */
@@ -453,7 +458,10 @@ export class LeaseManager {
     const running = this.#inFlight.get(id);
     if (running) return rethrow ? running : running.catch(() => undefined);
     if (scheduled && this.#closed) return Promise.resolve();
-    const attempt = this.#attemptRevocation(id, scheduled, loaded).finally(() => this.#inFlight.delete(id));
+    const attempt = this.#attemptRevocation(id, scheduled, loaded).finally(() => {
+      this.#inFlight.delete(id);
+      this.#forgottenInFlight.delete(id);
+    });
     this.#inFlight.set(id, attempt);
     return rethrow ? attempt : attempt.catch(() => undefined);
   }
@@ -471,8 +479,10 @@ export class LeaseManager {
       await this.#recordFailure(lease, err);
       throw err;
     }
-    // The backend may have removed the lease itself (a token's revocation forgets its own lease).
-    if (await this.#forget(id)) this.#onEvent({ type: "revoked", lease });
+    if (this.#forgottenInFlight.has(id)) return; // the backend removed the lease itself
+    await this.#store.delete(id);
+    this.#unindex(id, lease);
+    this.#onEvent({ type: "revoked", lease });
   }
 
   async #recordFailure(lease: LeaseRecord, err: unknown): Promise<void> {
@@ -518,11 +528,17 @@ export class LeaseManager {
   }
 
   async #forget(id: string): Promise<LeaseRecord | undefined> {
+    if (this.#inFlight.has(id)) this.#forgottenInFlight.add(id);
     const lease = await this.get(id);
     await this.#store.delete(id);
+    this.#unindex(id, lease);
+    return lease;
+  }
+
+  /** Drops a removed lease from the in-memory schedule and token index. */
+  #unindex(id: string, lease: LeaseRecord | undefined): void {
     this.#heap.remove(id);
     if (lease) this.#byToken.get(lease.tokenAccessor)?.delete(id);
-    return lease;
   }
 
   #index(lease: LeaseRecord): void {

@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidRequestError } from "../errors.js";
-import { randomString, shuffle } from "./random.js";
+import { randomBelow, shuffle } from "./random.js";
 
 /** One character-set rule of a password policy. */
 export interface CharsetRule {
@@ -68,17 +68,24 @@ export function validatePasswordPolicy(policy: PasswordPolicy): void {
 }
 
 /**
- * Generates a password that satisfies `policy`, drawing every character from `node:crypto` (see `randomBelow`).
- * Required characters are drawn from their own charset, the rest from the union, then shuffled,
- * so every position is uniformly placed.
+ * Generates a password that satisfies `policy`, drawing every character from `node:crypto` (see
+ * `randomBelow`). Required characters are drawn from their own charset, the rest from the union,
+ * then shuffled, so every position is uniformly placed. Works on character codes (the charsets are
+ * printable ASCII, as validated) so that a password costs one string, not one per character.
  */
 export function generatePassword(policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): string {
   validatePasswordPolicy(policy);
   const union = unionOf(policy.rules);
-  const chars: string[] = [];
-  for (const rule of policy.rules) chars.push(...randomString(rule.charset, rule.minChars));
-  chars.push(...randomString(union, policy.length - chars.length));
-  return shuffle(chars).join("");
+  const codes: number[] = [];
+  for (const rule of policy.rules) {
+    for (let count = 0; count < rule.minChars; count++) codes.push(randomCodeOf(rule.charset));
+  }
+  while (codes.length < policy.length) codes.push(randomCodeOf(union));
+  return String.fromCharCode(...shuffle(codes));
+}
+
+function randomCodeOf(charset: string): number {
+  return charset.charCodeAt(randomBelow(charset.length));
 }
 
 /** The first character of `charset` that a password must never contain, if any. */
@@ -95,15 +102,15 @@ function firstUnsafeCharacter(charset: string): string | undefined {
  */
 function unionOf(rules: readonly CharsetRule[]): string {
   const seen = new Uint8Array(128);
-  let union = "";
+  const codes: number[] = [];
   for (const rule of rules) {
     for (let index = 0; index < rule.charset.length; index++) {
       const code = rule.charset.charCodeAt(index);
       if (seen[code] === 0) {
         seen[code] = 1;
-        union += rule.charset[index];
+        codes.push(code);
       }
     }
   }
-  return union;
+  return String.fromCharCode(...codes);
 }

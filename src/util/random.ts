@@ -54,9 +54,9 @@ export function randomBelow(bound: number): number {
 
 /** `length` characters drawn uniformly from `alphabet` with {@link randomBelow}. */
 export function randomString(alphabet: string, length: number): string {
-  let out = "";
-  for (let i = 0; i < length; i++) out += alphabet[randomBelow(alphabet.length)];
-  return out;
+  const codes = new Array<number>(length);
+  for (let i = 0; i < length; i++) codes[i] = alphabet.charCodeAt(randomBelow(alphabet.length));
+  return String.fromCharCode(...codes);
 }
 
 /** Shuffles an array in place (Fisher–Yates with {@link randomBelow}) and returns it. */
