@@ -33,6 +33,8 @@ interface CompiledRoute {
   route: PathRoute;
   regex: RegExp;
   names: string[];
+  /** The pattern's first segment when it is literal: only paths starting with it can match. */
+  firstSegment: string | undefined;
 }
 
 /**
@@ -45,16 +47,30 @@ interface CompiledRoute {
  * ```
  */
 export class PathRouter {
-  readonly #routes: CompiledRoute[];
+  /**
+   * For each literal first segment, the routes a path starting with it can match, in table order:
+   * the routes with that first segment and those starting with a parameter. A request then tries a
+   * handful of patterns, not the whole table.
+   */
+  readonly #bySegment = new Map<string, CompiledRoute[]>();
+  /** The routes starting with a parameter: all that a path with any other first segment can match. */
+  readonly #generic: CompiledRoute[];
 
   /** @param routes - the routes, most specific first */
   constructor(routes: PathRoute[]) {
-    this.#routes = routes.map(compile);
+    const compiled = routes.map(compile);
+    this.#generic = compiled.filter((route) => route.firstSegment === undefined);
+    for (const { firstSegment } of compiled) {
+      if (firstSegment === undefined || this.#bySegment.has(firstSegment)) continue;
+      this.#bySegment.set(firstSegment, compiled.filter((route) => route.firstSegment === undefined || route.firstSegment === firstSegment));
+    }
   }
 
   /** The matching route and its parameters, or `undefined`. */
   match(path: string): { route: PathRoute; params: PathParams } | undefined {
-    for (const { route, regex, names } of this.#routes) {
+    const slash = path.indexOf("/");
+    const candidates = this.#bySegment.get(slash === -1 ? path : path.slice(0, slash)) ?? this.#generic;
+    for (const { route, regex, names } of candidates) {
       const match = regex.exec(path);
       if (!match) continue;
       const params: PathParams = {};
@@ -105,7 +121,9 @@ function compile(route: PathRoute): CompiledRoute {
       source += slash + escapeRegex(segment);
     }
   });
-  return { route, regex: new RegExp(`^${source}$`), names };
+  const first = route.pattern.split("/")[0]!;
+  const firstSegment = first.startsWith(":") || first.startsWith("*") ? undefined : first;
+  return { route, regex: new RegExp(`^${source}$`), names, firstSegment };
 }
 
 function escapeRegex(text: string): string {
