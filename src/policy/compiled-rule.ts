@@ -46,10 +46,24 @@ const PARAMETER_CHECKED_BITS =
  */
 const REPORTS = new Map<number, readonly string[]>();
 
+/** Every capability bit set: capability bit sets are integers from 0 to this. */
+const ALL_CAPABILITY_BITS = Object.values(CAPABILITY_BIT).reduce((all, bit) => all | bit, 0);
+
 function sharedReport(bits: number): readonly string[] {
   let report = REPORTS.get(bits);
   if (report === undefined) REPORTS.set(bits, (report = Object.freeze(reportCapabilities(bits))));
   return report;
+}
+
+/**
+ * The shared report arrays again, indexed by capability bits: the decision fetches one per
+ * evaluation, and an array index is cheaper than a `Map` lookup. Filled on first use.
+ */
+const REPORTS_BY_BITS: Array<readonly string[] | undefined> = new Array<undefined>(ALL_CAPABILITY_BITS + 1).fill(undefined);
+
+/** What the capabilities endpoint reports for a rule with these capability bits (a shared, frozen array). */
+export function reportedFor(bits: number): readonly string[] {
+  return REPORTS_BY_BITS[bits] ?? (REPORTS_BY_BITS[bits] = sharedReport(bits));
 }
 
 /** Flattens merged permissions into a rule with the given priority rank. */
