@@ -211,8 +211,8 @@ function compile(policies: readonly Policy[]): Compiled {
   // Ranking once here turns Vault's five-step comparison into one integer comparison per lookup:
   // the non-exact rules' ids are their ranks, and the exact rules are numbered after them.
   nonExact.sort(([a], [b]) => comparePriority(a, b));
-  const rules: CompiledRule[] = nonExact.map(([, permissions], rank) => compiledRule(permissions, rank));
-  const exactIds = exact.map(([pattern, permissions]) => [pattern, rules.push(compiledRule(permissions, 0)) - 1] as const);
+  const rules: CompiledRule[] = nonExact.map(([, permissions]) => compiledRule(permissions));
+  const exactIds = exact.map(([pattern, permissions]) => [pattern, rules.push(compiledRule(permissions)) - 1] as const);
   return {
     exact: new ExactIndex(exactIds),
     patterns: new PatternIndex(nonExact.map(([pattern], rank) => [pattern, rank] as const)),
