@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { edgeKey } from "./edge-key.js";
 import { HashSlots } from "./hash-slots.js";
 import * as pathHash from "./path-hash.js";
 import { segmentEnd, segmentHashOf, segmentStart } from "./path-scan.js";
@@ -191,11 +192,6 @@ export class SegmentTries {
     }
     return node;
   }
-}
-
-/** The key of a node's edge or partial: the text's hash, mixed with the node so nodes spread out. */
-function edgeKey(node: number, hash: number): number {
-  return (Math.imul(node, 0x2c1b3c6d) + hash) & HASH_MASK;
 }
 
 function countNodes(draft: DraftNode, counts: { nodes: number; edges: number; partials: number }): void {
