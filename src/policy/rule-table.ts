@@ -31,15 +31,16 @@ const NEEDS_FULL_RULE = 1 << 30;
 export class RuleTable {
   /** Per rule: its capability bits, plus `NEEDS_FULL_RULE`. */
   readonly #words: Int32Array;
-  readonly #rules: readonly CompiledRule[];
+  /** Per rule: the full rule when its word has `NEEDS_FULL_RULE`, else undefined (not kept). */
+  readonly #rules: ReadonlyArray<CompiledRule | undefined>;
 
   /** @param rules - the rules in id order */
   constructor(rules: readonly CompiledRule[]) {
-    this.#rules = rules;
     this.#words = new Int32Array(rules.length);
-    rules.forEach((rule, id) => {
+    this.#rules = rules.map((rule, id) => {
       const needsFull = rule.constraints !== undefined || rule.minWrappingTtl > 0 || rule.maxWrappingTtl > 0;
       this.#words[id] = rule.bits | (needsFull ? NEEDS_FULL_RULE : 0);
+      return needsFull ? rule : undefined;
     });
   }
 
