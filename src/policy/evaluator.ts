@@ -244,8 +244,9 @@ function bitFor(operation: PolicyOperation): number {
 }
 
 /**
- * `OPERATION_BIT` as a switch, for the hot path: operation names are interned strings, so each case
- * is a pointer comparison, cheaper than a `Map` lookup. 0 for an unknown operation.
+ * `OPERATION_BIT` as a switch for the common operations, on the hot path: operation names are
+ * usually string literals, which V8 interns, so a case is then a pointer comparison — cheaper than
+ * a `Map` lookup. The rest go to the map. 0 for an unknown operation.
  */
 function operationBitOf(operation: string): number {
   switch (operation) {
