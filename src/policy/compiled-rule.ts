@@ -9,12 +9,11 @@ import { parametersAllowed } from "./parameter-check.js";
 import { permissionsOf, type Permissions } from "./permissions.js";
 
 /**
- * The merged permissions of one pattern, flattened so that the common decision (capability and
- * no parameter constraints) reads this one object only.
+ * The merged permissions of one pattern, flattened so that a decision reads this one object only.
+ * (`RuleTable` decides most rules from their capability bits alone, and reads this object only for
+ * rules with wrapping TTL bounds or parameter constraints.)
  */
 export interface CompiledRule {
-  /** Priority among non-exact patterns (higher wins); exact patterns never compete, so theirs is unused. */
-  readonly rank: number;
   /** The capability bits (see `CAPABILITY_BIT`). */
   readonly bits: number;
   /** Whether `sudo` is among the capabilities. */
@@ -46,18 +45,31 @@ const PARAMETER_CHECKED_BITS =
  */
 const REPORTS = new Map<number, readonly string[]>();
 
+/** Every capability bit set: capability bit sets are integers from 0 to this. */
+const ALL_CAPABILITY_BITS = Object.values(CAPABILITY_BIT).reduce((all, bit) => all | bit, 0);
+
 function sharedReport(bits: number): readonly string[] {
   let report = REPORTS.get(bits);
   if (report === undefined) REPORTS.set(bits, (report = Object.freeze(reportCapabilities(bits))));
   return report;
 }
 
-/** Flattens merged permissions into a rule with the given priority rank. */
-export function compiledRule(permissions: Permissions, rank: number): CompiledRule {
+/**
+ * The shared report arrays again, indexed by capability bits: the decision fetches one per
+ * evaluation, and an array index is cheaper than a `Map` lookup. Filled on first use.
+ */
+const REPORTS_BY_BITS: Array<readonly string[] | undefined> = new Array<undefined>(ALL_CAPABILITY_BITS + 1).fill(undefined);
+
+/** What the capabilities endpoint reports for a rule with these capability bits (a shared, frozen array). */
+export function reportedFor(bits: number): readonly string[] {
+  return REPORTS_BY_BITS[bits] ?? (REPORTS_BY_BITS[bits] = sharedReport(bits));
+}
+
+/** Flattens merged permissions into a rule. */
+export function compiledRule(permissions: Permissions): CompiledRule {
   const hasConstraints =
     permissions.allowedParameters.size > 0 || permissions.deniedParameters.size > 0 || permissions.requiredParameters.length > 0;
   return {
-    rank,
     bits: permissions.bits,
     sudo: (permissions.bits & CAPABILITY_BIT.sudo) !== 0,
     reported: sharedReport(permissions.bits),
@@ -68,7 +80,7 @@ export function compiledRule(permissions: Permissions, rank: number): CompiledRu
 }
 
 /** The rule that applies when no pattern matches: it grants nothing. (Defined after `REPORTS`, which it needs.) */
-export const NO_MATCH: CompiledRule = compiledRule(permissionsOf({ pattern: "", capabilities: [] }), -1);
+export const NO_MATCH: CompiledRule = compiledRule(permissionsOf({ pattern: "", capabilities: [] }));
 
 /**
  * Whether the winning rule lets a request through, with Vault's checks in Vault's order: the

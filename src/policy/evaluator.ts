@@ -8,13 +8,14 @@
 import { InvalidRequestError } from "../errors.js";
 import type { Operation } from "../request.js";
 import { CAPABILITY_BIT } from "./capability.js";
-import { NO_MATCH, compiledRule, permits, type CompiledRule } from "./compiled-rule.js";
+import { compiledRule, type CompiledRule } from "./compiled-rule.js";
 import { ExactIndex } from "./exact-index.js";
 import { classifyPattern, comparePriority, mergeKey, type ClassifiedPattern } from "./pattern.js";
 import { PatternIndex } from "./pattern-index.js";
 import { scanPath } from "./path-scan.js";
 import { mergePermissions, permissionsOf, type Permissions } from "./permissions.js";
 import type { Policy } from "./policy.js";
+import { NO_RULE as IMPORTED_NO_RULE, RuleTable } from "./rule-table.js";
 
 export { DEFAULT_POLICY, DEFAULT_POLICY_TEXT, ROOT_POLICY } from "./builtin-policies.js";
 
@@ -70,6 +71,12 @@ const OPERATION_BIT: ReadonlyMap<string, number> = new Map<PolicyOperation, numb
 
 const ROOT_RESULT_CAPABILITIES = ["root"] as const;
 
+// The bits of the common operations, as module-local constants for `operationBitOf`.
+const { read: READ_BIT, update: UPDATE_BIT, list: LIST_BIT, create: CREATE_BIT, delete: DELETE_BIT } = CAPABILITY_BIT;
+
+/** A module-local copy of an imported constant read on every lookup (see `path-hash.ts` on why). */
+const NO_RULE = IMPORTED_NO_RULE;
+
 
 /**
  * Evaluates requests against a set of policies, exactly as Vault's ACL does:
@@ -90,8 +97,10 @@ const ROOT_RESULT_CAPABILITIES = ["root"] as const;
  */
 export class PolicyEvaluator {
   readonly #isRoot: boolean;
-  readonly #exact: ExactIndex<CompiledRule>;
-  readonly #patterns: PatternIndex<CompiledRule>;
+  readonly #exact: ExactIndex;
+  readonly #patterns: PatternIndex;
+  readonly #rules: RuleTable;
+  /** Whether any rule exists, so that lookups must scan the path. */
   readonly #needsScan: boolean;
 
   /**
@@ -105,10 +114,11 @@ export class PolicyEvaluator {
     if (this.#isRoot && policies.length !== 1) {
       throw new InvalidRequestError("the root policy cannot be combined with other policies: a root token has only the root policy");
     }
-    const { exact, patterns } = compile(this.#isRoot ? [] : policies);
+    const { exact, patterns, rules } = compile(this.#isRoot ? [] : policies);
     this.#exact = exact;
     this.#patterns = patterns;
-    this.#needsScan = !patterns.isEmpty;
+    this.#rules = rules;
+    this.#needsScan = !exact.isEmpty || !patterns.isEmpty;
   }
 
   /**
@@ -120,11 +130,12 @@ export class PolicyEvaluator {
     const operationBit = bitFor(request.operation);
     if (this.#isRoot) return { allowed: true, sudo: true, capabilities: [...ROOT_RESULT_CAPABILITIES] };
     const path = stripLeadingSlashes(request.path);
-    const rule = (request.operation === "list" ? this.#lookupList(path, true) : this.#lookupOther(path)) ?? NO_MATCH;
+    const rule = request.operation === "list" ? this.#lookupList(path, true) : this.#lookupOther(path);
+    const rules = this.#rules;
     return {
-      allowed: permits(rule, operationBit, request),
-      sudo: rule.sudo,
-      capabilities: [...rule.reported],
+      allowed: rules.permits(rule, operationBit, request),
+      sudo: rules.sudo(rule),
+      capabilities: [...rules.reported(rule)],
     };
   }
 
@@ -136,12 +147,15 @@ export class PolicyEvaluator {
    */
   capabilities(path: string): string[] {
     if (this.#isRoot) return [...ROOT_RESULT_CAPABILITIES];
-    const rule = this.#lookupList(stripLeadingSlashes(path), false) ?? NO_MATCH;
-    return [...rule.reported];
+    return [...this.#rules.reported(this.#lookupList(stripLeadingSlashes(path), false))];
   }
 
-  #lookupOther(path: string): CompiledRule | undefined {
-    return this.#exact.get(path) ?? this.#patterns.best(path, path.length, this.#scan(path, false));
+  /** The winning rule's id for any operation but list: the exact pattern `path`, else the best non-exact one. */
+  #lookupOther(path: string): number {
+    if (!this.#needsScan) return NO_RULE;
+    const segmentCount = scanPath(path, false);
+    const exact = this.#exact.find(path, path.length);
+    return exact !== NO_RULE ? exact : this.#patterns.best(path, path.length, segmentCount);
   }
 
   /**
@@ -149,43 +163,61 @@ export class PolicyEvaluator {
    * `addSlash`): exact `path/`, exact `path`; then the non-exact patterns for `path`, and only when
    * none match, for `path/` — even if `path/` would match a higher-priority pattern.
    */
-  #lookupList(path: string, addSlash: boolean): CompiledRule | undefined {
-    if (path.endsWith("/")) {
-      const exact = this.#exact.get(path) ?? this.#exact.getWithoutSlash(path);
-      if (exact !== undefined) return exact;
-      const segmentCount = this.#scan(path, false);
-      return this.#patterns.best(path, path.length - 1, segmentCount - 1) ?? this.#patterns.best(path, path.length, segmentCount);
-    }
-    if (!addSlash) return this.#lookupOther(path);
-    // The slash is virtual: the scan and both indexes treat the path as if it ended in "/", so a
-    // list lookup builds no new path string.
-    const exact = this.#exact.getWithSlash(path) ?? this.#exact.get(path);
-    if (exact !== undefined) return exact;
-    const segmentCount = this.#scan(path, true);
-    return this.#patterns.best(path, path.length, segmentCount - 1) ?? this.#patterns.best(path, path.length + 1, segmentCount);
+  #lookupList(path: string, addSlash: boolean): number {
+    if (!path.endsWith("/")) return addSlash ? this.#lookupListAddingSlash(path) : this.#lookupOther(path);
+    if (!this.#needsScan) return NO_RULE;
+    // One scan of `path` serves every step: the view without its last character has the same
+    // prefix hashes, and one segment fewer.
+    const segmentCount = scanPath(path, false);
+    let rule = this.#exact.find(path, path.length);
+    if (rule === NO_RULE) rule = this.#exact.find(path, path.length - 1);
+    if (rule === NO_RULE) rule = this.#patterns.best(path, path.length - 1, segmentCount - 1);
+    if (rule === NO_RULE) rule = this.#patterns.best(path, path.length, segmentCount);
+    return rule;
   }
 
   /**
-   * Scans the path for the pattern index (see `path-scan.ts`) and returns the view's segment count.
-   * Called only once the exact patterns have not decided, so exact hits never pay for it.
+   * {@link #lookupList} for a path without a trailing "/". The slash is virtual: the scan and the
+   * indexes treat the path as if it ended in "/", so a list lookup builds no new path string.
    */
-  #scan(path: string, withTrailingSlash: boolean): number {
-    return this.#needsScan ? scanPath(path, withTrailingSlash) : 0;
+  #lookupListAddingSlash(path: string): number {
+    if (!this.#needsScan) return NO_RULE;
+    const segmentCount = scanPath(path, true);
+    let rule = this.#exact.find(path, path.length + 1);
+    if (rule === NO_RULE) rule = this.#exact.find(path, path.length);
+    if (rule === NO_RULE) rule = this.#patterns.best(path, path.length, segmentCount - 1);
+    if (rule === NO_RULE) rule = this.#patterns.best(path, path.length + 1, segmentCount);
+    return rule;
   }
 }
 
-/** Merges the policies' rules per pattern, then indexes exact and non-exact patterns apart. */
-function compile(policies: readonly Policy[]): { exact: ExactIndex<CompiledRule>; patterns: PatternIndex<CompiledRule> } {
-  const exact: Array<[string, CompiledRule]> = [];
+interface Compiled {
+  exact: ExactIndex;
+  patterns: PatternIndex;
+  rules: RuleTable;
+}
+
+/**
+ * Merges the policies' rules per pattern, numbers the rules (see `rule-table.ts`), then indexes
+ * exact and non-exact patterns apart.
+ */
+function compile(policies: readonly Policy[]): Compiled {
+  const exact: Array<[string, Permissions]> = [];
   const nonExact: Array<[ClassifiedPattern, Permissions]> = [];
   for (const [pattern, permissions] of mergeByPattern(policies).values()) {
-    if (pattern.kind === "exact") exact.push([pattern.pattern, compiledRule(permissions, 0)]);
+    if (pattern.kind === "exact") exact.push([pattern.pattern, permissions]);
     else nonExact.push([pattern, permissions]);
   }
-  // Ranking once here turns Vault's five-step comparison into one integer comparison per lookup.
+  // Ranking once here turns Vault's five-step comparison into one integer comparison per lookup:
+  // the non-exact rules' ids are their ranks, and the exact rules are numbered after them.
   nonExact.sort(([a], [b]) => comparePriority(a, b));
-  const ranked = nonExact.map(([pattern, permissions], rank) => [pattern, compiledRule(permissions, rank)] as const);
-  return { exact: new ExactIndex(exact), patterns: new PatternIndex(ranked) };
+  const rules: CompiledRule[] = nonExact.map(([, permissions]) => compiledRule(permissions));
+  const exactIds = exact.map(([pattern, permissions]) => [pattern, rules.push(compiledRule(permissions)) - 1] as const);
+  return {
+    exact: new ExactIndex(exactIds),
+    patterns: new PatternIndex(nonExact.map(([pattern], rank) => [pattern, rank] as const)),
+    rules: new RuleTable(rules),
+  };
 }
 
 function mergeByPattern(policies: readonly Policy[]): Map<string, [ClassifiedPattern, Permissions]> {
@@ -203,12 +235,34 @@ function mergeByPattern(policies: readonly Policy[]): Map<string, [ClassifiedPat
 }
 
 function bitFor(operation: PolicyOperation): number {
-  const bit = OPERATION_BIT.get(operation);
-  if (bit === undefined) {
+  const bit = operationBitOf(operation);
+  if (bit === 0) {
     const known = [...OPERATION_BIT.keys()].join(", ");
     throw new InvalidRequestError(`unknown operation ${JSON.stringify(operation)}; use one of ${known}`);
   }
   return bit;
+}
+
+/**
+ * `OPERATION_BIT` as a switch for the common operations, on the hot path: operation names are
+ * usually string literals, which V8 interns, so a case is then a pointer comparison — cheaper than
+ * a `Map` lookup. The rest go to the map. 0 for an unknown operation.
+ */
+function operationBitOf(operation: string): number {
+  switch (operation) {
+    case "read":
+      return READ_BIT;
+    case "update":
+      return UPDATE_BIT;
+    case "list":
+      return LIST_BIT;
+    case "create":
+      return CREATE_BIT;
+    case "delete":
+      return DELETE_BIT;
+    default:
+      return OPERATION_BIT.get(operation) ?? 0;
+  }
 }
 
 function stripLeadingSlashes(path: string): string {

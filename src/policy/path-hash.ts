@@ -7,6 +7,11 @@
  * *select* candidates; every hit is confirmed against the text, so collisions cost time, never
  * correctness.
  *
+ * The modules that use these constants in hot loops copy them into module-local `const`s rather
+ * than reading the imports there. An imported binding is live: optimized code loads it from its
+ * module cell (and checks it is initialized) at every use, which made the path scan about 1.6×
+ * slower; a module-local `const` is folded into the code.
+ *
  * @module
  */
 

@@ -9,7 +9,10 @@
  *
  * @module
  */
-import { FNV_OFFSET, FNV_PRIME, HASH_MASK, SLASH } from "./path-hash.js";
+import * as pathHash from "./path-hash.js";
+
+// Module-local copies of imported constants, read in hot loops (see `path-hash.ts` on why).
+const { FNV_OFFSET, FNV_PRIME, HASH_MASK, SLASH } = pathHash;
 
 /** `prefixHashes[n]` is the masked hash of the view's first n characters. */
 let prefixHashes = new Int32Array(256);
@@ -30,26 +33,35 @@ let segmentHashes = new Int32Array(128);
  */
 export function scanPath(path: string, withTrailingSlash: boolean): number {
   const length = path.length;
-  const viewLength = withTrailingSlash ? length + 1 : length;
-  reserve(viewLength);
+  reserve(length + 1);
+  // Locals, not the module's `let`s: the JIT then keeps the tables in registers through the loop.
+  const hashes = prefixHashes;
+  const ends = segmentEnds;
+  const segments = segmentHashes;
   let prefixHash = FNV_OFFSET;
   let segmentHash = FNV_OFFSET;
   let count = 0;
-  prefixHashes[0] = FNV_OFFSET & HASH_MASK;
-  for (let index = 0; index < viewLength; index++) {
-    const code = index < length ? path.charCodeAt(index) : SLASH;
+  hashes[0] = FNV_OFFSET & HASH_MASK;
+  for (let index = 0; index < length; index++) {
+    const code = path.charCodeAt(index);
     prefixHash = Math.imul(prefixHash ^ code, FNV_PRIME);
-    prefixHashes[index + 1] = prefixHash & HASH_MASK;
+    hashes[index + 1] = prefixHash & HASH_MASK;
     if (code === SLASH) {
-      segmentEnds[count] = index;
-      segmentHashes[count++] = segmentHash & HASH_MASK;
+      ends[count] = index;
+      segments[count++] = segmentHash & HASH_MASK;
       segmentHash = FNV_OFFSET;
     } else {
       segmentHash = Math.imul(segmentHash ^ code, FNV_PRIME);
     }
   }
-  segmentEnds[count] = viewLength;
-  segmentHashes[count++] = segmentHash & HASH_MASK;
+  if (withTrailingSlash) {
+    hashes[length + 1] = Math.imul(prefixHash ^ SLASH, FNV_PRIME) & HASH_MASK;
+    ends[count] = length;
+    segments[count++] = segmentHash & HASH_MASK;
+    segmentHash = FNV_OFFSET;
+  }
+  ends[count] = withTrailingSlash ? length + 1 : length;
+  segments[count++] = segmentHash & HASH_MASK;
   return count;
 }
 

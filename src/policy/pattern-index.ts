@@ -11,62 +11,78 @@
  *
  * A lookup reads the hash of each prefix of the path, computed once by `scanPath`. At a length
  * where some anchor ends, it asks a Bloom filter whether that prefix may be an anchor, and only
- * then probes the anchor table and confirms the text. So the literal part of a path costs
- * arithmetic, not memory accesses, whatever the number of rules; only anchors that really match
- * lead into the table, and only segment-wildcard tails are walked segment by segment.
+ * then probes the anchor table (a flat {@link HashSlots} table whose slot holds the anchor's text
+ * handle, prefix rule and trie root together) and confirms the text. So the literal part of a path
+ * costs arithmetic, not memory accesses, whatever the number of rules; only anchors that really
+ * match lead into the table, and only segment-wildcard tails are walked segment by segment.
  *
- * Of all the matching candidates, the one with the highest rank (Vault's priority order,
- * precomputed) wins.
+ * Of all the matching candidates, the one with the highest rule id (ids follow Vault's priority
+ * order, see `rule-table.ts`) wins.
  *
  * @module
  */
 import { BloomFilter } from "./bloom-filter.js";
-import { intern } from "./intern.js";
-import { SLASH, hashOf } from "./path-hash.js";
+import { HashSlots } from "./hash-slots.js";
+import * as pathHash from "./path-hash.js";
 import { prefixHashOf } from "./path-scan.js";
 import type { ClassifiedPattern } from "./pattern.js";
-import { SegmentTrie, type Ranked } from "./segment-trie.js";
+import * as ruleTable from "./rule-table.js";
+import { SegmentTrieDraft, SegmentTries } from "./segment-trie.js";
+import { TextPool } from "./text-pool.js";
+
+// Module-local copies of imported constants, read in hot loops (see `path-hash.ts` on why).
+const { SLASH, hashOf } = pathHash;
+const { NO_RULE } = ruleTable;
 
 /** Flags of `#anchorLengths`: some anchor of this length ends in "/" … */
 const AT_SLASH = 1;
 /** … or some anchor of this length ends with another character. */
 const ANYWHERE = 2;
 
-/** A literal string that paths must start with for the patterns hanging off it to match. */
-interface Anchor<T extends Ranked> {
-  readonly text: string;
-  /** The segment index where the text ends (its number of "/"); segment-wildcard tails start there. */
-  readonly depth: number;
-  /** The prefix pattern whose body is exactly `text`. */
-  prefix: T | undefined;
-  /** The tails of the segment-wildcard patterns whose literal head is `text`. */
-  tails: SegmentTrie<T> | undefined;
-  /** The next anchor with the same hash. */
-  collision: Anchor<T> | undefined;
+/** An anchor while the index is built. */
+interface AnchorDraft {
+  /** The rule id of the prefix pattern whose body is exactly the anchor's text. */
+  prefix: number;
+  /** The tails of the segment-wildcard patterns whose literal head is the anchor's text. */
+  tails: SegmentTrieDraft | undefined;
 }
 
-/** Non-exact patterns and their ranked values; immutable once built. */
-export class PatternIndex<T extends Ranked> {
-  readonly #anchors = new Map<number, Anchor<T>>();
+/** Non-exact patterns and their rule ids; immutable once built. */
+export class PatternIndex {
+  /** Anchor hash → (where its text starts, its prefix rule id or -1, its trie root or -1). */
+  readonly #anchors: HashSlots;
+  readonly #texts = new TextPool();
+  readonly #tries: SegmentTries;
   /**
-   * What anchors are n characters long: `AT_SLASH` when some end in "/" (these can only match
-   * where the path has a "/"), `ANYWHERE` when some end elsewhere, both bits, or 0 for none. Most
-   * anchors end in "/", so most prefix lengths of a path need no Bloom test at all.
+   * The lengths of the anchors, ascending and each once: a lookup tests only the path's prefixes
+   * of these lengths, however long the path.
    */
-  readonly #anchorLengths: Uint8Array;
+  readonly #anchorLengths: Int32Array;
+  /**
+   * What anchors of `#anchorLengths[i]` characters end with: `AT_SLASH` when some end in "/"
+   * (these can only match where the path has a "/"), `ANYWHERE` when some end elsewhere, or both
+   * bits. Most anchors end in "/", so most prefixes of a path need no Bloom test at all.
+   */
+  readonly #anchorEnds: Uint8Array;
   readonly #bloom: BloomFilter;
 
-  /** @param entries - each prefix or segment-wildcard pattern once, with its ranked value */
-  constructor(entries: ReadonlyArray<readonly [ClassifiedPattern, T]>) {
-    for (const [pattern, value] of entries) this.#insert(pattern, value);
-    let longest = -1;
-    for (const anchor of this.#allAnchors()) longest = Math.max(longest, anchor.text.length);
-    this.#anchorLengths = new Uint8Array(longest + 1);
-    this.#bloom = new BloomFilter(this.#anchors.size);
-    for (const anchor of this.#allAnchors()) {
-      this.#anchorLengths[anchor.text.length]! |= anchor.text.endsWith("/") ? AT_SLASH : ANYWHERE;
-      this.#bloom.add(hashOf(anchor.text));
+  /** @param entries - each prefix or segment-wildcard pattern once, with its rule id (higher wins) */
+  constructor(entries: ReadonlyArray<readonly [ClassifiedPattern, number]>) {
+    const drafts = new Map<string, AnchorDraft>();
+    for (const [pattern, id] of entries) insert(drafts, pattern, id);
+    const withTails = [...drafts].filter(([, draft]) => draft.tails !== undefined);
+    this.#tries = new SegmentTries(withTails.map(([text, draft]) => [draft.tails!, text.split("/").length - 1] as const));
+    const roots = new Map(withTails.map(([text], index) => [text, this.#tries.root(index)]));
+    const ends = new Map<number, number>();
+    this.#anchors = new HashSlots(drafts.size);
+    this.#bloom = new BloomFilter(drafts.size);
+    for (const [text, draft] of drafts) {
+      this.#anchors.add(hashOf(text), this.#texts.add(text), draft.prefix, roots.get(text) ?? -1);
+      ends.set(text.length, (ends.get(text.length) ?? 0) | (text.endsWith("/") ? AT_SLASH : ANYWHERE));
+      this.#bloom.add(hashOf(text));
     }
+    this.#anchorLengths = Int32Array.from(ends.keys()).sort();
+    this.#anchorEnds = Uint8Array.from(this.#anchorLengths, (length) => ends.get(length)!);
   }
 
   /** Whether the index holds no pattern at all. */
@@ -75,81 +91,65 @@ export class PatternIndex<T extends Ranked> {
   }
 
   /**
-   * The highest-ranked pattern matching a view of the path last scanned by `scanPath`, or
-   * undefined when none does.
+   * The highest rule id of the patterns matching a view of the path last scanned by `scanPath`,
+   * or {@link NO_RULE} when none does.
    *
    * @param path - the scanned path
    * @param viewLength - how much of the scanned view to match: `path.length`, one less (without a
    *   trailing "/"), or one more (with the virtual trailing "/")
    * @param segmentCount - the number of segments of that view
    */
-  best(path: string, viewLength: number, segmentCount: number): T | undefined {
+  best(path: string, viewLength: number, segmentCount: number): number {
     const anchorLengths = this.#anchorLengths;
-    const lastLength = Math.min(viewLength, anchorLengths.length - 1);
-    let best: T | undefined;
-    for (let prefixLength = 0; prefixLength <= lastLength; prefixLength++) {
-      const kinds = anchorLengths[prefixLength]!;
-      if (kinds === 0 || (kinds === AT_SLASH && !endsWithSlash(path, prefixLength))) continue;
+    const anchorEnds = this.#anchorEnds;
+    let best = NO_RULE;
+    for (let index = 0; index < anchorLengths.length; index++) {
+      const prefixLength = anchorLengths[index]!;
+      if (prefixLength > viewLength) break;
+      if (anchorEnds[index] === AT_SLASH && !endsWithSlash(path, prefixLength)) continue;
       const hash = prefixHashOf(prefixLength);
-      if (!this.#bloom.mightContain(hash)) continue;
-      for (let anchor = this.#anchors.get(hash); anchor !== undefined; anchor = anchor.collision) {
-        if (anchor.text.length !== prefixLength || !viewStartsWith(path, anchor.text)) continue;
-        if (anchor.prefix !== undefined && (best === undefined || anchor.prefix.rank > best.rank)) best = anchor.prefix;
-        if (anchor.tails !== undefined) best = anchor.tails.best(path, segmentCount, anchor.depth, best);
-      }
+      if (this.#bloom.mightContain(hash)) best = this.#anchored(path, prefixLength, hash, segmentCount, best);
     }
     return best;
   }
 
-  #insert(pattern: ClassifiedPattern, value: T): void {
-    if (pattern.kind === "prefix") {
-      this.#anchor(pattern.body).prefix = value;
-      return;
+  /** The best of `best` and the patterns hanging off the anchor (if any) equal to the view's first `length` characters. */
+  #anchored(path: string, length: number, hash: number, segmentCount: number, best: number): number {
+    const anchors = this.#anchors;
+    for (let slot = anchors.first(hash); slot !== -1; slot = anchors.next(slot, hash)) {
+      if (!this.#texts.matches(anchors.a(slot), path, 0, length)) continue;
+      best = Math.max(best, anchors.b(slot));
+      const root = anchors.c(slot);
+      return root === -1 ? best : this.#tries.best(path, segmentCount, root, best);
     }
-    const segments = pattern.body.split("/");
-    // The tail starts at the first "+" segment; a pattern Vault counts as segment-wildcard without
-    // one (such as "a/+b") keeps just its last segment as the tail.
-    const firstWildcard = segments.indexOf("+");
-    const tailStart = firstWildcard === -1 ? segments.length - 1 : firstWildcard;
-    const head = tailStart === 0 ? "" : `${segments.slice(0, tailStart).join("/")}/`;
-    const anchor = this.#anchor(head);
-    anchor.tails ??= new SegmentTrie<T>();
-    anchor.tails.insert(segments.slice(tailStart), pattern.isPrefix, value);
+    return best;
   }
+}
 
-  #anchor(text: string): Anchor<T> {
-    const key = hashOf(text);
-    for (let anchor = this.#anchors.get(key); anchor !== undefined; anchor = anchor.collision) {
-      if (anchor.text === text) return anchor;
-    }
-    const depth = text.split("/").length - 1;
-    const created: Anchor<T> = { text: intern(text), depth, prefix: undefined, tails: undefined, collision: this.#anchors.get(key) };
-    this.#anchors.set(key, created);
-    return created;
+/** Hangs a pattern off its anchor: its body if a prefix pattern, else its literal head. */
+function insert(drafts: Map<string, AnchorDraft>, pattern: ClassifiedPattern, id: number): void {
+  if (pattern.kind === "prefix") {
+    anchorDraft(drafts, pattern.body).prefix = id;
+    return;
   }
+  const segments = pattern.body.split("/");
+  // The tail starts at the first "+" segment; a pattern Vault counts as segment-wildcard without
+  // one (such as "a/+b") keeps just its last segment as the tail.
+  const firstWildcard = segments.indexOf("+");
+  const tailStart = firstWildcard === -1 ? segments.length - 1 : firstWildcard;
+  const head = tailStart === 0 ? "" : `${segments.slice(0, tailStart).join("/")}/`;
+  const anchor = anchorDraft(drafts, head);
+  anchor.tails ??= new SegmentTrieDraft();
+  anchor.tails.insert(segments.slice(tailStart), pattern.isPrefix, id);
+}
 
-  *#allAnchors(): Generator<Anchor<T>> {
-    for (const first of this.#anchors.values()) {
-      for (let anchor: Anchor<T> | undefined = first; anchor !== undefined; anchor = anchor.collision) yield anchor;
-    }
-  }
+function anchorDraft(drafts: Map<string, AnchorDraft>, text: string): AnchorDraft {
+  let draft = drafts.get(text);
+  if (draft === undefined) drafts.set(text, (draft = { prefix: NO_RULE, tails: undefined }));
+  return draft;
 }
 
 /** Whether the view's first `length` characters end in "/" (past the path's end is the virtual "/"). */
 function endsWithSlash(path: string, length: number): boolean {
   return length > path.length || (length > 0 && path.charCodeAt(length - 1) === SLASH);
-}
-
-/**
- * Whether the view starts with `text`: the path, then (only ever one character past its end) the
- * virtual "/". The caller never passes a text longer than the view.
- */
-function viewStartsWith(path: string, text: string): boolean {
-  const length = path.length;
-  if (text.length <= length) return path.startsWith(text);
-  if (text.charCodeAt(length) !== SLASH) return false;
-  for (let index = 0; index < length; index++) {
-    if (path.charCodeAt(index) !== text.charCodeAt(index)) return false;
-  }
-  return true;
 }
