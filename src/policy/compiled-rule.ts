@@ -39,30 +39,20 @@ export interface DecisionInput {
 const PARAMETER_CHECKED_BITS =
   CAPABILITY_BIT.read | CAPABILITY_BIT.create | CAPABILITY_BIT.update | CAPABILITY_BIT.patch | CAPABILITY_BIT.recover;
 
-/**
- * Rules with the same capabilities share one report array: results copy it on every evaluation,
- * and a handful of shared arrays stay in the CPU cache where 100,000 separate ones would not.
- */
-const REPORTS = new Map<number, readonly string[]>();
-
 /** Every capability bit set: capability bit sets are integers from 0 to this. */
 const ALL_CAPABILITY_BITS = Object.values(CAPABILITY_BIT).reduce((all, bit) => all | bit, 0);
 
-function sharedReport(bits: number): readonly string[] {
-  let report = REPORTS.get(bits);
-  if (report === undefined) REPORTS.set(bits, (report = Object.freeze(reportCapabilities(bits))));
-  return report;
-}
-
 /**
- * The shared report arrays again, indexed by capability bits: the decision fetches one per
- * evaluation, and an array index is cheaper than a `Map` lookup. Filled on first use.
+ * Rules with the same capabilities share one report array: results copy it on every evaluation,
+ * and a handful of shared arrays stay in the CPU cache where 100,000 separate ones would not.
+ * Indexed by capability bits (the decision fetches one per evaluation, and an array index is
+ * cheaper than a `Map` lookup); filled on first use.
  */
 const REPORTS_BY_BITS: Array<readonly string[] | undefined> = new Array<undefined>(ALL_CAPABILITY_BITS + 1).fill(undefined);
 
 /** What the capabilities endpoint reports for a rule with these capability bits (a shared, frozen array). */
 export function reportedFor(bits: number): readonly string[] {
-  return REPORTS_BY_BITS[bits] ?? (REPORTS_BY_BITS[bits] = sharedReport(bits));
+  return REPORTS_BY_BITS[bits] ?? (REPORTS_BY_BITS[bits] = Object.freeze(reportCapabilities(bits)));
 }
 
 /** Flattens merged permissions into a rule. */
@@ -72,14 +62,14 @@ export function compiledRule(permissions: Permissions): CompiledRule {
   return {
     bits: permissions.bits,
     sudo: (permissions.bits & CAPABILITY_BIT.sudo) !== 0,
-    reported: sharedReport(permissions.bits),
+    reported: reportedFor(permissions.bits),
     minWrappingTtl: permissions.minWrappingTtl,
     maxWrappingTtl: permissions.maxWrappingTtl,
     constraints: hasConstraints ? permissions : undefined,
   };
 }
 
-/** The rule that applies when no pattern matches: it grants nothing. (Defined after `REPORTS`, which it needs.) */
+/** The rule that applies when no pattern matches: it grants nothing. (Defined after `REPORTS_BY_BITS`, which it needs.) */
 export const NO_MATCH: CompiledRule = compiledRule(permissionsOf({ pattern: "", capabilities: [] }));
 
 /**

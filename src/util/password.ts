@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidRequestError } from "../errors.js";
-import { randomBelow, shuffle } from "./random.js";
+import { randomCharCode, shuffle } from "./random.js";
 
 /** One character-set rule of a password policy. */
 export interface CharsetRule {
@@ -69,7 +69,7 @@ export function validatePasswordPolicy(policy: PasswordPolicy): void {
 
 /**
  * Generates a password that satisfies `policy`, drawing every character from `node:crypto` (see
- * `randomBelow`). Required characters are drawn from their own charset, the rest from the union,
+ * `randomCharCode`). Required characters are drawn from their own charset, the rest from the union,
  * then shuffled, so every position is uniformly placed. Works on character codes (the charsets are
  * printable ASCII, as validated) so that a password costs one string, not one per character.
  */
@@ -78,14 +78,10 @@ export function generatePassword(policy: PasswordPolicy = DEFAULT_PASSWORD_POLIC
   const union = unionOf(policy.rules);
   const codes: number[] = [];
   for (const rule of policy.rules) {
-    for (let count = 0; count < rule.minChars; count++) codes.push(randomCodeOf(rule.charset));
+    for (let count = 0; count < rule.minChars; count++) codes.push(randomCharCode(rule.charset));
   }
-  while (codes.length < policy.length) codes.push(randomCodeOf(union));
+  while (codes.length < policy.length) codes.push(randomCharCode(union));
   return String.fromCharCode(...shuffle(codes));
-}
-
-function randomCodeOf(charset: string): number {
-  return charset.charCodeAt(randomBelow(charset.length));
 }
 
 /** The first character of `charset` that a password must never contain, if any. */

@@ -52,10 +52,15 @@ export function randomBelow(bound: number): number {
   }
 }
 
-/** `length` characters drawn uniformly from `alphabet` with {@link randomBelow}. */
+/** The code of one character drawn uniformly from `alphabet` with {@link randomBelow}. */
+export function randomCharCode(alphabet: string): number {
+  return alphabet.charCodeAt(randomBelow(alphabet.length));
+}
+
+/** `length` characters drawn uniformly from `alphabet` with {@link randomCharCode}. */
 export function randomString(alphabet: string, length: number): string {
   const codes = new Array<number>(length);
-  for (let i = 0; i < length; i++) codes[i] = alphabet.charCodeAt(randomBelow(alphabet.length));
+  for (let i = 0; i < length; i++) codes[i] = randomCharCode(alphabet);
   return String.fromCharCode(...codes);
 }
 
