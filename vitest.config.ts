@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           name: `pg${OLDEST_PG}`,
           ...(oldestUnavailable === undefined
-            ? { include: ["test/integration/**/*.test.ts"], globalSetup: ["test/support/global-setup.ts"] }
+            ? { include: ["test/integration/**/*.test.ts"], exclude: ["test/integration/packaging/**"], globalSetup: ["test/support/global-setup.ts"] }
             : { include: ["test/support/unavailable-major.ts"] }),
           env: { VAULTLET_PG_VERSION: String(OLDEST_PG), ...(oldestUnavailable === undefined ? {} : { VAULTLET_PG_UNAVAILABLE: oldestUnavailable }) },
         },

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import pg from "pg";
 import { Engine, ManualClock, type Storage } from "../src/index.js";
-import { RecordLog } from "../src/storage/record-log.js";
+import { RecordLog } from "../src/storage/file/record-log.js";
 import { createDatabase, startPostgres, type PostgresServer } from "../test/support/postgres-server.js";
 
 /** A server and a fresh database on it. */

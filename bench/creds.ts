@@ -19,7 +19,7 @@ import { setTimeout as pause } from "node:timers/promises";
 import { loadavg } from "node:os";
 import pg from "pg";
 import { Engine, ManualClock, MemoryStorage, createPostgresPlugin, type Client } from "../src/index.js";
-import { generatePassword } from "../src/util/password.js";
+import { generatePassword } from "../src/passwords/password-generator.js";
 import { formatExpiration, quoteIdentifier } from "../src/secrets/database/plugins/postgres/sql-format.js";
 import { randomString, ALPHANUMERIC } from "../src/util/random.js";
 import { createDatabase, startPostgres } from "../test/support/postgres-server.js";

@@ -20,7 +20,7 @@
  * machine they agree; when other processes compete for the cores, the wall-clock rate drops and the
  * CPU-time rate shows what the code does with the time it gets.
  */
-import { PolicyEvaluator, parsePolicy, type EvaluationRequest, type Policy } from "../src/policy/index.js";
+import { PolicyEvaluator, parsePolicy, type EvaluationRequest, type Policy } from "../src/policy/policy-api.js";
 
 /** `npx tsx bench/policy.ts 100000` measures only the sizes given. */
 const RULE_COUNTS = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [10, 1_000, 100_000];

@@ -22,8 +22,8 @@ import { uuid } from "./util/random.js";
 import { LeaseManager, type RevocationOptions } from "./leases/lease-manager.js";
 import { TokenStore } from "./auth/token/token-store.js";
 import type { TokenEntry } from "./auth/token/token-entry.js";
-import { MountTable } from "./system/mount-table.js";
-import type { MountEntry } from "./system/mount-entry.js";
+import { MountTable } from "./mounts/mount-table.js";
+import type { MountEntry } from "./mounts/mount-entry.js";
 import { createSystemBackend } from "./system/system-backend.js";
 import { createDatabaseBackend } from "./secrets/database/database-backend.js";
 import { builtinDatabasePlugins, type DatabasePluginFactory } from "./secrets/database/plugin.js";
@@ -40,8 +40,8 @@ import { describeError, safeLogger, type Logger } from "./observability/logger.j
 import { EngineObserver } from "./observability/engine-observer.js";
 import type { EngineEventListener, EngineEventName } from "./observability/engine-events.js";
 import type { EngineMetrics } from "./observability/metrics.js";
-import { LeaseQuotas, type GuardrailOptions } from "./guardrails/lease-quotas.js";
-import { PasswordPolicyStore } from "./system/password-policy-store.js";
+import { LeaseQuotas, type GuardrailOptions } from "./leases/lease-quotas.js";
+import { PasswordPolicyStore } from "./passwords/password-policy-store.js";
 
 /** Options of {@link Engine.open}. Every field is optional. */
 export interface EngineOptions {

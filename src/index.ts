@@ -26,8 +26,8 @@ export {
 } from "./errors.js";
 export type { Storage, PutOptions, ClaimRequest } from "./storage/storage.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
-export { FileStorage, type FileStorageOptions } from "./storage/file-storage.js";
-export { PostgresStorage, type PostgresStorageOptions, type QueryablePool } from "./storage/postgres-storage.js";
+export { FileStorage, type FileStorageOptions } from "./storage/file/file-storage.js";
+export { PostgresStorage, type PostgresStorageOptions, type QueryablePool } from "./storage/postgres/postgres-storage.js";
 export { EncryptedStorage, type Keyring } from "./storage/encrypted-storage.js";
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle, type TimerCallback } from "./util/clock.js";
 export { parseDuration } from "./util/ttl.js";
@@ -60,4 +60,4 @@ export type {
   QuotaPayload,
 } from "./observability/engine-events.js";
 export type { EngineMetrics } from "./observability/metrics.js";
-export type { GuardrailOptions } from "./guardrails/lease-quotas.js";
+export type { GuardrailOptions } from "./leases/lease-quotas.js";

@@ -7,7 +7,7 @@
 import type { TokenEntry } from "../auth/token/token-entry.js";
 import { AuditFailedError, VaultletError } from "../errors.js";
 import type { AuthBlock, Request, Response } from "../request.js";
-import type { MountEntry } from "../system/mount-entry.js";
+import type { MountEntry } from "../mounts/mount-entry.js";
 import { uuid } from "../util/random.js";
 import type { AuditBroker } from "./audit-broker.js";
 import type { AuditAuth, AuditEntry, AuditRequest, AuditResponse } from "./audit-entry.js";

@@ -8,9 +8,9 @@ import type { Operation, RequestData, AuthBlock } from "../request.js";
 import type { JsonStore } from "../storage/json-store.js";
 import type { TtlDecision } from "../util/ttl.js";
 import type { Clock } from "../util/clock.js";
-import type { MountEntry } from "../system/mount-entry.js";
+import type { MountEntry } from "../mounts/mount-entry.js";
 import type { LeaseRecord } from "../leases/lease.js";
-import type { PasswordPolicyLookup } from "../system/password-policy-store.js";
+import type { PasswordPolicyLookup } from "../passwords/password-policy-store.js";
 
 /** Who is making a request, as a backend may use it (never the token itself). */
 export interface Caller {

@@ -7,7 +7,7 @@ import { randomInt } from "node:crypto";
 import { InvalidRequestError, LeaseNotFoundError, PluginError, VaultletError } from "../errors.js";
 import type { Backend, BackendResponse, PendingLease, SecretSpec } from "../backend/backend.js";
 import type { JsonStore } from "../storage/json-store.js";
-import type { MountEntry } from "../system/mount-entry.js";
+import type { MountEntry } from "../mounts/mount-entry.js";
 import { MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from "../util/clock.js";
 import { randomId } from "../util/random.js";
 import { formatDuration } from "../util/ttl.js";

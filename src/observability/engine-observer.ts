@@ -8,7 +8,7 @@ import type { TokenEntry } from "../auth/token/token-entry.js";
 import type { LeaseRecord } from "../leases/lease.js";
 import type { LeaseLifecycleEvent } from "../leases/lease-events.js";
 import type { Operation, RequestData } from "../request.js";
-import type { MountEntry } from "../system/mount-entry.js";
+import type { MountEntry } from "../mounts/mount-entry.js";
 import type { EngineEventName, EngineEvents, LeaseEventPayload } from "./engine-events.js";
 import { EventHub } from "./event-hub.js";
 import { LeaseCounts, roleOf } from "./lease-counts.js";

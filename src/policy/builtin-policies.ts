@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parsePolicy } from "./parse.js";
+import { parsePolicy } from "./parse/parse-policy.js";
 import type { Policy } from "./policy.js";
 
 /**

@@ -9,13 +9,13 @@ import { InvalidRequestError } from "../errors.js";
 import type { Operation } from "../request.js";
 import { CAPABILITY_BIT } from "./capability.js";
 import { compiledRule, type CompiledRule } from "./compiled-rule.js";
-import { ExactIndex } from "./exact-index.js";
+import { ExactIndex } from "./index/exact-index.js";
 import { classifyPattern, comparePriority, mergeKey, type ClassifiedPattern } from "./pattern.js";
-import { PatternIndex } from "./pattern-index.js";
-import { scanPath } from "./path-scan.js";
+import { PatternIndex } from "./index/pattern-index.js";
+import { scanPath } from "./index/path-scan.js";
 import { mergePermissions, permissionsOf, type Permissions } from "./permissions.js";
 import type { Policy } from "./policy.js";
-import { NO_RULE as IMPORTED_NO_RULE, RuleTable } from "./rule-table.js";
+import { NO_RULE as IMPORTED_NO_RULE, RuleTable } from "./index/rule-table.js";
 
 export { DEFAULT_POLICY, DEFAULT_POLICY_TEXT, ROOT_POLICY } from "./builtin-policies.js";
 

@@ -7,7 +7,7 @@ import { InvalidRequestError } from "../errors.js";
 import type { JsonStore } from "../storage/json-store.js";
 import { DEFAULT_POLICY, DEFAULT_POLICY_TEXT, ROOT_POLICY } from "./builtin-policies.js";
 import { PolicyEvaluator } from "./evaluator.js";
-import { parsePolicy } from "./parse.js";
+import { parsePolicy } from "./parse/parse-policy.js";
 import type { Policy } from "./policy.js";
 
 interface StoredPolicy {

@@ -5,10 +5,10 @@ import type { LeaseManager } from "../leases/lease-manager.js";
 import type { Clock } from "../util/clock.js";
 import type { PolicyStore } from "../policy/policy-store.js";
 import type { TokenStore } from "../auth/token/token-store.js";
-import type { MountEntry } from "./mount-entry.js";
-import type { MountTable } from "./mount-table.js";
+import type { MountEntry } from "../mounts/mount-entry.js";
+import type { MountTable } from "../mounts/mount-table.js";
 import type { AuditBroker } from "../audit/audit-broker.js";
-import type { PasswordPolicyStore } from "./password-policy-store.js";
+import type { PasswordPolicyStore } from "../passwords/password-policy-store.js";
 
 /**
  * The parts of the engine the system backend (`sys/`) manages. Kept narrow so the system backend

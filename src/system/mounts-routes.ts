@@ -8,9 +8,9 @@ import type { PathRoute } from "../backend/path-router.js";
 import type { RequestData } from "../request.js";
 import { parseOptionalDuration } from "../util/ttl.js";
 import type { EngineInternals } from "./engine-internals.js";
-import type { MountConfig, MountEntry } from "./mount-entry.js";
-import { normalizeMountPath } from "./mount-table.js";
-import { parseOptionalMaxLeases } from "../guardrails/max-leases.js";
+import type { MountConfig, MountEntry } from "../mounts/mount-entry.js";
+import { normalizeMountPath } from "../mounts/mount-table.js";
+import { parseOptionalMaxLeases } from "../leases/max-leases.js";
 
 /** The routes of `sys/mounts…`. */
 export function mountRoutes(engine: EngineInternals): PathRoute[] {

@@ -6,8 +6,8 @@
  */
 import { NotFoundError } from "../errors.js";
 import type { PathRoute } from "../backend/path-router.js";
-import { generatePassword } from "../util/password.js";
-import type { PasswordPolicyStore } from "./password-policy-store.js";
+import { generatePassword } from "../passwords/password-generator.js";
+import type { PasswordPolicyStore } from "../passwords/password-policy-store.js";
 
 /** The routes of `sys/policies/password…`. */
 export function passwordPolicyRoutes({ passwordPolicies }: { passwordPolicies: PasswordPolicyStore }): PathRoute[] {

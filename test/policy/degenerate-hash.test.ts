@@ -5,10 +5,10 @@
  * as the linear-scan reference.
  */
 import { describe, expect, it, vi } from "vitest";
-import { PolicyEvaluator, type PathRule } from "../../src/policy/index.js";
+import { PolicyEvaluator, type PathRule } from "../../src/policy/policy-api.js";
 import { ReferenceEvaluator } from "./reference-evaluator.js";
 
-vi.mock("../../src/policy/edge-key.js", () => ({ edgeKey: () => 0 }));
+vi.mock("../../src/policy/index/edge-key.js", () => ({ edgeKey: () => 0 }));
 
 const RULES: PathRule[] = [
   { pattern: "+/a/x", capabilities: ["read"] },

@@ -7,7 +7,7 @@
  * and list requests exercise the trailing-slash fallbacks.
  */
 import { describe, expect, it } from "vitest";
-import { PolicyEvaluator, type Capability, type PathRule, type Policy, type PolicyOperation } from "../../src/policy/index.js";
+import { PolicyEvaluator, type Capability, type PathRule, type Policy, type PolicyOperation } from "../../src/policy/policy-api.js";
 import { SeededRandom } from "./random.js";
 import { ReferenceEvaluator, type ReferenceRequest } from "./reference-evaluator.js";
 

@@ -8,7 +8,7 @@
  * rule, or nearly do.
  */
 import { describe, expect, it } from "vitest";
-import { PolicyEvaluator, type PathRule, type Policy, type PolicyOperation } from "../../src/policy/index.js";
+import { PolicyEvaluator, type PathRule, type Policy, type PolicyOperation } from "../../src/policy/policy-api.js";
 import { SeededRandom } from "./random.js";
 import { ReferenceEvaluator } from "./reference-evaluator.js";
 

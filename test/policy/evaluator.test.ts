@@ -11,7 +11,7 @@ import {
   ROOT_POLICY,
   parsePolicy,
   type PolicyOperation,
-} from "../../src/policy/index.js";
+} from "../../src/policy/policy-api.js";
 import { allows, evaluatorFor } from "./helpers.js";
 
 describe("merging the same pattern across policies", () => {

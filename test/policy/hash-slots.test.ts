@@ -3,7 +3,7 @@
  * forced: every entry sharing a hash must be found, and no other.
  */
 import { describe, expect, it } from "vitest";
-import { HashSlots } from "../../src/policy/hash-slots.js";
+import { HashSlots } from "../../src/policy/index/hash-slots.js";
 
 /** The `a` payloads of every entry the table selects for `hash`, in probe order. */
 function candidates(table: HashSlots, hash: number): number[] {

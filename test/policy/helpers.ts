@@ -1,5 +1,5 @@
 /** Small helpers shared by the policy tests. */
-import { PolicyEvaluator, parsePolicy, type EvaluationRequest, type PolicyOperation } from "../../src/policy/index.js";
+import { PolicyEvaluator, parsePolicy, type EvaluationRequest, type PolicyOperation } from "../../src/policy/policy-api.js";
 
 /** An evaluator over one policy per HCL text, named `p0`, `p1`, … */
 export function evaluatorFor(...texts: string[]): PolicyEvaluator {

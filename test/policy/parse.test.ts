@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { InvalidRequestError } from "../../src/errors.js";
-import { parsePolicy } from "../../src/policy/index.js";
+import { parsePolicy } from "../../src/policy/policy-api.js";
 import { errorMessageOf } from "./helpers.js";
 
 describe("HCL policies", () => {

@@ -3,7 +3,7 @@
  * compare the compiled `PolicyEvaluator` with. It shares no code with `src/policy` beyond the
  * `Policy` type: every rule set is merged into a plain list, and every lookup scans all of it.
  */
-import type { PathRule, Policy } from "../../src/policy/index.js";
+import type { PathRule, Policy } from "../../src/policy/policy-api.js";
 
 /** One pattern after merging all rules that name it. */
 interface MergedRule {

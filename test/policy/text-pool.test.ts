@@ -1,6 +1,6 @@
 /** The pool of texts every hash hit of the compiled policy index is confirmed against. */
 import { describe, expect, it } from "vitest";
-import { TextPool } from "../../src/policy/text-pool.js";
+import { TextPool } from "../../src/policy/index/text-pool.js";
 
 describe("TextPool", () => {
   const pool = new TextPool();

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { Engine, InvalidRequestError, MemoryStorage, NotFoundError, type Client } from "../../src/index.js";
-import { parsePasswordPolicy } from "../../src/system/password-policy-parse.js";
+import { parsePasswordPolicy } from "../../src/passwords/password-policy-parse.js";
 
 const VAULT_EXAMPLE = `
 length = 24

@@ -8,7 +8,7 @@
 import { InvalidRequestError, PermissionDeniedError } from "../../errors.js";
 import type { LeaseManager } from "../../leases/lease-manager.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
-import type { MountEntry } from "../../system/mount-entry.js";
+import type { MountEntry } from "../../mounts/mount-entry.js";
 import type { Clock } from "../../util/clock.js";
 import { randomId } from "../../util/random.js";
 import { SYSTEM_DEFAULT_TTL_SECONDS, SYSTEM_MAX_TTL_SECONDS, formatDuration } from "../../util/ttl.js";

@@ -5,9 +5,9 @@
  */
 import { InvalidRequestError } from "../../errors.js";
 import type { RequestData } from "../../request.js";
-import { validateTemplate } from "../../util/template.js";
+import { validateTemplate } from "./template.js";
 import { optionalBoolean, optionalChoice, optionalString, statementList, stringList } from "./fields.js";
-import { normalizeStatements } from "../../util/sql-statements.js";
+import { normalizeStatements } from "./sql-statements.js";
 import type { PasswordAuthentication } from "./plugin.js";
 
 const PASSWORD_AUTHENTICATIONS = ["password", "scram-sha-256"] as const;

@@ -8,7 +8,7 @@ import type { Backend, BackendContext, BackendFactory, BackendRequest, BackendRe
 import { PathRouter, type PathRoute } from "../../backend/path-router.js";
 import type { LeaseRecord } from "../../leases/lease.js";
 import type { JsonStore } from "../../storage/json-store.js";
-import { DEFAULT_PASSWORD_POLICY, generatePassword, type PasswordPolicy } from "../../util/password.js";
+import { DEFAULT_PASSWORD_POLICY, generatePassword, type PasswordPolicy } from "../../passwords/password-generator.js";
 import { calculateTtl } from "../../util/ttl.js";
 import {
   describeConnectionConfig,
@@ -22,7 +22,7 @@ import { describeRole, parseRole, revocationSettingsOf, type Role } from "./role
 import { UsernameGenerator } from "./username.js";
 import { rotateRoot, settleRootRotation } from "./root-rotation.js";
 import { StaticRoles } from "./static-roles.js";
-import { UsernameTemplate } from "../../util/username-template.js";
+import { UsernameTemplate } from "./username-template.js";
 
 /** What a database lease keeps to renew and revoke its user (never the password). */
 interface CredentialInternal {

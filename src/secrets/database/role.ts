@@ -6,10 +6,10 @@
  */
 import { InvalidRequestError } from "../../errors.js";
 import type { RequestData } from "../../request.js";
-import { normalizeStatements } from "../../util/sql-statements.js";
-import { validateTemplate } from "../../util/template.js";
+import { normalizeStatements } from "./sql-statements.js";
+import { validateTemplate } from "./template.js";
 import { parseOptionalDuration } from "../../util/ttl.js";
-import { parseOptionalMaxLeases } from "../../guardrails/max-leases.js";
+import { parseOptionalMaxLeases } from "../../leases/max-leases.js";
 import { optionalBoolean, optionalChoice, optionalString, statementList } from "./fields.js";
 import { DEFAULT_REVOCATION_SETTINGS, type RevocationSettings } from "./revocation-settings.js";
 

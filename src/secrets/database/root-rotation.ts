@@ -9,7 +9,7 @@
  */
 import { InvalidRequestError, UnsupportedOperationError } from "../../errors.js";
 import type { JsonStore } from "../../storage/json-store.js";
-import { generatePassword, type PasswordPolicy } from "../../util/password.js";
+import { generatePassword, type PasswordPolicy } from "../../passwords/password-generator.js";
 import type { ConnectionConfig } from "./connection-config.js";
 import type { PluginInstances } from "./plugin-instances.js";
 

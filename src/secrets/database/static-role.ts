@@ -7,8 +7,8 @@
 import { InvalidRequestError } from "../../errors.js";
 import type { RequestData } from "../../request.js";
 import { CronSchedule } from "../../util/cron.js";
-import { normalizeStatements } from "../../util/sql-statements.js";
-import { validateTemplate } from "../../util/template.js";
+import { normalizeStatements } from "./sql-statements.js";
+import { validateTemplate } from "./template.js";
 import { parseOptionalDuration } from "../../util/ttl.js";
 import { optionalString, statementList } from "./fields.js";
 

@@ -14,7 +14,7 @@ import type { BackendResponse } from "../../backend/backend.js";
 import type { PathRoute } from "../../backend/path-router.js";
 import type { JsonStore } from "../../storage/json-store.js";
 import type { Clock } from "../../util/clock.js";
-import { generatePassword, type PasswordPolicy } from "../../util/password.js";
+import { generatePassword, type PasswordPolicy } from "../../passwords/password-generator.js";
 import { isRoleAllowed, type ConnectionConfig } from "./connection-config.js";
 import type { DatabasePlugin } from "./plugin.js";
 import { refusedByDatabase } from "./root-rotation.js";

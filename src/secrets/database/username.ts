@@ -4,7 +4,7 @@
  * @module
  */
 import { ALPHANUMERIC, randomString } from "../../util/random.js";
-import { UsernameTemplate } from "../../util/username-template.js";
+import { UsernameTemplate } from "./username-template.js";
 
 /** What a username is made from. */
 export interface UsernameInput {

@@ -5,7 +5,7 @@
  */
 import pg from "pg";
 import { InvalidRequestError } from "../../../../errors.js";
-import { renderTemplate } from "../../../../util/template.js";
+import { renderTemplate } from "../../template.js";
 import type { ConnectionSettings } from "../../plugin.js";
 
 /** Connection-establishment timeout of pools the plugin creates. */

@@ -6,7 +6,7 @@
 import { randomInt } from "node:crypto";
 import { setTimeout as pause } from "node:timers/promises";
 import { PluginError } from "../../../../errors.js";
-import { renderTemplate } from "../../../../util/template.js";
+import { renderTemplate } from "../../template.js";
 import type {
   ChangePasswordRequest,
   ConnectionSettings,

@@ -1,0 +1,119 @@
+/**
+ * One {@link FileStorage} directory held by this process: a lock file that keeps other processes
+ * out, and the record log shared by every `FileStorage` instance of this process on the directory
+ * (two logs appending to one file would overwrite each other's frames).
+ *
+ * The lock is `<path>/lock` holding the owner's pid. A lock whose process no longer runs (it was
+ * killed) is taken over; a live one makes opening fail with a `StorageError`. Pids are compared on
+ * this machine only: two containers sharing a volume can each see pid 1 — give each its own
+ * directory.
+ *
+ * @module
+ */
+import { mkdir, open, readFile, rename, rm, unlink } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { StorageError } from "../../errors.js";
+import { RecordLog } from "./record-log.js";
+
+const LOCK_FILE = "lock";
+
+interface Holding {
+  users: number;
+  ready: Promise<void>;
+  log?: Promise<RecordLog>;
+}
+
+/** Directories this process holds, by resolved path. */
+const held = new Map<string, Holding>();
+
+/** A use of a directory by one `FileStorage`; {@link StorageDirectory.release} it once. */
+export class StorageDirectory {
+  readonly #root: string;
+  #released = false;
+
+  private constructor(root: string) {
+    this.#root = root;
+  }
+
+  /**
+   * Takes the directory for this process (creating it, clearing temporary files a crash left) or
+   * joins this process's existing hold.
+   *
+   * @throws StorageError when another live process holds it
+   */
+  static async acquire(root: string, prepare: () => Promise<void>): Promise<StorageDirectory> {
+    const key = resolve(root);
+    let holding = held.get(key);
+    if (!holding) {
+      holding = { users: 0, ready: lockDirectory(key).then(prepare) };
+      held.set(key, holding);
+      holding.ready.catch(() => held.delete(key));
+    }
+    holding.users++;
+    try {
+      await holding.ready;
+    } catch (err) {
+      holding.users--;
+      throw err;
+    }
+    return new StorageDirectory(key);
+  }
+
+  /** The directory's record log, opened once per process. */
+  log(file: string): Promise<RecordLog> {
+    const holding = held.get(this.#root)!;
+    holding.log ??= RecordLog.open(join(this.#root, file)).catch((err: unknown) => {
+      holding.log = undefined;
+      throw err;
+    });
+    return holding.log;
+  }
+
+  /** Ends this use; the last one closes the log and removes the lock. */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    const holding = held.get(this.#root);
+    if (!holding || --holding.users > 0) return;
+    held.delete(this.#root);
+    await (await holding.log?.catch(() => undefined))?.close();
+    await unlink(join(this.#root, LOCK_FILE)).catch(() => undefined);
+  }
+}
+
+async function lockDirectory(root: string): Promise<void> {
+  await mkdir(root, { recursive: true });
+  const lock = join(root, LOCK_FILE);
+  try {
+    const handle = await open(lock, "wx", 0o600);
+    await handle.writeFile(String(process.pid));
+    await handle.close();
+    return;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== "EEXIST") throw err;
+  }
+  const owner = Number((await readFile(lock, "utf8").catch(() => "")).trim());
+  if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
+    throw new StorageError(`the storage directory is in use by process ${owner}: one process per FileStorage directory`);
+  }
+  // The owner died (kill -9, power loss): take the lock over, atomically, and check we won.
+  const temp = join(root, `lock.${randomBytes(6).toString("hex")}`);
+  await rm(temp, { force: true });
+  const handle = await open(temp, "wx", 0o600);
+  await handle.writeFile(String(process.pid));
+  await handle.close();
+  await rename(temp, lock);
+  if (Number((await readFile(lock, "utf8")).trim()) !== process.pid) {
+    throw new StorageError("the storage directory was taken by another process while this one opened it");
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: unknown }).code === "EPERM"; // exists, owned by another user
+  }
+}

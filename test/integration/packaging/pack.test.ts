@@ -1,0 +1,75 @@
+/**
+ * The published package works: `npm run build`, `npm pack`, install the tarball into a fresh
+ * project, type-check the README's example against the packed `.d.ts` files and run it against the
+ * harness's PostgreSQL.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, expect, it } from "vitest";
+import { useTestDatabase } from "../../support/database.js";
+
+const db = useTestDatabase();
+const run = promisify(execFile);
+const repo = resolve(import.meta.dirname, "../../..");
+let scratch: string | undefined;
+
+/** The README's `## Example` block, pointed at the harness database through `PG*` variables. */
+async function readmeExample(): Promise<string> {
+  const readme = await readFile(join(repo, "README.md"), "utf8");
+  const block = /## Example\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error("README.md has no ```ts block under ## Example");
+  const replacements: Array<[string, string]> = [
+    ['"postgresql://{{username}}:{{password}}@localhost:5432/myapp"', "`postgresql://{{username}}:{{password}}@${process.env.PGHOST}:${process.env.PGPORT}/${process.env.PGDATABASE}`"],
+    ['username: "root"', "username: process.env.PGUSER!"],
+    ['password: "rootpassword"', "password: process.env.PGPASSWORD!"],
+  ];
+  let code = block;
+  for (const [from, to] of replacements) {
+    if (!code.includes(from)) throw new Error(`the README example no longer contains ${from}: update this test`);
+    code = code.replace(from, to);
+  }
+  return `${code}\nconsole.log(JSON.stringify({ lease_id: creds.lease_id, lease_duration: creds.lease_duration, username: (creds.data as { username: string }).username }));\n`;
+}
+
+async function npm(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run("npm", args, { cwd, env: { ...process.env, npm_config_update_notifier: "false" }, maxBuffer: 16 * 1024 * 1024 });
+  return stdout;
+}
+
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+it("packs, installs into a fresh project and runs the README example", { timeout: 240_000 }, async () => {
+  scratch = await mkdtemp(join(tmpdir(), "vaultlet-pack-"));
+  await npm(repo, "run", "build");
+  const [packed] = JSON.parse(await npm(repo, "pack", "--json", "--ignore-scripts", "--pack-destination", scratch)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  const files = packed!.files.map((file) => file.path);
+  expect(files).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "README.md", "package.json"]));
+  expect(files.filter((path) => path.startsWith("src/") || path.startsWith("test/"))).toEqual([]);
+
+  const app = join(scratch, "app");
+  await run("mkdir", [app]);
+  await writeFile(join(app, "package.json"), JSON.stringify({ name: "vaultlet-pack-check", private: true, type: "module" }));
+  await npm(app, "install", "--no-audit", "--no-fund", "--prefer-offline", join(scratch, packed!.filename));
+  await writeFile(join(app, "example.ts"), await readmeExample());
+  await writeFile(
+    join(app, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: false, typeRoots: [join(repo, "node_modules/@types")], types: ["node"] },
+      files: ["example.ts"],
+    }),
+  );
+  // Type-checks the example against the packed .d.ts files (resolved through the exports map).
+  await run(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", app], { cwd: app });
+
+  const env = { ...process.env, PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.name, PGUSER: db.user, PGPASSWORD: db.password };
+  const { stdout } = await run(process.execPath, [join(app, "example.js")], { cwd: app, env });
+  const result = JSON.parse(stdout.trim().split("\n").pop()!) as { lease_id: string; lease_duration: number; username: string };
+  expect(result).toMatchObject({ lease_id: expect.stringMatching(/^database\/creds\/readonly\//), lease_duration: 3600 });
+  const { rowCount } = await db.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [result.username]);
+  expect(rowCount).toBe(0); // the example revoked its lease: the role is gone
+});
