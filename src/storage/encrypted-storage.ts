@@ -3,6 +3,8 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { EncryptionError, InvalidRequestError } from "../errors.js";
+import { sameBytes } from "./atomic-update.js";
+import { KeyedMutex } from "../util/keyed-mutex.js";
 import type { ClaimRequest, PutOptions, Storage } from "./storage.js";
 
 /**
@@ -54,10 +56,13 @@ export class EncryptedStorage implements Storage {
   readonly #inner: Storage;
   readonly #keys: Map<string, Buffer>;
   readonly #activeKeyId: string;
-  readonly #locks = new Map<string, Promise<unknown>>();
+  /** Serializes this barrier's writes per key (a re-encryption must not overwrite a newer write). */
+  readonly #locks = new KeyedMutex();
 
   /** @inheritdoc */
   readonly claimDue?: (request: ClaimRequest) => Promise<string[]>;
+  /** @inheritdoc */
+  readonly compareAndSwap?: (key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined) => Promise<boolean>;
   /** @inheritdoc */
   readonly getMany?: (keys: readonly string[]) => Promise<Array<Uint8Array | undefined>>;
 
@@ -71,6 +76,7 @@ export class EncryptedStorage implements Storage {
     this.#keys = validateKeyring(keyring);
     this.#activeKeyId = keyring.activeKeyId;
     if (inner.claimDue) this.claimDue = (request) => inner.claimDue!(request);
+    if (inner.compareAndSwap) this.compareAndSwap = (key, expected, next) => this.#compareAndSwap(inner, key, expected, next);
     if (inner.getMany) {
       this.getMany = async (keys) => {
         const sealed = await inner.getMany!(keys);
@@ -174,16 +180,22 @@ export class EncryptedStorage implements Storage {
     }
   }
 
+  /**
+   * Sealing is randomized, so the plaintext is compared here and the inner storage swaps the exact
+   * sealed bytes it holds: a concurrent writer (another process) makes that swap fail.
+   */
+  async #compareAndSwap(inner: Storage, key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined): Promise<boolean> {
+    return this.#serialized(key, async () => {
+      const sealed = await inner.get(key);
+      const current = sealed === undefined ? undefined : this.#open(key, sealed).plaintext;
+      if (!sameBytes(current, expected)) return false;
+      return inner.compareAndSwap!(key, sealed, next === undefined ? undefined : this.#seal(key, next));
+    });
+  }
+
   /** Runs `work` after every earlier write to `key` through this barrier. */
-  async #serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(work);
-    this.#locks.set(key, current);
-    try {
-      return await current;
-    } finally {
-      if (this.#locks.get(key) === current) this.#locks.delete(key);
-    }
+  #serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.#locks.run(key, work);
   }
 }
 

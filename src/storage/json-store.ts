@@ -3,6 +3,9 @@
  */
 import type { ClaimRequest, PutOptions, Storage } from "./storage.js";
 import { immediateChildren } from "../util/key-listing.js";
+import { atomicUpdate, UNCHANGED } from "./atomic-update.js";
+
+export { UNCHANGED } from "./atomic-update.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -46,6 +49,24 @@ export class JsonStore {
   async put(key: string, value: unknown, options?: PutOptions): Promise<void> {
     const bytes = encoder.encode(JSON.stringify(value));
     await (options ? this.#storage.put(this.#prefix + key, bytes, options) : this.#storage.put(this.#prefix + key, bytes));
+  }
+
+  /**
+   * Read-modify-write of one record, atomic against every other `update` of it — across processes
+   * when the storage has {@link Storage.compareAndSwap}. `decide` sees the current value and
+   * returns the next one, `undefined` to delete, or {@link UNCHANGED}; it may run more than once
+   * (after a concurrent change), so it must not have side effects. Resolves to the value it saw
+   * last and what it decided.
+   */
+  async update<T>(key: string, decide: (current: T | undefined) => T | undefined | typeof UNCHANGED): Promise<{ previous: T | undefined; next: T | undefined | typeof UNCHANGED }> {
+    let previous: T | undefined;
+    let next: T | undefined | typeof UNCHANGED = UNCHANGED;
+    await atomicUpdate(this.#storage, this.#prefix + key, (bytes) => {
+      previous = bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
+      next = decide(previous);
+      return next === UNCHANGED ? UNCHANGED : next === undefined ? undefined : encoder.encode(JSON.stringify(next));
+    });
+    return { previous, next };
   }
 
   /** The underlying storage's {@link Storage.claimDue} on this view, if the storage has it. */

@@ -1,6 +1,7 @@
 /**
  * @module
  */
+import { sameBytes } from "./atomic-update.js";
 import type { Storage } from "./storage.js";
 
 /**
@@ -30,6 +31,15 @@ export class MemoryStorage implements Storage {
   /** @inheritdoc */
   async delete(key: string): Promise<void> {
     this.#entries.delete(key);
+  }
+
+  /** @inheritdoc */
+  async compareAndSwap(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined): Promise<boolean> {
+    // Synchronous from the read to the write: nothing else runs in between.
+    if (!sameBytes(this.#entries.get(key), expected)) return false;
+    if (next === undefined) this.#entries.delete(key);
+    else this.#entries.set(key, next.slice());
+    return true;
   }
 
   /** @inheritdoc */

@@ -49,6 +49,19 @@ export interface Storage {
    * batches when the storage has it, one `get` each otherwise.
    */
   getMany?(keys: readonly string[]): Promise<Array<Uint8Array | undefined>>;
+  /**
+   * Optional capability: replaces the value at `key` with `next` only if the current value is
+   * byte for byte `expected` (`undefined` on either side meaning "absent": create-if-absent and
+   * delete-if-unchanged), atomically with respect to every writer of this storage, other
+   * processes included. Resolves to whether it did.
+   *
+   * The engine's read-modify-write records (token use counts, mount entries, counters) go through
+   * it, so that engines sharing one storage never lose each other's updates. A storage without it
+   * is treated as single-process: the engine then serializes those updates in memory
+   * (see `atomicUpdate` in `storage/atomic-update.ts`). A compare-and-swap keeps a record's due
+   * time and claim (see {@link PutOptions}) as they were.
+   */
+  compareAndSwap?(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined): Promise<boolean>;
 }
 
 /** Options of {@link Storage.put}. */

@@ -10,6 +10,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { Storage } from "../../src/index.js";
+import { atomicUpdate, UNCHANGED } from "../../src/storage/atomic-update.js";
 
 /** What a backend hands the suite for one test. */
 export interface ContractSubject {
@@ -153,6 +154,52 @@ export function storageContract(name: string, subject: () => Promise<ContractSub
       const values = await storage.getMany(["m/b", "m/missing", "m/a", "m/b"]);
       expect(values.map(text)).toEqual(["B", undefined, "A", "B"]);
       expect(await storage.getMany([])).toEqual([]);
+    });
+
+    describe("compareAndSwap (optional capability)", () => {
+      it("creates only when absent, replaces only the expected value, deletes only the expected value", async (context) => {
+        const { storage } = await open();
+        if (!storage.compareAndSwap) return context.skip();
+        expect(await storage.compareAndSwap("cas/k", undefined, bytes("one"))).toBe(true);
+        expect(await storage.compareAndSwap("cas/k", undefined, bytes("again"))).toBe(false);
+        expect(await storage.compareAndSwap("cas/k", bytes("two"), bytes("three"))).toBe(false);
+        expect(text(await storage.get("cas/k"))).toBe("one");
+        expect(await storage.compareAndSwap("cas/k", bytes("one"), bytes("two"))).toBe(true);
+        expect(text(await storage.get("cas/k"))).toBe("two");
+        expect(await storage.compareAndSwap("cas/k", bytes("one"), undefined)).toBe(false);
+        expect(await storage.compareAndSwap("cas/k", bytes("two"), undefined)).toBe(true);
+        expect(await storage.get("cas/k")).toBeUndefined();
+        expect(await storage.compareAndSwap("cas/k", bytes("two"), bytes("x"))).toBe(false);
+        expect(await storage.get("cas/k")).toBeUndefined();
+      });
+
+      it("of many concurrent swaps from the same value, exactly one wins", async (context) => {
+        const made = await open();
+        if (!made.storage.compareAndSwap) return context.skip();
+        const second = made.reopen?.() ?? made.storage;
+        await made.storage.put("cas/race", bytes("start"));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? second : made.storage).compareAndSwap!("cas/race", bytes("start"), bytes(`w${i}`))),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(text(await made.storage.get("cas/race"))).toBe(`w${winner}`);
+        if (second !== made.storage) await second.close?.();
+      });
+    });
+
+    it("atomicUpdate loses no concurrent update, through one instance or two over the same data", async () => {
+      const made = await open();
+      const second = made.reopen?.() ?? made.storage;
+      const increment = (storage: Storage) =>
+        atomicUpdate(storage, "counter", (current) => bytes(String(Number(text(current) ?? "0") + 1)));
+      await Promise.all(Array.from({ length: 30 }, (_, i) => increment(i % 2 ? second : made.storage)));
+      expect(text(await made.storage.get("counter"))).toBe("30");
+      const unchanged = await atomicUpdate(made.storage, "counter", () => UNCHANGED);
+      expect(text(unchanged.previous)).toBe("30");
+      await atomicUpdate(made.storage, "counter", () => undefined);
+      expect(await made.storage.get("counter")).toBeUndefined();
+      if (second !== made.storage) await second.close?.();
     });
 
     describe("claimDue (optional capability)", () => {

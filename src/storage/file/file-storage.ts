@@ -2,7 +2,7 @@
  * @module
  */
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { InvalidRequestError, StorageError, VaultletError } from "../../errors.js";
 import { decodeSegment, encodeSegment, FILE_SUFFIX, FOLDER_SUFFIX } from "./file-names.js";
@@ -10,6 +10,8 @@ import type { RecordLog } from "./record-log.js";
 import { StorageDirectory } from "./storage-directory.js";
 import { syncFolder } from "./sync-folder.js";
 import type { Storage } from "../storage.js";
+import { sameBytes } from "../atomic-update.js";
+import { KeyedMutex } from "../../util/keyed-mutex.js";
 
 /** Options of {@link FileStorage}. */
 export interface FileStorageOptions {
@@ -26,6 +28,8 @@ export interface FileStorageOptions {
 const DATA_DIR = "data";
 const TEMP_DIR = "tmp";
 const LOG_FILE = "packed.log";
+/** Writes per directory and key, shared by every instance in this process (see `compareAndSwap`). */
+const keyLocks = new KeyedMutex();
 
 /**
  * Storage in a directory: one file per key, for a single engine process on one machine.
@@ -79,6 +83,28 @@ export class FileStorage implements Storage {
   /** @inheritdoc */
   async put(key: string, value: Uint8Array): Promise<void> {
     await this.#prepare();
+    await this.#locked(key, () => this.#write(key, value));
+  }
+
+  /**
+   * @inheritdoc
+   * Atomic against every write of this process to the directory (all instances share one lock per
+   * key); the directory's lock keeps other processes out altogether.
+   */
+  async compareAndSwap(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined): Promise<boolean> {
+    await this.#prepare();
+    return this.#locked(key, async () => {
+      if (!sameBytes(await this.get(key), expected)) return false;
+      await (next === undefined ? this.#remove(key) : this.#write(key, next));
+      return true;
+    });
+  }
+
+  #locked<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return keyLocks.run(`${resolve(this.#root)}\0${key}`, work);
+  }
+
+  async #write(key: string, value: Uint8Array): Promise<void> {
     if (this.#isPacked(key)) return this.#logged((log) => log.put(key, value), "writing a record");
     const target = this.#fileOf(key);
     const folder = this.#folderOf(key);
@@ -97,6 +123,10 @@ export class FileStorage implements Storage {
   /** @inheritdoc */
   async delete(key: string): Promise<void> {
     await this.#prepare();
+    await this.#locked(key, () => this.#remove(key));
+  }
+
+  async #remove(key: string): Promise<void> {
     if (this.#isPacked(key)) return this.#logged((log) => log.delete(key), "deleting a record");
     try {
       await unlink(this.#fileOf(key));

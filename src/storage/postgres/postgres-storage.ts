@@ -89,7 +89,7 @@ export class PostgresStorage implements Storage {
 
   /** @inheritdoc */
   async put(key: string, value: Uint8Array, options?: PutOptions): Promise<void> {
-    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const bytes = toBuffer(value);
     if (!options) {
       // No options: a plain write (or a re-encryption) keeps the record's due time and claim.
       await this.#query(
@@ -105,6 +105,25 @@ export class PostgresStorage implements Storage {
       [key, bytes, options.dueAt ?? null],
       "writing a record",
     );
+  }
+
+  /**
+   * @inheritdoc
+   * One statement each way, so the row lock decides between concurrent swaps: a second swap waits
+   * for the first, then re-reads the row and finds its expected value gone.
+   */
+  async compareAndSwap(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined): Promise<boolean> {
+    const what = "swapping a record";
+    if (expected === undefined) {
+      if (next === undefined) return (await this.get(key)) === undefined;
+      const { rowCount } = await this.#query(`INSERT INTO ${this.#table} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [key, toBuffer(next)], what);
+      return rowCount === 1;
+    }
+    const { rowCount } =
+      next === undefined
+        ? await this.#query(`DELETE FROM ${this.#table} WHERE key = $1 AND value = $2`, [key, toBuffer(expected)], what)
+        : await this.#query(`UPDATE ${this.#table} SET value = $3 WHERE key = $1 AND value = $2`, [key, toBuffer(expected), toBuffer(next)], what);
+    return rowCount === 1;
   }
 
   /** @inheritdoc */
@@ -184,6 +203,10 @@ export class PostgresStorage implements Storage {
        CREATE INDEX IF NOT EXISTS ${pg.escapeIdentifier(`${indexBase(this.#table)}_due_at`)} ON ${this.#table} (due_at) WHERE due_at IS NOT NULL;`,
     );
   }
+}
+
+function toBuffer(value: Uint8Array): Buffer {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 function qualifiedTable(table: string, schema: string | undefined): string {
