@@ -22,7 +22,9 @@ import { validateRequest } from "./request-validation.js";
 
 /** Where a path is served: its mount, the mount's backend, and the path below the mount. */
 export interface MountRoute {
+  /** The mount whose path is the longest prefix of the request's. */
   mount: MountEntry;
+  /** The mount's backend. */
   backend: Backend;
   /** The path relative to the mount (no leading `/`). */
   relativePath: string;
@@ -30,8 +32,11 @@ export interface MountRoute {
 
 /** Where a secret's lease comes from: the mount, the path below it, the requesting token. */
 export interface LeaseOrigin {
+  /** The mount that issues the secret. */
   mount: MountEntry;
+  /** The request path relative to the mount (the lease id starts with it). */
   path: string;
+  /** The requesting token's accessor (the lease's owner unless the backend names another). */
   tokenAccessor: string;
 }
 

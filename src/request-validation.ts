@@ -9,9 +9,11 @@ import { OPERATIONS, type Operation, type RequestData } from "./request.js";
 
 /** A request after validation. */
 export interface ValidRequest {
+  /** One of {@link OPERATIONS}. */
   operation: Operation;
   /** No leading or trailing `/`, no `.` or `..` segment, not empty. */
   path: string;
+  /** The data, `{}` when none was given. */
   data: RequestData;
 }
 
