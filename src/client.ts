@@ -2,7 +2,7 @@
  * @module
  */
 import type { RequestData, Response } from "./request.js";
-import type { Engine } from "./engine.js";
+import type { RequestHandler } from "./request-handler.js";
 
 /** The data of a list response. */
 export type ListData = {
@@ -11,7 +11,7 @@ export type ListData = {
 };
 
 /**
- * A handle for making requests with one token. Get one from {@link Engine.client}.
+ * A handle for making requests with one token. Get one from `engine.client(token)`.
  *
  * @example
  * ```ts
@@ -20,11 +20,11 @@ export type ListData = {
  * ```
  */
 export class Client {
-  readonly #engine: Engine;
+  readonly #engine: RequestHandler;
   readonly #token: string;
 
   /** @internal use `engine.client(token)` */
-  constructor(engine: Engine, token: string) {
+  constructor(engine: RequestHandler, token: string) {
     this.#engine = engine;
     this.#token = token;
   }

@@ -1,19 +1,16 @@
 /**
- * The engine: mounts, tokens, policies and leases behind one `request()` call.
+ * The engine: the facade over mounts, tokens, policies and leases, and the composition root that
+ * wires them. Requests are served by the {@link RequestPipeline}.
  *
  * @module
  */
-import {
-  AlreadyInitializedError,
-  InvalidRequestError,
-  NotFoundError,
-  NotInitializedError,
-  PermissionDeniedError,
-  SealedError,
-} from "./errors.js";
-import type { Backend, BackendFactory, BackendRequest, BackendResponse, Caller } from "./backend/backend.js";
+import { AlreadyInitializedError, InvalidRequestError, NotFoundError, NotInitializedError, SealedError } from "./errors.js";
+import type { Backend, BackendFactory } from "./backend/backend.js";
+import type { ChangeEventSink } from "./backend/change-events.js";
 import { Client } from "./client.js";
-import { OPERATIONS, type Operation, type Request, type RequestData, type Response } from "./request.js";
+import type { Request, RequestData, Response } from "./request.js";
+import type { RequestHandler } from "./request-handler.js";
+import { RequestPipeline, type MountRoute } from "./request-pipeline.js";
 import { JsonStore } from "./storage/json-store.js";
 import { MemoryStorage } from "./storage/memory-storage.js";
 import type { Storage } from "./storage/storage.js";
@@ -21,21 +18,17 @@ import { SystemClock, type Clock } from "./util/clock.js";
 import { uuid } from "./util/random.js";
 import { LeaseManager, type RevocationOptions } from "./leases/lease-manager.js";
 import { TokenStore } from "./auth/token/token-store.js";
-import type { TokenEntry } from "./auth/token/token-entry.js";
 import { MountTable } from "./mounts/mount-table.js";
 import type { MountEntry } from "./mounts/mount-entry.js";
-import { createSystemBackend } from "./system/system-backend.js";
+import { createSystemBackend, type SystemBackendDeps } from "./system/system-backend.js";
 import { createDatabaseBackend } from "./secrets/database/database-backend.js";
 import { builtinDatabasePlugins, type DatabasePluginFactory } from "./secrets/database/plugin.js";
-import type { EngineInternals } from "./system/engine-internals.js";
-import { requiresSudo } from "./system/sudo-paths.js";
 import { PolicyStore } from "./policy/policy-store.js";
 import { TokenManager } from "./auth/token/token-manager.js";
 import { createTokenBackend } from "./auth/token/token-backend.js";
 import { AuditBroker } from "./audit/audit-broker.js";
 import { AuditHasher } from "./audit/audit-hasher.js";
 import type { AuditSink } from "./audit/audit-device.js";
-import type { RequestAudit } from "./audit/request-audit.js";
 import { describeError, safeLogger, type Logger } from "./observability/logger.js";
 import { EngineObserver } from "./observability/engine-observer.js";
 import type { EngineEventListener, EngineEventName } from "./observability/engine-events.js";
@@ -88,7 +81,7 @@ const TOKEN_MOUNT = "auth/token/";
  * await engine.close();
  * ```
  */
-export class Engine implements AsyncDisposable {
+export class Engine implements RequestHandler, AsyncDisposable {
   readonly #storage: Storage;
   readonly #clock: Clock;
   readonly #core: JsonStore;
@@ -104,6 +97,9 @@ export class Engine implements AsyncDisposable {
   readonly #audit: AuditBroker;
   readonly #observer: EngineObserver;
   readonly #quotas: LeaseQuotas;
+  readonly #pipeline: RequestPipeline;
+  /** Where backends report their configuration changes: passed on as engine events. */
+  readonly #changeEvents: ChangeEventSink;
   #initialized = false;
   #closed = false;
 
@@ -142,6 +138,16 @@ export class Engine implements AsyncDisposable {
     });
     const plugins = { ...builtinDatabasePlugins(), ...options.plugins };
     this.#factories = new Map<string, BackendFactory>([["database", createDatabaseBackend(plugins)]]);
+    this.#changeEvents = (name, payload) => this.#observer.emit(name, payload);
+    this.#pipeline = new RequestPipeline({
+      assertServing: () => this.#assertServing(),
+      audit: this.#audit,
+      tokens: this.#tokens,
+      policies: this.#policies,
+      tokenUse: this.#tokenManager,
+      route: (path) => this.#route(path),
+      issue: (origin, spec, create) => this.#quotas.guard(origin.mount, spec, () => this.#leases.issue(origin, spec, create)),
+    });
   }
 
   /**
@@ -230,75 +236,12 @@ export class Engine implements AsyncDisposable {
    * @throws PermissionDeniedError, NotFoundError, InvalidRequestError, … (see `errors.ts`)
    */
   async request(request: Request): Promise<Response> {
-    this.#assertServing();
-    return this.#request(request, undefined);
-  }
-
-  /** {@link request}, with the token's entry when the caller has just looked it up. */
-  async #request(request: Request, authenticated: TokenEntry | undefined): Promise<Response> {
-    const audit = this.#audit.begin(request);
-    try {
-      const response = { ...(await this.#serve(request, audit, authenticated)), request_id: audit.id };
-      await audit.recordResponse(response);
-      return response;
-    } catch (err) {
-      await audit.recordFailure(err);
-      throw err;
-    }
-  }
-
-  /** Authenticates, authorizes, records the request with the audit devices (fail closed), dispatches. */
-  async #serve(request: Request, audit: RequestAudit, authenticated: TokenEntry | undefined): Promise<Response> {
-    const operation = request.operation;
-    if (!OPERATIONS.includes(operation)) throw new InvalidRequestError(`unknown operation ${JSON.stringify(operation)}`);
-    const path = normalizeRequestPath(request.path);
-    const data = validateData(request.data);
-    audit.described(operation, path, data);
-    const token = authenticated ?? (await this.#authenticate(request.token));
-    audit.authenticated(token);
-    await this.#authorize(token, operation, path, data);
-    const { mount, backend, relativePath } = this.#route(path);
-    audit.routed(mount);
-    await audit.recordRequest();
-    const lastUse = await this.#tokenManager.use(token);
-    try {
-      const response = await this.#dispatch({ operation, path, data, token, mount, backend, relativePath });
-      this.#observer.requestSucceeded({ operation, mount, relativePath, data });
-      return response;
-    } finally {
-      if (lastUse) await this.#tokenManager.revoke(token);
-    }
-  }
-
-  async #dispatch({ operation, path, data, token, mount, backend, relativePath }: Dispatch): Promise<Response> {
-    const backendRequest: BackendRequest = {
-      operation,
-      path: relativePath,
-      data,
-      caller: callerOf(token),
-      secrets: {
-        issue: (spec, create) =>
-          this.#quotas.guard(mount, spec, () => this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor }, spec, create)),
-      },
-    };
-    const answer = await backend.handle(backendRequest);
-    if (answer === null && (operation === "read" || operation === "list")) {
-      throw new NotFoundError(`nothing at ${JSON.stringify(path)}`);
-    }
-    return envelope(answer);
+    return this.#pipeline.request(request);
   }
 
   /** A write as `Client.write` makes it: `create` when nothing exists at the path, else `update`. */
   async write(token: string, path: string, data: RequestData): Promise<Response> {
-    this.#assertServing();
-    const normalized = normalizeRequestPath(path);
-    // Authenticated first, to never reveal existence to an unauthenticated caller; the entry is
-    // then reused, so a write costs one token lookup like any other request.
-    const entry = await this.#authenticate(token);
-    const { backend, relativePath } = this.#route(normalized);
-    const exists = backend.exists ? await backend.exists(relativePath) : true;
-    this.#assertServing();
-    return this.#request({ token, operation: exists ? "update" : "create", path: normalized, data }, entry);
+    return this.#pipeline.write(token, path, data);
   }
 
   /**
@@ -357,7 +300,7 @@ export class Engine implements AsyncDisposable {
   }
 
   async #createBackend(entry: MountEntry): Promise<Backend> {
-    if (entry.type === "system") return createSystemBackend(this.#internals());
+    if (entry.type === "system") return createSystemBackend(this.#systemDeps());
     if (entry.type === "token") {
       return createTokenBackend({ tokens: this.#tokens, manager: this.#tokenManager, policies: this.#policies });
     }
@@ -368,19 +311,20 @@ export class Engine implements AsyncDisposable {
       storage: this.#core.sub(`logical/${entry.uuid}/`),
       clock: this.#clock,
       passwordPolicy: this.#passwordPolicies.lookup,
+      events: this.#changeEvents,
     });
   }
 
-  /** The narrow view of the engine that the system backend works with. */
-  #internals(): EngineInternals {
+  /** What the `sys/` routes work with (each route group takes its own slice of it). */
+  #systemDeps(): SystemBackendDeps {
     return {
-      clock: this.#clock,
       mounts: this.#mounts,
       leases: this.#leases,
       policies: this.#policies,
       tokens: this.#tokens,
       audit: this.#audit,
       passwordPolicies: this.#passwordPolicies,
+      events: this.#changeEvents,
       mountTypes: () => this.mountTypes,
       enableMount: (entry) => this.#enableMount(entry),
       disableMount: (path) => this.#disableMount(path),
@@ -417,27 +361,11 @@ export class Engine implements AsyncDisposable {
     return this.#mounts.get(mountPath)?.uuid === mountUuid ? this.#backends.get(mountPath) : undefined;
   }
 
-  #route(path: string): { mount: MountEntry; backend: Backend; relativePath: string } {
+  #route(path: string): MountRoute {
     const mount = this.#mounts.match(path);
     const backend = mount && this.#backends.get(mount.path);
     if (!mount || !backend) throw new NotFoundError(`no handler for route ${JSON.stringify(path)}: nothing is mounted there`);
     return { mount, backend, relativePath: path.slice(mount.path.length) };
-  }
-
-  async #authenticate(token: unknown): Promise<TokenEntry> {
-    const entry = await this.#tokens.lookup(token);
-    if (!entry) throw new PermissionDeniedError("permission denied: missing, invalid or expired token");
-    return entry;
-  }
-
-  /** Allows the request only if the token's policies grant the operation (and `sudo` where needed). */
-  async #authorize(token: TokenEntry, operation: Operation, path: string, data: RequestData): Promise<void> {
-    const evaluator = await this.#policies.evaluatorFor(token.policies);
-    const decision = evaluator.evaluate({ path, operation, data });
-    if (!decision.allowed) throw new PermissionDeniedError(`permission denied: ${operation} on ${JSON.stringify(path)}`);
-    if (requiresSudo(path, operation) && !decision.sudo) {
-      throw new PermissionDeniedError(`permission denied: ${operation} on ${JSON.stringify(path)} needs sudo`);
-    }
   }
 
   #assertOpen(): void {
@@ -448,53 +376,4 @@ export class Engine implements AsyncDisposable {
     this.#assertOpen();
     if (!this.#initialized) throw new NotInitializedError();
   }
-}
-
-/** A request after authentication, authorization and routing. */
-interface Dispatch {
-  operation: Operation;
-  path: string;
-  data: RequestData;
-  token: TokenEntry;
-  mount: MountEntry;
-  backend: Backend;
-  relativePath: string;
-}
-
-function normalizeRequestPath(path: unknown): string {
-  if (typeof path !== "string") throw new InvalidRequestError("path must be a string");
-  const normalized = hasEdgeSlash(path) ? path.replace(/^\/+|\/+$/g, "") : path;
-  if (normalized.length === 0) throw new InvalidRequestError("path is empty");
-  if (normalized.includes(".") && normalized.split("/").some((segment) => segment === ".." || segment === ".")) {
-    throw new InvalidRequestError(`path ${JSON.stringify(path)} contains "." or ".." segments`);
-  }
-  return normalized;
-}
-
-/** Whether the path starts or ends with "/" (most do not: the check spares a regex per request). */
-function hasEdgeSlash(path: string): boolean {
-  return path.charCodeAt(0) === 47 || path.charCodeAt(path.length - 1) === 47;
-}
-
-function validateData(data: unknown): RequestData {
-  if (data === undefined || data === null) return {};
-  if (typeof data !== "object" || Array.isArray(data)) throw new InvalidRequestError("request data must be an object");
-  return data as RequestData;
-}
-
-function callerOf(token: TokenEntry): Caller {
-  return { displayName: token.displayName, accessor: token.accessor, policies: token.policies };
-}
-
-function envelope(answer: BackendResponse | null): Response {
-  return {
-    request_id: uuid(),
-    lease_id: answer?.lease?.id ?? "",
-    lease_duration: answer?.lease?.duration ?? 0,
-    renewable: answer?.lease?.renewable ?? false,
-    data: answer?.data ?? null,
-    warnings: answer?.warnings && answer.warnings.length > 0 ? answer.warnings : null,
-    auth: answer?.auth ?? null,
-    wrap_info: null,
-  };
 }

@@ -6,7 +6,7 @@
  */
 import { AuditFailedError, InvalidRequestError } from "../errors.js";
 import type { JsonStore } from "../storage/json-store.js";
-import type { Request } from "../request.js";
+import type { RequestContext } from "../request-context.js";
 import type { Clock } from "../util/clock.js";
 import { UnavailableAuditDevice, type AuditDevice, type AuditSink } from "./audit-device.js";
 import type { AuditEntry } from "./audit-entry.js";
@@ -15,6 +15,7 @@ import { parseAuditDeviceConfig, type AuditDeviceConfig } from "./audit-device-c
 import { FileAuditDevice } from "./file-audit-device.js";
 import { StreamAuditDevice } from "./stream-audit-device.js";
 import { RequestAudit } from "./request-audit.js";
+import type { AuditRecorder } from "./audit-recorder.js";
 
 const TABLE_KEY = "core/audit-devices";
 
@@ -41,7 +42,7 @@ interface EnabledDevice {
  * nothing is recorded and requests pay nothing. With devices enabled, an entry must be accepted by
  * at least one of them, or the request fails with {@link AuditFailedError} (fail closed, as Vault).
  */
-export class AuditBroker {
+export class AuditBroker implements AuditRecorder {
   readonly #options: AuditBrokerOptions;
   #devices = new Map<string, EnabledDevice>();
 
@@ -125,9 +126,12 @@ export class AuditBroker {
     return this.#options.hasher.hash(input);
   }
 
-  /** Starts the audit trail of one request (a no-op trail when no device is enabled). */
-  begin(request: Request): RequestAudit {
-    return new RequestAudit(this, request);
+  /**
+   * Starts the audit trail of one request, read from its context at each record point (a no-op
+   * trail when no device is enabled).
+   */
+  begin(context: RequestContext): RequestAudit {
+    return new RequestAudit(this, context);
   }
 
   /**

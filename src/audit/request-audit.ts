@@ -4,62 +4,40 @@
  *
  * @module
  */
-import type { TokenEntry } from "../auth/token/token-entry.js";
 import { AuditFailedError, VaultletError } from "../errors.js";
-import type { AuthBlock, Request, Response } from "../request.js";
-import type { MountEntry } from "../mounts/mount-entry.js";
-import { uuid } from "../util/random.js";
-import type { AuditBroker } from "./audit-broker.js";
+import type { AuthBlock, Response } from "../request.js";
+import type { RequestContext } from "../request-context.js";
 import type { AuditAuth, AuditEntry, AuditRequest, AuditResponse } from "./audit-entry.js";
+import type { AuditRecorder } from "./audit-recorder.js";
 
 /**
- * Collects what is known about a request as the engine serves it (who, what, where) and records
- * it. With no device enabled when the request began, every method returns at once.
+ * Records one request from its {@link RequestContext}: who, what and where are read from the
+ * context at each record point, so the entry shows exactly how far the request got. With no
+ * device enabled when the request began, every method returns at once.
  */
 export class RequestAudit {
-  /** The request id, shared by both entries and the response envelope. */
-  readonly id = uuid();
-  readonly #broker: AuditBroker;
+  readonly #recorder: AuditRecorder;
+  readonly #context: RequestContext;
   readonly #active: boolean;
-  #operation: string;
-  #path: string;
-  #data: unknown;
-  #presentedToken: unknown;
-  #token: TokenEntry | undefined;
-  #mount: MountEntry | undefined;
   #requestRecorded = false;
   #finished = false;
-  /** The `auth` and `request` blocks, built once per accessor-hashing variant and shared by both entries. */
+  /**
+   * The `auth` and `request` blocks, built once per accessor-hashing variant at the first record
+   * point and shared by both entries: the pipeline completes the context before it records the
+   * request, and changes nothing in it afterwards.
+   */
   readonly #blocks = new Map<boolean, Pick<AuditEntry, "auth" | "request">>();
 
   /** @internal use `AuditBroker.begin` */
-  constructor(broker: AuditBroker, request: Request) {
-    this.#broker = broker;
-    this.#active = broker.active;
-    this.#operation = String(request.operation);
-    this.#path = String(request.path);
-    this.#data = request.data;
-    this.#presentedToken = request.token;
+  constructor(recorder: AuditRecorder, context: RequestContext) {
+    this.#recorder = recorder;
+    this.#context = context;
+    this.#active = recorder.active;
   }
 
-  /** The request after validation (normalized path, checked data). */
-  described(operation: string, path: string, data: unknown): void {
-    this.#operation = operation;
-    this.#path = path;
-    this.#data = data;
-    this.#blocks.clear();
-  }
-
-  /** The token the request was authenticated with. */
-  authenticated(token: TokenEntry): void {
-    this.#token = token;
-    this.#blocks.clear();
-  }
-
-  /** The mount the request was routed to. */
-  routed(mount: MountEntry): void {
-    this.#mount = mount;
-    this.#blocks.clear();
+  /** The request id, shared by both entries and the response envelope. */
+  get id(): string {
+    return this.#context.id;
   }
 
   /**
@@ -69,7 +47,7 @@ export class RequestAudit {
    */
   async recordRequest(): Promise<void> {
     if (!this.#active || this.#requestRecorded) return;
-    await this.#broker.record((hmacAccessor) => this.#entry("request", hmacAccessor), "request");
+    await this.#recorder.record((hmacAccessor) => this.#entry("request", hmacAccessor), "request");
     this.#requestRecorded = true;
   }
 
@@ -81,7 +59,7 @@ export class RequestAudit {
   async recordResponse(response: Response): Promise<void> {
     if (!this.#active || this.#finished) return;
     this.#finished = true;
-    await this.#broker.record((hmacAccessor) => ({ ...this.#entry("response", hmacAccessor), response: this.#response(response, hmacAccessor) }), "response");
+    await this.#recorder.record((hmacAccessor) => ({ ...this.#entry("response", hmacAccessor), response: this.#response(response, hmacAccessor) }), "response");
   }
 
   /**
@@ -95,9 +73,9 @@ export class RequestAudit {
     const message = error instanceof VaultletError ? error.message : "internal error";
     try {
       if (!this.#requestRecorded) {
-        await this.#broker.record((hmacAccessor) => ({ ...this.#entry("request", hmacAccessor), error: message }), "request");
+        await this.#recorder.record((hmacAccessor) => ({ ...this.#entry("request", hmacAccessor), error: message }), "request");
       }
-      await this.#broker.record((hmacAccessor) => ({ ...this.#entry("response", hmacAccessor), error: message }), "response");
+      await this.#recorder.record((hmacAccessor) => ({ ...this.#entry("response", hmacAccessor), error: message }), "response");
     } catch {
       // Device failures were already reported; the request's own error stands.
     }
@@ -106,23 +84,24 @@ export class RequestAudit {
   #entry(type: AuditEntry["type"], hmacAccessor: boolean): AuditEntry {
     let blocks = this.#blocks.get(hmacAccessor);
     if (!blocks) this.#blocks.set(hmacAccessor, (blocks = this.#buildBlocks(hmacAccessor)));
-    return { type, time: new Date(this.#broker.clock.now()).toISOString(), ...blocks };
+    return { type, time: new Date(this.#recorder.clock.now()).toISOString(), ...blocks };
   }
 
   #buildBlocks(hmacAccessor: boolean): Pick<AuditEntry, "auth" | "request"> {
-    const hasher = this.#broker.hasher;
-    const accessor = this.#token && (hmacAccessor ? hasher.hashMemoized(`accessor:${this.#token.accessor}`, this.#token.accessor) : this.#token.accessor);
+    const hasher = this.#recorder.hasher;
+    const { token, mount } = this.#context;
+    const accessor = token && (hmacAccessor ? hasher.hashMemoized(`accessor:${token.accessor}`, token.accessor) : token.accessor);
     const clientToken = this.#hashedClientToken();
     const request: AuditRequest = {
       id: this.id,
-      operation: this.#operation,
-      mount_type: this.#mount?.type,
-      mount_accessor: this.#mount?.accessor,
+      operation: this.#context.operation,
+      mount_type: mount?.type,
+      mount_accessor: mount?.accessor,
       client_token: clientToken,
       client_token_accessor: accessor,
       namespace: { id: "root" },
-      path: this.#path,
-      data: this.#hashedData(this.#data),
+      path: this.#context.path,
+      data: this.#hashedData(this.#context.data),
       remote_address: null,
     };
     return { auth: this.#auth(clientToken, accessor), request };
@@ -130,14 +109,15 @@ export class RequestAudit {
 
   /** The presented token's hash; memoized under the token's storage hash once it is authenticated. */
   #hashedClientToken(): string | undefined {
-    const presented = this.#presentedToken;
+    const presented = this.#context.presented.token;
     if (typeof presented !== "string" || presented.length === 0) return undefined;
-    const hasher = this.#broker.hasher;
-    return this.#token ? hasher.hashMemoized(`token:${this.#token.hash}`, presented) : hasher.hash(presented);
+    const hasher = this.#recorder.hasher;
+    const token = this.#context.token;
+    return token ? hasher.hashMemoized(`token:${token.hash}`, presented) : hasher.hash(presented);
   }
 
   #auth(clientToken: string | undefined, accessor: string | undefined): AuditAuth {
-    const token = this.#token;
+    const token = this.#context.token;
     if (!token) return { client_token: clientToken };
     return {
       client_token: clientToken,
@@ -145,7 +125,7 @@ export class RequestAudit {
       display_name: token.displayName,
       policies: [...token.policies],
       token_policies: [...token.policies],
-      metadata: Object.keys(token.meta).length === 0 ? null : (this.#broker.hasher.hashStrings(token.meta) as Record<string, string>),
+      metadata: Object.keys(token.meta).length === 0 ? null : (this.#recorder.hasher.hashStrings(token.meta) as Record<string, string>),
       entity_id: "",
       token_type: "service",
     };
@@ -153,8 +133,8 @@ export class RequestAudit {
 
   #response(response: Response, hmacAccessor: boolean): AuditResponse {
     return {
-      mount_type: this.#mount?.type,
-      mount_accessor: this.#mount?.accessor,
+      mount_type: this.#context.mount?.type,
+      mount_accessor: this.#context.mount?.accessor,
       data: this.#hashedData(response.data),
       secret: response.lease_id ? { lease_id: response.lease_id } : undefined,
       auth: response.auth ? this.#createdAuth(response.auth, hmacAccessor) : undefined,
@@ -164,7 +144,7 @@ export class RequestAudit {
 
   /** A token created by the request: its token and accessor HMAC'd. */
   #createdAuth(auth: AuthBlock, hmacAccessor: boolean): AuditAuth {
-    const hasher = this.#broker.hasher;
+    const hasher = this.#recorder.hasher;
     return {
       client_token: auth.client_token ? hasher.hash(auth.client_token) : undefined,
       accessor: hmacAccessor ? hasher.hash(auth.accessor) : auth.accessor,
@@ -179,6 +159,6 @@ export class RequestAudit {
   #hashedData(data: unknown): Record<string, unknown> | null {
     if (data === undefined || data === null || typeof data !== "object") return null;
     if (Object.keys(data).length === 0) return null;
-    return this.#broker.hasher.hashStrings(data) as Record<string, unknown>;
+    return this.#recorder.hasher.hashStrings(data) as Record<string, unknown>;
   }
 }

@@ -11,6 +11,7 @@ import type { Clock } from "../util/clock.js";
 import type { MountEntry } from "../mounts/mount-entry.js";
 import type { LeaseRecord } from "../leases/lease.js";
 import type { PasswordPolicyLookup } from "../passwords/password-policy-store.js";
+import type { ChangeEventSink } from "./change-events.js";
 
 /** Who is making a request, as a backend may use it (never the token itself). */
 export interface Caller {
@@ -105,6 +106,27 @@ export interface BackendContext {
    * hand (tests, other hosts) need not provide it; without it, no named policy exists.
    */
   passwordPolicy?: PasswordPolicyLookup;
+  /**
+   * Where the backend reports the configuration changes it makes (connection configs, roles), for
+   * `engine.on` listeners. Optional so contexts built by hand need not provide it.
+   */
+  events?: ChangeEventSink;
+}
+
+/**
+ * A path below a mount that needs `sudo` on top of the operation's capability: Vault's root paths
+ * (`PathsSpecial.Root`).
+ *
+ * @example
+ * ```ts
+ * { path: "audit" }, { path: "audit/*" }, { path: "leases", operations: ["list"] }
+ * ```
+ */
+export interface RootPath {
+  /** The path relative to the mount; a trailing `*` matches every path that starts with the rest. */
+  path: string;
+  /** The operations that need `sudo` there (default: every operation). */
+  operations?: readonly Operation[];
 }
 
 /**
@@ -112,6 +134,11 @@ export interface BackendContext {
  * manager renew and revoke the secrets the backend issued.
  */
 export interface Backend {
+  /**
+   * The paths of this backend that need `sudo` (read once, at the backend's first request). A
+   * backend without them costs its requests no check.
+   */
+  readonly rootPaths?: readonly RootPath[];
   /** Serves a request; resolves to `null` when nothing exists at the path (a 404 for reads). */
   handle(request: BackendRequest): Promise<BackendResponse | null>;
   /** Whether something exists at `path`: decides if a write is a `create` or an `update`. */

@@ -7,8 +7,6 @@
 import type { TokenEntry } from "../auth/token/token-entry.js";
 import type { LeaseRecord } from "../leases/lease.js";
 import type { LeaseLifecycleEvent } from "../leases/lease-events.js";
-import type { Operation, RequestData } from "../request.js";
-import type { MountEntry } from "../mounts/mount-entry.js";
 import type { EngineEventName, EngineEvents, LeaseEventPayload } from "./engine-events.js";
 import { EventHub } from "./event-hub.js";
 import { LeaseCounts, roleOf } from "./lease-counts.js";
@@ -41,14 +39,6 @@ const LOG: { [K in EngineEventName]: [Level, string] } = {
   "quota.threshold": ["warn", "lease count reached the warning threshold of max_leases"],
   "quota.exceeded": ["warn", "creds refused: max_leases reached"],
 };
-
-/** A successful request, as the observer classifies it into change events. */
-export interface ObservedRequest {
-  operation: Operation;
-  mount: MountEntry;
-  relativePath: string;
-  data: RequestData;
-}
 
 /** The engine's events, lease counts, counters and logging. */
 export class EngineObserver {
@@ -136,31 +126,6 @@ export class EngineObserver {
   /** Counts a creds request refused by a guardrail. */
   quotaRejected(): void {
     this.#totals.quotaRejected++;
-  }
-
-  /**
-   * Emits the change event a successful request stands for, if any: database configs and roles,
-   * policies, mount tuning and audit devices. Only field names are passed on, never values.
-   */
-  requestSucceeded({ operation, mount, relativePath, data }: ObservedRequest): void {
-    const kind: "write" | "delete" | undefined =
-      operation === "delete" ? "delete" : operation === "create" || operation === "update" || operation === "patch" ? "write" : undefined;
-    if (!kind) return;
-    const fields = kind === "write" ? Object.keys(data).sort() : [];
-    if (mount.type === "database") {
-      const match = /^(config|roles)\/([^/]+)$/.exec(relativePath);
-      if (!match) return;
-      const payload = { mount: mount.path, name: match[2]!, operation: kind, fields };
-      return this.emit(match[1] === "config" ? "config.changed" : "role.changed", payload);
-    }
-    if (mount.type !== "system") return;
-    const policy = /^(?:policy|policies\/acl)\/([^/]+)$/.exec(relativePath);
-    if (policy) return this.emit("policy.changed", { name: policy[1]!, operation: kind });
-    const tune = /^mounts\/(.+)\/tune$/.exec(relativePath);
-    if (tune && kind === "write") return this.emit("mount.tuned", { path: `${tune[1]!.replace(/^\/+|\/+$/g, "")}/`, fields });
-    const audit = /^audit\/(.+)$/.exec(relativePath);
-    if (audit && kind === "write") return this.emit("audit.enabled", { path: audit[1]!.replace(/^\/+|\/+$/g, ""), type: String(data.type) });
-    if (audit) return this.emit("audit.disabled", { path: audit[1]!.replace(/^\/+|\/+$/g, "") });
   }
 
   /** The metrics snapshot. */

@@ -6,12 +6,21 @@
 import { InvalidRequestError, PermissionDeniedError } from "../errors.js";
 import type { PathRoute } from "../backend/path-router.js";
 import type { RequestData } from "../request.js";
-import type { EngineInternals } from "./engine-internals.js";
+import type { PolicyStore } from "../policy/policy-store.js";
+import type { TokenStore } from "../auth/token/token-store.js";
+
+/** What the capabilities routes use. */
+export interface CapabilitiesRoutesDeps {
+  /** The evaluators of token policies. */
+  policies: Pick<PolicyStore, "evaluatorFor">;
+  /** Looks up the token to check (`sys/capabilities`). */
+  tokens: Pick<TokenStore, "lookup">;
+}
 
 /** The routes of `sys/capabilities…`. */
-export function capabilitiesRoutes(engine: EngineInternals): PathRoute[] {
-  const answer = async (policies: readonly string[], data: RequestData) => {
-    const evaluator = await engine.policies.evaluatorFor(policies);
+export function capabilitiesRoutes({ policies, tokens }: CapabilitiesRoutesDeps): PathRoute[] {
+  const answer = async (names: readonly string[], data: RequestData) => {
+    const evaluator = await policies.evaluatorFor(names);
     const paths = requirePaths(data);
     const byPath = Object.fromEntries(paths.map((path) => [path, evaluator.capabilities(path)]));
     // Vault also returns `capabilities` for the first path, for older clients that sent one `path`.
@@ -25,7 +34,7 @@ export function capabilitiesRoutes(engine: EngineInternals): PathRoute[] {
     {
       pattern: "capabilities",
       write: async (req) => {
-        const token = await engine.tokens.lookup(req.data.token);
+        const token = await tokens.lookup(req.data.token);
         if (!token) throw new PermissionDeniedError("permission denied: the token to check is invalid or expired");
         return answer(token.policies, req.data);
       },

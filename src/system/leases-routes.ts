@@ -8,11 +8,19 @@ import type { PathRoute } from "../backend/path-router.js";
 import type { RequestData } from "../request.js";
 import { parseOptionalDuration } from "../util/ttl.js";
 import { immediateChildren } from "../util/key-listing.js";
-import type { EngineInternals } from "./engine-internals.js";
+import type { LeaseManager } from "../leases/lease-manager.js";
+import type { TokenStore } from "../auth/token/token-store.js";
+
+/** What the lease routes use. */
+export interface LeaseRoutesDeps {
+  /** The leases. */
+  leases: Pick<LeaseManager, "renew" | "revoke" | "lookup" | "listIds" | "revokePrefix" | "count" | "tidy" | "forgetPrefix">;
+  /** Tells tidy whether a lease's token still exists. */
+  tokens: Pick<TokenStore, "lookupByAccessor">;
+}
 
 /** The routes of `sys/leases…` (and Vault's older `sys/renew`, `sys/revoke` aliases). */
-export function leaseRoutes(engine: EngineInternals): PathRoute[] {
-  const { leases } = engine;
+export function leaseRoutes({ leases, tokens }: LeaseRoutesDeps): PathRoute[] {
   const renew = async (data: RequestData, fromPath: string | undefined) => {
     const id = leaseIdFrom(data, fromPath);
     const result = await leases.renew(id, parseOptionalDuration(data.increment, "increment"));
@@ -30,7 +38,7 @@ export function leaseRoutes(engine: EngineInternals): PathRoute[] {
     {
       pattern: "leases/lookup/*prefix",
       list: async (_req, { prefix }) => {
-        const keys = await listChildren(engine, prefix!);
+        const keys = await listChildren(leases, prefix!);
         return keys.length === 0 ? null : { data: { keys } };
       },
     },
@@ -65,7 +73,7 @@ export function leaseRoutes(engine: EngineInternals): PathRoute[] {
       // Runs to completion (Vault starts it in the background); answers what it did.
       pattern: "leases/tidy",
       write: async () => ({
-        data: await leases.tidy(async (accessor) => (await engine.tokens.lookupByAccessor(accessor)) !== undefined),
+        data: await leases.tidy(async (accessor) => (await tokens.lookupByAccessor(accessor)) !== undefined),
       }),
     },
     {
@@ -91,7 +99,7 @@ function requirePrefix(prefix: string | undefined): string {
   return prefix.endsWith("/") ? prefix : `${prefix}/`;
 }
 
-async function listChildren(engine: EngineInternals, prefix: string): Promise<string[]> {
+async function listChildren(leases: LeaseRoutesDeps["leases"], prefix: string): Promise<string[]> {
   const base = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
-  return immediateChildren(await engine.leases.listIds(base), base);
+  return immediateChildren(await leases.listIds(base), base);
 }

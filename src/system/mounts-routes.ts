@@ -7,13 +7,27 @@ import { InvalidRequestError, NotFoundError } from "../errors.js";
 import type { PathRoute } from "../backend/path-router.js";
 import type { RequestData } from "../request.js";
 import { parseOptionalDuration } from "../util/ttl.js";
-import type { EngineInternals } from "./engine-internals.js";
+import type { ChangeEventSink } from "../backend/change-events.js";
 import type { MountConfig, MountEntry } from "../mounts/mount-entry.js";
-import { normalizeMountPath } from "../mounts/mount-table.js";
+import { normalizeMountPath, type MountTable } from "../mounts/mount-table.js";
 import { parseOptionalMaxLeases } from "../leases/max-leases.js";
 
+/** What the mount routes use. */
+export interface MountRoutesDeps {
+  /** The mount table (read, and written by tuning). */
+  mounts: Pick<MountTable, "all" | "get" | "put">;
+  /** Types that can be mounted. */
+  mountTypes(): string[];
+  /** Creates the backend and adds the entry; nothing is written if the backend cannot be created. */
+  enableMount(entry: Omit<MountEntry, "uuid" | "accessor" | "builtin">): Promise<void>;
+  /** Revokes the mount's leases, closes its backend, removes the entry and its storage. */
+  disableMount(path: string): Promise<void>;
+  /** Where `mount.tuned` is reported (the mount lifecycle reports enabled and disabled). */
+  events: ChangeEventSink;
+}
+
 /** The routes of `sys/mounts…`. */
-export function mountRoutes(engine: EngineInternals): PathRoute[] {
+export function mountRoutes(engine: MountRoutesDeps): PathRoute[] {
   return [
     {
       pattern: "mounts",
@@ -25,6 +39,7 @@ export function mountRoutes(engine: EngineInternals): PathRoute[] {
       write: async (req, { path }) => {
         const entry = requireMount(engine, path!);
         await engine.mounts.put({ ...entry, ...tuneFields(entry, req.data) });
+        engine.events("mount.tuned", { path: `${path!.replace(/^\/+|\/+$/g, "")}/`, fields: Object.keys(req.data).sort() });
         return null;
       },
     },
@@ -44,7 +59,7 @@ export function mountRoutes(engine: EngineInternals): PathRoute[] {
   ];
 }
 
-function requireMount(engine: EngineInternals, path: string): MountEntry {
+function requireMount(engine: MountRoutesDeps, path: string): MountEntry {
   const entry = engine.mounts.get(normalizeMountPath(path));
   if (!entry) throw new NotFoundError(`no mount at ${JSON.stringify(path)}`);
   return entry;
@@ -64,7 +79,7 @@ function describeMount(entry: MountEntry): Record<string, unknown> {
   };
 }
 
-function parseNewMount(engine: EngineInternals, rawPath: string, data: RequestData) {
+function parseNewMount(engine: MountRoutesDeps, rawPath: string, data: RequestData) {
   const path = normalizeMountPath(rawPath);
   const type = data.type;
   if (typeof type !== "string" || type.length === 0) throw new InvalidRequestError("type is required, e.g. { type: \"database\" }");

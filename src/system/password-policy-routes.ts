@@ -9,8 +9,14 @@ import type { PathRoute } from "../backend/path-router.js";
 import { generatePassword } from "../passwords/password-generator.js";
 import type { PasswordPolicyStore } from "../passwords/password-policy-store.js";
 
+/** What the password policy routes use. */
+export interface PasswordPolicyRoutesDeps {
+  /** The password policies. */
+  passwordPolicies: Pick<PasswordPolicyStore, "names" | "get" | "text" | "put" | "delete">;
+}
+
 /** The routes of `sys/policies/password…`. */
-export function passwordPolicyRoutes({ passwordPolicies }: { passwordPolicies: PasswordPolicyStore }): PathRoute[] {
+export function passwordPolicyRoutes({ passwordPolicies }: PasswordPolicyRoutesDeps): PathRoute[] {
   return [
     {
       pattern: "policies/password",

@@ -5,7 +5,7 @@
  */
 import { InvalidRequestError } from "../../errors.js";
 import type { AuthBlock, RequestData } from "../../request.js";
-import type { Backend, BackendRequest, BackendResponse } from "../../backend/backend.js";
+import type { Backend, BackendRequest, BackendResponse, RootPath } from "../../backend/backend.js";
 import { PathRouter } from "../../backend/path-router.js";
 import type { LeaseRecord } from "../../leases/lease.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
@@ -21,6 +21,9 @@ export interface TokenBackendDeps {
   manager: TokenManager;
   policies: PolicyStore;
 }
+
+/** The `auth/token/` paths that need `sudo`, as Vault's token backend declares them. */
+export const TOKEN_ROOT_PATHS: readonly RootPath[] = [{ path: "accessors" }, { path: "revoke-orphan" }, { path: "revoke-orphan/*" }];
 
 /** Creates the `auth/token/` backend. */
 export function createTokenBackend(deps: TokenBackendDeps): Backend {
@@ -63,6 +66,7 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
   ]);
 
   return {
+    rootPaths: TOKEN_ROOT_PATHS,
     handle: (request) => router.handle(request),
     async revokeSecret(lease: LeaseRecord) {
       const entry = await tokens.lookupByAccessor(lease.internal.accessor);

@@ -10,6 +10,7 @@ import type { LeaseRecord } from "../../leases/lease.js";
 import type { JsonStore } from "../../storage/json-store.js";
 import { DEFAULT_PASSWORD_POLICY, generatePassword, type PasswordPolicy } from "../../passwords/password-generator.js";
 import { calculateTtl } from "../../util/ttl.js";
+import type { RequestData } from "../../request.js";
 import {
   describeConnectionConfig,
   isRoleAllowed,
@@ -122,6 +123,7 @@ class DatabaseBackend implements Backend {
         delete: async (_req, { name }) => {
           await this.#plugins.close(name!);
           await this.#configs.delete(name!);
+          this.#reportChange("config.changed", name!, "delete", {});
           return null;
         },
       },
@@ -156,6 +158,7 @@ class DatabaseBackend implements Backend {
         write: (req, { name }) => this.#writeRole(name!, req),
         delete: async (_req, { name }) => {
           await this.#roles.delete(name!);
+          this.#reportChange("role.changed", name!, "delete", {});
           return null;
         },
       },
@@ -179,6 +182,7 @@ class DatabaseBackend implements Backend {
     const plugin = await this.#plugins.open(config, config.verify_connection);
     await this.#configs.put(name, config);
     await this.#plugins.replace(name, plugin);
+    this.#reportChange("config.changed", name, "write", request.data);
     return null;
   }
 
@@ -187,7 +191,14 @@ class DatabaseBackend implements Backend {
     await this.#requireConfig(role.db_name, InvalidRequestError);
     await this.#requirePasswordPolicy(role.password_policy);
     await this.#roles.put(name, role);
+    this.#reportChange("role.changed", name, "write", request.data);
     return null;
+  }
+
+  /** Reports a stored change of a config or role: the names of the fields given, never their values. */
+  #reportChange(event: "config.changed" | "role.changed", name: string, operation: "write" | "delete", data: RequestData): void {
+    const fields = operation === "write" ? Object.keys(data).sort() : [];
+    this.#context.events?.(event, { mount: this.#context.mount().path, name, operation, fields });
   }
 
   /** `creds/<role>`: a fresh user under a new lease (written before the user is created). */

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { Engine, ManualClock, MemoryStorage, NotFoundError, PermissionDeniedError, type AuditEntry } from "../src/index.js";
+import { useFakeSeedEngine } from "./fakes/fake-engine.js";
+
+/** Memory storage that counts reads of token entries (one per token lookup). */
+class CountingStorage extends MemoryStorage {
+  tokenReads = 0;
+  override async get(key: string): Promise<Uint8Array | undefined> {
+    if (key.startsWith("sys/token/id/")) this.tokenReads++;
+    return super.get(key);
+  }
+}
+
+async function auditedEngine() {
+  const entries: AuditEntry[] = [];
+  const storage = new CountingStorage();
+  const engine = await Engine.open({ storage, clock: new ManualClock(Date.UTC(2026, 0, 1)), auditSinks: { memory: (entry) => void entries.push(entry) } });
+  const { rootToken } = await engine.initialize();
+  const root = engine.client(rootToken);
+  await root.write("sys/audit/mem", { type: "stream", options: { sink: "memory" } });
+  entries.length = 0;
+  return { engine, root, entries, storage, [Symbol.asyncDispose]: () => engine.close() };
+}
+
+const seed = useFakeSeedEngine();
+
+describe("the request pipeline", () => {
+  it("resolves Client.write to create, then update, and audits the resolved operation", async () => {
+    await using fixture = await auditedEngine();
+    const { root, entries } = fixture;
+    await root.write("sys/policy/apps", { policy: 'path "x" { capabilities = ["read"] }' });
+    await root.write("sys/policy/apps", { policy: 'path "y" { capabilities = ["read"] }' });
+    expect(entries.map((e) => [e.type, e.request.operation])).toEqual([
+      ["request", "create"],
+      ["response", "create"],
+      ["request", "update"],
+      ["response", "update"],
+    ]);
+  });
+
+  it("audits a Client.write refused before its operation is resolved, as an update", async () => {
+    await using fixture = await auditedEngine();
+    const { engine, entries } = fixture;
+    await expect(engine.client("hvs.not-a-token").write("sys/policy/apps", { policy: "" })).rejects.toThrow(PermissionDeniedError);
+    expect(entries.map((e) => [e.type, e.request.operation, e.error])).toEqual([
+      ["request", "update", expect.stringMatching(/permission denied/)],
+      ["response", "update", expect.stringMatching(/permission denied/)],
+    ]);
+    expect(entries[0]!.auth.accessor).toBeUndefined();
+  });
+
+  it("refuses a write to an unmounted path as permission denied without a token, not found with one, and audits both", async () => {
+    await using fixture = await auditedEngine();
+    const { engine, root, entries } = fixture;
+    await expect(engine.client("hvs.not-a-token").write("nowhere/x", {})).rejects.toThrow(PermissionDeniedError);
+    await expect(root.write("nowhere/x", {})).rejects.toThrow(NotFoundError);
+    expect(entries.filter((e) => e.type === "response").map((e) => e.error)).toEqual([
+      expect.stringMatching(/permission denied/),
+      expect.stringMatching(/no handler for route/),
+    ]);
+  });
+
+  it("looks the token up once per request, writes included", async () => {
+    await using fixture = await auditedEngine();
+    const { root, storage } = fixture;
+    storage.tokenReads = 0;
+    await root.write("sys/policy/apps", { policy: 'path "x" { capabilities = ["read"] }' });
+    await root.read("sys/policy/apps");
+    expect(storage.tokenReads).toBe(2);
+  });
+
+  it("checks sudo against the routed mount's root paths, after the policy allows the operation", async () => {
+    const { root, engine } = await seed();
+    await root.write("sys/policy/no-sudo", { policy: 'path "sys/*" { capabilities = ["read", "list", "update"] }\npath "auth/token/*" { capabilities = ["list"] }' });
+    const token = (await root.write("auth/token/create", { policies: ["no-sudo"] })).auth!.client_token;
+    const client = engine.client(token);
+    await expect(client.list("auth/token/accessors")).rejects.toThrow(/needs sudo/);
+    await expect(client.read("sys/audit")).rejects.toThrow(/needs sudo/);
+    await expect(client.read("sys/mounts")).resolves.toMatchObject({ data: { "database/": expect.any(Object) } });
+    // Outside the policy: denied for the policy, before any mount or root path is looked at.
+    await expect(client.read("database/creds/readonly")).rejects.toThrow(/permission denied: read on "database\/creds\/readonly"$/);
+  });
+});
