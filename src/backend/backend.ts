@@ -30,10 +30,15 @@ export interface SecretSpec {
   /** Whether the lease may be renewed. */
   renewable: boolean;
   /**
-   * What the backend needs later to renew or revoke the secret (e.g. the username and role). Stored
-   * with the lease, so it must not hold the secret itself.
+   * What the backend needs later to renew or revoke the secret (e.g. the username). Stored with
+   * the lease, so it must not hold the secret itself. Private to the backend: nothing else reads it.
    */
   internal: Record<string, unknown>;
+  /**
+   * The role the secret is issued for, if the backend has roles (the database backend's role
+   * name). Stored as the lease's `role`: `max_leases` per role, metrics and events count by it.
+   */
+  role?: string;
   /**
    * The accessor of the token the lease belongs to, whose revocation revokes it (default: the
    * requesting token). A token's own lease belongs to that token, so orphans outlive their creator.
@@ -41,7 +46,7 @@ export interface SecretSpec {
   owner?: string;
   /**
    * The most live leases the secret's role may hold (its `max_leases`); 0 or absent: no limit.
-   * The role is `internal.role`. The engine refuses to issue past it (and past the mount's).
+   * The role is {@link SecretSpec.role}. The engine refuses to issue past it (and past the mount's).
    */
   maxLeases?: number;
 }

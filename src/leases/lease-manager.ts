@@ -1,56 +1,43 @@
 /**
- * The durable record of every issued secret, and the one scheduler that revokes them on time.
+ * The lease manager's facade: what the engine, the token manager and the `sys/leases` routes call.
+ * Each job lives in its own module, composed here:
+ *
+ * | job | module |
+ * | --- | --- |
+ * | records in storage (and read-compat) | `lease-store.ts` |
+ * | issue (write-ahead) | here, {@link LeaseManager.issue} |
+ * | Vault's lookup view | `lease-lookup.ts` |
+ * | restore, pending rollback, claims on shared storage | `lease-restore.ts` |
+ * | renewal | `lease-renewal.ts` |
+ * | revocation, retries, backoff, irrevocable, the bounded queue | `lease-revocation.ts`, `revocation-queue.ts` |
+ * | the timer | `lease-scheduler.ts` on `util/due-queue.ts` |
+ * | tidy and count | `lease-tidy.ts` |
+ * | the token → leases index | `token-leases.ts` |
  *
  * @module
  */
-import { randomInt } from "node:crypto";
-import { InvalidRequestError, LeaseNotFoundError, PluginError, VaultletError } from "../errors.js";
-import type { Backend, BackendResponse, PendingLease, SecretSpec } from "../backend/backend.js";
+import { InvalidRequestError, LeaseNotFoundError } from "../errors.js";
+import type { BackendResponse, PendingLease, SecretSpec } from "../backend/backend.js";
 import type { JsonStore } from "../storage/json-store.js";
 import type { MountEntry } from "../mounts/mount-entry.js";
-import { MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from "../util/clock.js";
+import type { Clock } from "../util/clock.js";
 import { randomId } from "../util/random.js";
-import { formatDuration } from "../util/ttl.js";
-import { ExpiryHeap } from "./expiry-heap.js";
+import { settleWithin } from "../util/settle-within.js";
 import { leaseIdFor, type LeaseRecord } from "./lease.js";
-import { BoundedQueue } from "./revocation-queue.js";
 import type { LeaseEventListener } from "./lease-events.js";
+import { lookupView } from "./lease-lookup.js";
+import { resolveRevocationOptions, type ResolvedRevocationOptions, type RevocationOptions } from "./lease-options.js";
+import { renewLease, type RenewResult } from "./lease-renewal.js";
+import { LeaseRestore } from "./lease-restore.js";
+import { LeaseRevocation, type BackendLookup, type RevocationDependencies } from "./lease-revocation.js";
+import { LeaseScheduler } from "./lease-scheduler.js";
+import { LeaseStore } from "./lease-store.js";
+import { countLeases, tidyLeases, type LeaseCount } from "./lease-tidy.js";
+import { TokenLeases } from "./token-leases.js";
 
-/** Tuning of revocation; every field has a sensible default. */
-export interface RevocationOptions {
-  /** Revocations that may run at once (default 8). */
-  concurrency?: number;
-  /** Failed attempts after which a lease becomes irrevocable (default 6). */
-  maxAttempts?: number;
-  /** The first retry delay in ms; it doubles each attempt, with jitter (default 1 s). */
-  initialBackoffMs?: number;
-  /** The longest retry delay in ms (default 5 min). */
-  maxBackoffMs?: number;
-  /** How often an irrevocable lease is retried, in ms (default 1 h). */
-  irrevocableRetryMs?: number;
-  /** How long `close()` waits for revocations in flight, in ms (default 10 s). */
-  closeTimeoutMs?: number;
-  /**
-   * Storage shared by several processes (one that implements `claimDue`, e.g. PostgresStorage):
-   * how long a process's claim on a due lease holds, in ms, before another process may take the
-   * lease over because the first one died (default 5 min). Keep it well above a revocation's time.
-   */
-  claimMs?: number;
-  /**
-   * Shared storage: how often each process looks for due leases that no live process scheduled
-   * (issued by a process that has since died), in ms (default 30 s).
-   */
-  pollIntervalMs?: number;
-  /**
-   * Shared storage: how long a `pending` lease (its secret still being created, possibly by another
-   * process) is left alone before it is rolled back, in ms (default 5 min). With storage used by
-   * one process only, pending leases found on open are rolled back at once.
-   */
-  pendingGraceMs?: number;
-}
-
-/** Finds the backend serving a mount, if the mount (with that UUID) still exists. */
-export type BackendLookup = (mountPath: string, mountUuid: string) => Backend | undefined;
+export type { RevocationOptions } from "./lease-options.js";
+export type { RenewResult } from "./lease-renewal.js";
+export type { BackendLookup } from "./lease-revocation.js";
 
 /** Where a lease is being issued. */
 export interface IssueContext {
@@ -59,31 +46,6 @@ export interface IssueContext {
   path: string;
   tokenAccessor: string;
 }
-
-/** The result of a renewal. */
-export interface RenewResult {
-  lease: LeaseRecord;
-  /** Seconds until the new expiry. */
-  duration: number;
-  warning?: string;
-}
-
-const DEFAULTS: Required<RevocationOptions> = {
-  concurrency: 8,
-  maxAttempts: 6,
-  initialBackoffMs: 1000,
-  maxBackoffMs: 5 * 60_000,
-  irrevocableRetryMs: 60 * 60_000,
-  closeTimeoutMs: 10_000,
-  claimMs: 5 * 60_000,
-  pollIntervalMs: 30_000,
-  pendingGraceMs: 5 * 60_000,
-};
-
-/** Lease records read at once while restoring. */
-const RESTORE_BATCH = 1000;
-/** Due leases claimed per query on shared storage. */
-const CLAIM_BATCH = 256;
 
 /**
  * Manages leases: issue (write-ahead), lookup, renew, revoke, revoke by prefix, and automatic
@@ -95,29 +57,12 @@ const CLAIM_BATCH = 256;
  * retried rarely, never silently dropped.
  */
 export class LeaseManager {
-  readonly #store: JsonStore;
-  readonly #clock: Clock;
-  readonly #backendFor: BackendLookup;
-  readonly #options: Required<RevocationOptions>;
-  readonly #heap = new ExpiryHeap();
-  readonly #queue: BoundedQueue;
-  readonly #byToken = new Map<string, Set<string>>();
-  readonly #inFlight = new Map<string, Promise<void>>();
-  /**
-   * Leases forgotten while their revocation was in flight: a token's revocation forgets the token's
-   * own lease from inside that lease's revocation, which must then not report it revoked as well.
-   */
-  readonly #forgottenInFlight = new Set<string>();
+  readonly #deps: RevocationDependencies;
+  readonly #revocation: LeaseRevocation;
+  readonly #restore: LeaseRestore;
   /** Leases this process is issuing right now: pending on purpose, never rolled back under it. */
   readonly #issuing = new Set<string>();
-  /** Claims due leases on storage shared by several processes; `undefined` for a single process. */
-  readonly #claimDue: JsonStore["claimDue"];
-  readonly #owner = randomId();
-  #timer: { handle: TimerHandle; dueAt: number } | undefined;
-  #restoring: Promise<void> | undefined;
-  #restorePause: { handle: TimerHandle; resolve: () => void } | undefined;
   #closed = false;
-  readonly #onEvent: LeaseEventListener;
 
   /**
    * @param store - the lease records' storage view
@@ -126,25 +71,30 @@ export class LeaseManager {
    * @param onEvent - told of every lease state change (for events, metrics and logs); must not throw
    */
   constructor(store: JsonStore, clock: Clock, backendFor: BackendLookup, options: RevocationOptions = {}, onEvent: LeaseEventListener = () => {}) {
-    this.#onEvent = onEvent;
-    this.#store = store;
-    this.#clock = clock;
-    this.#backendFor = backendFor;
-    // An option given as `undefined` keeps its default rather than erasing it.
-    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-    this.#options = { ...DEFAULTS, ...given };
-    this.#queue = new BoundedQueue(this.#options.concurrency);
-    this.#claimDue = store.claimDue;
+    const leases = new LeaseStore(store);
+    const resolved: ResolvedRevocationOptions = resolveRevocationOptions(options);
+    // The scheduler's handler reaches the revocation and the restore built just below.
+    const scheduler = new LeaseScheduler(
+      clock,
+      {
+        revokeScheduled: (id) => this.#revocation.revokeScheduled(id),
+        revokeClaimed: leases.shared ? (now) => this.#restore.revokeClaimed(now) : undefined,
+      },
+      resolved.pollIntervalMs,
+    );
+    this.#deps = { store: leases, clock, backendFor, options: resolved, onEvent, scheduler, tokens: new TokenLeases(), issuing: this.#issuing };
+    this.#revocation = new LeaseRevocation(this.#deps);
+    this.#restore = new LeaseRestore({ ...this.#deps, revocation: this.#revocation });
   }
 
   /** Active (scheduled) leases. */
   get size(): number {
-    return this.#heap.size;
+    return this.#deps.scheduler.size;
   }
 
   /** Revocations waiting for a free slot. */
   get queueDepth(): number {
-    return this.#queue.depth;
+    return this.#revocation.queueDepth;
   }
 
   /**
@@ -156,65 +106,44 @@ export class LeaseManager {
    * fails, loading is retried with backoff.
    */
   startRestore(): void {
-    this.#restoring ??= this.#restoreUntilDone();
+    this.#restore.start();
   }
 
   /** Resolves once the background restore has loaded every lease found at open. */
   async restored(): Promise<void> {
-    await this.#restoring;
+    await this.#restore.done();
   }
 
-  async #restoreUntilDone(): Promise<void> {
-    for (let attempt = 1; !this.#closed; attempt++) {
-      try {
-        await this.#loadAll();
-        return;
-      } catch {
-        await this.#pauseRestore(Math.min(this.#options.initialBackoffMs * 2 ** (attempt - 1), this.#options.maxBackoffMs));
-      }
-    }
-  }
-
-  async #loadAll(): Promise<void> {
-    const ids = await this.#store.list();
-    for (let start = 0; start < ids.length && !this.#closed; start += RESTORE_BATCH) {
-      const batch = ids.slice(start, start + RESTORE_BATCH);
-      const leases = await this.#store.getMany<LeaseRecord>(batch);
-      for (const lease of leases) {
-        if (!lease || this.#issuing.has(lease.id)) continue;
-        this.#index(lease);
-        this.#heap.schedule(lease.id, this.#restoredTime(lease));
-        this.#onEvent({ type: "restored", lease });
-      }
-      this.#arm();
-    }
-  }
-
-  /** When a lease found in storage falls due: pending ones are rolled back, others keep their time. */
-  #restoredTime(lease: LeaseRecord): number {
-    if (lease.state !== "pending") return this.#nextAttemptTime(lease);
-    return this.#claimDue ? lease.issueTime + this.#options.pendingGraceMs : 0;
-  }
-
-  #pauseRestore(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const handle = this.#clock.setTimer(() => {
-        this.#restorePause = undefined;
-        resolve();
-      }, ms);
-      this.#restorePause = { handle, resolve };
-    });
-  }
-
-  /** Issues a secret under a new lease, write-ahead (see `SecretIssuer`). */
-  async issue(
-    context: IssueContext,
-    spec: SecretSpec,
-    create: (lease: PendingLease) => Promise<Record<string, unknown>>,
-  ): Promise<BackendResponse> {
+  /**
+   * Issues a secret under a new lease, write-ahead (see `SecretIssuer`): the record is written
+   * `pending`, `create` makes the secret, and the record becomes `active` (or is removed when
+   * `create` fails). The `max_leases` guard (lease-quotas.ts) runs before this.
+   */
+  async issue(context: IssueContext, spec: SecretSpec, create: (lease: PendingLease) => Promise<Record<string, unknown>>): Promise<BackendResponse> {
     this.#assertOpen();
-    const now = this.#clock.now();
-    const lease: LeaseRecord = {
+    const { store, options } = this.#deps;
+    const lease = this.#pendingRecord(context, spec);
+    this.#issuing.add(lease.id);
+    try {
+      await store.put(lease, lease.issueTime + options.pendingGraceMs);
+      let data: Record<string, unknown>;
+      try {
+        data = await create({ id: lease.id, expireTime: lease.expireTime });
+      } catch (err) {
+        await store.delete(lease.id);
+        throw err;
+      }
+      lease.state = "active";
+      await store.put(lease, lease.expireTime);
+      return this.#activated(lease, spec, data);
+    } finally {
+      this.#issuing.delete(lease.id);
+    }
+  }
+
+  #pendingRecord(context: IssueContext, spec: SecretSpec): LeaseRecord {
+    const now = this.#deps.clock.now();
+    return {
       id: leaseIdFor(context.mount.path, context.path, randomId()),
       mountPath: context.mount.path,
       mountUuid: context.mount.uuid,
@@ -226,32 +155,16 @@ export class LeaseManager {
       maxTtl: spec.ttl.maxTtl,
       renewable: spec.renewable,
       tokenAccessor: spec.owner ?? context.tokenAccessor,
+      ...(spec.role !== undefined && { role: spec.role }),
       internal: spec.internal,
       revokeAttempts: 0,
     };
-    this.#issuing.add(lease.id);
-    try {
-      await this.#store.put(lease.id, lease, { dueAt: now + this.#options.pendingGraceMs });
-      let data: Record<string, unknown>;
-      try {
-        data = await create({ id: lease.id, expireTime: lease.expireTime });
-      } catch (err) {
-        await this.#store.delete(lease.id);
-        throw err;
-      }
-      lease.state = "active";
-      await this.#store.put(lease.id, lease, { dueAt: lease.expireTime });
-      return this.#activated(lease, spec, data);
-    } finally {
-      this.#issuing.delete(lease.id);
-    }
   }
 
   #activated(lease: LeaseRecord, spec: SecretSpec, data: Record<string, unknown>): BackendResponse {
-    this.#index(lease);
-    this.#heap.schedule(lease.id, lease.expireTime);
-    this.#arm();
-    this.#onEvent({ type: "created", lease });
+    this.#deps.tokens.add(lease);
+    this.#deps.scheduler.schedule(lease.id, lease.expireTime);
+    this.#deps.onEvent({ type: "created", lease });
     return {
       data,
       warnings: spec.ttl.warning ? [spec.ttl.warning] : undefined,
@@ -261,7 +174,7 @@ export class LeaseManager {
 
   /** The lease record, or `undefined` (pending leases included). */
   async get(id: string): Promise<LeaseRecord | undefined> {
-    return this.#store.get<LeaseRecord>(id);
+    return this.#deps.store.get(id);
   }
 
   /** The lease record, or a {@link LeaseNotFoundError}. */
@@ -271,53 +184,32 @@ export class LeaseManager {
     return lease;
   }
 
-  /** Vault's lookup view of a lease. */
+  /** Vault's lookup view of a lease (see `lookupView`). */
   async lookup(id: string): Promise<Record<string, unknown>> {
-    const lease = await this.require(id);
-    const now = this.#clock.now();
-    return {
-      id: lease.id,
-      issue_time: new Date(lease.issueTime).toISOString(),
-      expire_time: new Date(lease.expireTime).toISOString(),
-      last_renewal: lease.lastRenewalTime === undefined ? null : new Date(lease.lastRenewalTime).toISOString(),
-      renewable: lease.renewable,
-      ttl: Math.max(0, Math.floor((lease.expireTime - now) / 1000)),
-      state: lease.state,
-      revoke_attempts: lease.revokeAttempts,
-      last_error: lease.lastError ?? null,
-    };
+    return lookupView(await this.require(id), this.#deps.clock.now());
   }
 
   /** Ids of leases that start with `prefix`, sorted. */
   async listIds(prefix: string): Promise<string[]> {
-    return this.#store.list(prefix);
+    return this.#deps.store.list(prefix);
   }
 
   /**
    * Ids of the leases created by the token with this accessor. Waits for the background restore,
-   * so that no lease of the token is missed just after a restart.
+   * so that no lease of the token is missed just after a restart. The index is this process's
+   * memory (`token-leases.ts`).
    */
   async idsForToken(accessor: string): Promise<string[]> {
     await this.restored();
-    return [...(this.#byToken.get(accessor) ?? [])];
+    return this.#deps.tokens.idsFor(accessor);
   }
 
   /**
    * Counts leases by mount, reading every record from storage (the source of truth, whatever this
    * process has loaded): all of them, or only the `irrevocable` ones.
    */
-  async count(type: "all" | "irrevocable"): Promise<{ lease_count: number; counts: Record<string, number> }> {
-    const ids = await this.listIds("");
-    const counts: Record<string, number> = {};
-    let total = 0;
-    for (let start = 0; start < ids.length; start += RESTORE_BATCH) {
-      for (const lease of await this.#store.getMany<LeaseRecord>(ids.slice(start, start + RESTORE_BATCH))) {
-        if (!lease || lease.state === "pending" || (type === "irrevocable" && lease.state !== "irrevocable")) continue;
-        counts[lease.mountPath] = (counts[lease.mountPath] ?? 0) + 1;
-        total++;
-      }
-    }
-    return { lease_count: total, counts };
+  async count(type: "all" | "irrevocable"): Promise<LeaseCount> {
+    return countLeases(this.#deps.store, type);
   }
 
   /**
@@ -327,20 +219,8 @@ export class LeaseManager {
    */
   async tidy(tokenExists: (accessor: string) => Promise<boolean>): Promise<{ revoked: number; removed: number }> {
     this.#assertOpen();
-    let revoked = 0;
-    let removed = 0;
-    for (const id of await this.listIds("")) {
-      const lease = await this.get(id);
-      if (!lease || lease.state === "pending") continue;
-      if (!this.#backendFor(lease.mountPath, lease.mountUuid)) {
-        await this.#forget(id);
-        removed++;
-      } else if (!(await tokenExists(lease.tokenAccessor))) {
-        await this.#queue.run(() => this.#revokeOnce(id, { rethrow: false }), groupOf(id));
-        revoked++;
-      }
-    }
-    return { revoked, removed };
+    const { store, backendFor } = this.#deps;
+    return tidyLeases({ store, backendFor, revocation: this.#revocation, tokenExists });
   }
 
   /**
@@ -352,36 +232,7 @@ export class LeaseManager {
    */
   async renew(id: string, incrementSeconds: number | undefined): Promise<RenewResult> {
     this.#assertOpen();
-    const lease = await this.require(id);
-    const now = this.#clock.now();
-    if (!lease.renewable) throw new InvalidRequestError(`lease is not renewable: ${JSON.stringify(id)}`);
-    if (lease.state !== "active" || lease.expireTime <= now) {
-      throw new InvalidRequestError(`lease expired and cannot be renewed: ${JSON.stringify(id)}`);
-    }
-    const { expireTime, warning } = this.#renewedExpiry(lease, now, incrementSeconds);
-    const backend = this.#backendFor(lease.mountPath, lease.mountUuid);
-    await backend?.renewSecret?.(lease, expireTime);
-    const renewed: LeaseRecord = { ...lease, expireTime, lastRenewalTime: now };
-    await this.#store.put(id, renewed, { dueAt: expireTime });
-    this.#heap.schedule(id, expireTime);
-    this.#arm();
-    this.#onEvent({ type: "renewed", lease: renewed });
-    return { lease: renewed, duration: Math.round((expireTime - now) / 1000), warning };
-  }
-
-  #renewedExpiry(lease: LeaseRecord, now: number, incrementSeconds: number | undefined) {
-    const increment = incrementSeconds && incrementSeconds > 0 ? incrementSeconds : lease.ttl;
-    const maxExpire = lease.issueTime + lease.maxTtl * 1000;
-    if (maxExpire <= now) {
-      throw new InvalidRequestError(`lease has reached its max TTL and cannot be renewed: ${JSON.stringify(lease.id)}`);
-    }
-    const wanted = now + increment * 1000;
-    if (wanted <= maxExpire) return { expireTime: wanted, warning: undefined };
-    const allowed = Math.floor((maxExpire - now) / 1000);
-    return {
-      expireTime: maxExpire,
-      warning: `TTL of ${formatDuration(increment)} exceeded the effective max_ttl of ${formatDuration(allowed)}; TTL value is capped accordingly`,
-    };
+    return renewLease(this.#deps, await this.require(id), incrementSeconds);
   }
 
   /**
@@ -393,7 +244,7 @@ export class LeaseManager {
    */
   async revoke(id: string): Promise<void> {
     this.#assertOpen();
-    await this.#revokeOnce(id, { rethrow: true, loaded: await this.require(id) });
+    await this.#revocation.revokeNow(await this.require(id));
   }
 
   /**
@@ -404,7 +255,7 @@ export class LeaseManager {
   async revokePrefix(prefix: string): Promise<number> {
     this.#assertOpen();
     const ids = await this.listIds(prefix);
-    const results = await Promise.allSettled(ids.map((id) => this.#queue.run(() => this.#revokeOnce(id, { rethrow: true }), groupOf(id))));
+    const results = await Promise.allSettled(ids.map((id) => this.#revocation.revokeQueued(id, true)));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failure) throw failure.reason;
     return ids.length;
@@ -412,8 +263,8 @@ export class LeaseManager {
 
   /** Removes one lease without revoking its secret (its owner already cleaned it up). */
   async forget(id: string): Promise<void> {
-    const lease = await this.#forget(id);
-    if (lease) this.#onEvent({ type: "forgotten", lease });
+    const lease = await this.#revocation.forget(id);
+    if (lease) this.#deps.onEvent({ type: "forgotten", lease });
   }
 
   /**
@@ -422,188 +273,26 @@ export class LeaseManager {
    */
   async forgetPrefix(prefix: string): Promise<number> {
     const ids = await this.listIds(prefix);
-    for (const id of ids) {
-      const lease = await this.#forget(id);
-      if (lease) this.#onEvent({ type: "forgotten", lease });
-    }
+    for (const id of ids) await this.forget(id);
     return ids.length;
   }
 
   /**
-   * Stops the scheduler and the restore, and waits (at most `closeTimeoutMs`) for revocations in
-   * flight. Queued revocations that have not started are left in storage, due: the next engine on
-   * this storage (or another process sharing it) revokes them. The manager takes no more work.
+   * Stops the scheduler and the restore, and waits (at most `closeTimeoutMs` on the engine's
+   * clock) for revocations in flight. Queued revocations that have not started are left in
+   * storage, due: the next engine on this storage (or another process sharing it) revokes them.
+   * The manager takes no more work.
    */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer) this.#clock.clearTimer(this.#timer.handle);
-    this.#timer = undefined;
-    if (this.#restorePause) {
-      this.#clock.clearTimer(this.#restorePause.handle);
-      this.#restorePause.resolve();
-    }
-    const settled = Promise.allSettled([...this.#inFlight.values(), this.#restoring]);
-    let timeout: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timeout = setTimeout(resolve, this.#options.closeTimeoutMs)));
-    await Promise.race([settled, bound]);
-    clearTimeout(timeout);
-  }
-
-  /**
-   * Revokes one lease, joining a revocation already in flight for it. A `scheduled` revocation
-   * (expiry, retry, rollback) first checks storage that the lease is really due. `loaded` is the
-   * record just read by the caller (no await since), which spares reading it again.
-   */
-  #revokeOnce(id: string, { rethrow, scheduled = false, loaded }: { rethrow: boolean; scheduled?: boolean; loaded?: LeaseRecord }): Promise<void> {
-    const running = this.#inFlight.get(id);
-    if (running) return rethrow ? running : running.catch(() => undefined);
-    if (scheduled && this.#closed) return Promise.resolve();
-    const attempt = this.#attemptRevocation(id, scheduled, loaded).finally(() => {
-      this.#inFlight.delete(id);
-      this.#forgottenInFlight.delete(id);
-    });
-    this.#inFlight.set(id, attempt);
-    return rethrow ? attempt : attempt.catch(() => undefined);
-  }
-
-  async #attemptRevocation(id: string, scheduled: boolean, loaded: LeaseRecord | undefined): Promise<void> {
-    const lease = loaded ?? (await this.get(id));
-    if (!lease) return;
-    if (scheduled && !this.#isDue(lease)) return;
-    if (lease.revokeAttempts === 0 && lease.expireTime <= this.#clock.now()) this.#onEvent({ type: "expired", lease });
-    try {
-      const backend = this.#backendFor(lease.mountPath, lease.mountUuid);
-      if (!backend) throw new PluginError(`the mount ${JSON.stringify(lease.mountPath)} that issued this lease no longer exists`);
-      await backend.revokeSecret?.(lease);
-    } catch (err) {
-      await this.#recordFailure(lease, err);
-      throw err;
-    }
-    if (this.#forgottenInFlight.has(id)) return; // the backend removed the lease itself
-    await this.#store.delete(id);
-    this.#unindex(id, lease);
-    this.#onEvent({ type: "revoked", lease });
-  }
-
-  async #recordFailure(lease: LeaseRecord, err: unknown): Promise<void> {
-    const attempts = lease.revokeAttempts + 1;
-    const failed: LeaseRecord = {
-      ...lease,
-      state: attempts >= this.#options.maxAttempts ? "irrevocable" : lease.state === "pending" ? "pending" : "active",
-      revokeAttempts: attempts,
-      lastError: err instanceof VaultletError ? err.message : "revocation failed",
-    };
-    const nextAttempt = this.#nextAttemptTime(failed);
-    await this.#store.put(lease.id, failed, { dueAt: nextAttempt });
-    this.#onEvent({ type: "revoke_failed", lease: failed, error: failed.lastError! });
-    if (failed.state === "irrevocable" && lease.state !== "irrevocable") this.#onEvent({ type: "irrevocable", lease: failed, error: failed.lastError! });
-    if (this.#closed) return;
-    this.#heap.schedule(lease.id, nextAttempt);
-    this.#arm();
-  }
-
-  /**
-   * Whether storage says a lease is due now. The heap is only a cache: after a renewal (here or in
-   * another process) or a restore that raced with one, it may fire early; the lease is then put
-   * back at its real time.
-   */
-  #isDue(lease: LeaseRecord): boolean {
-    if (this.#issuing.has(lease.id)) return false;
-    if (lease.state === "pending" || lease.revokeAttempts > 0) return true;
-    if (lease.expireTime <= this.#clock.now()) return true;
-    this.#heap.schedule(lease.id, lease.expireTime);
-    this.#arm();
-    return false;
-  }
-
-  /** When the scheduler should next act on a lease: its expiry, or its next retry after failures. */
-  #nextAttemptTime(lease: LeaseRecord): number {
-    if (lease.revokeAttempts === 0) return lease.expireTime;
-    const now = this.#clock.now();
-    if (lease.state === "irrevocable") return now + this.#options.irrevocableRetryMs;
-    const exponential = this.#options.initialBackoffMs * 2 ** (lease.revokeAttempts - 1);
-    const capped = Math.min(exponential, this.#options.maxBackoffMs);
-    const jitter = randomInt(Math.max(1, Math.floor(capped / 5)));
-    return now + capped - Math.floor(capped / 10) + jitter;
-  }
-
-  async #forget(id: string): Promise<LeaseRecord | undefined> {
-    if (this.#inFlight.has(id)) this.#forgottenInFlight.add(id);
-    const lease = await this.get(id);
-    await this.#store.delete(id);
-    this.#unindex(id, lease);
-    return lease;
-  }
-
-  /** Drops a removed lease from the in-memory schedule and token index. */
-  #unindex(id: string, lease: LeaseRecord | undefined): void {
-    this.#heap.remove(id);
-    if (lease) this.#byToken.get(lease.tokenAccessor)?.delete(id);
-  }
-
-  #index(lease: LeaseRecord): void {
-    let ids = this.#byToken.get(lease.tokenAccessor);
-    if (!ids) this.#byToken.set(lease.tokenAccessor, (ids = new Set()));
-    ids.add(lease.id);
-  }
-
-  /**
-   * Arms the single timer for the soonest due lease, if it is not armed for that time already. On
-   * shared storage it also wakes every `pollIntervalMs` to claim leases no live process scheduled.
-   */
-  #arm(): void {
-    if (this.#closed) return;
-    const soonest = this.#heap.peekTime();
-    const poll = this.#claimDue && this.#clock.now() + this.#options.pollIntervalMs;
-    const dueAt = poll === undefined ? soonest : Math.min(soonest ?? poll, poll);
-    if (this.#timer && this.#timer.dueAt === dueAt) return;
-    if (this.#timer) this.#clock.clearTimer(this.#timer.handle);
-    this.#timer = undefined;
-    if (dueAt === undefined) return;
-    const delay = Math.min(Math.max(0, dueAt - this.#clock.now()), MAX_TIMER_DELAY_MS);
-    this.#timer = { dueAt, handle: this.#clock.setTimer(() => this.#onTimer(), delay) };
-  }
-
-  async #onTimer(): Promise<void> {
-    this.#timer = undefined;
-    if (this.#closed) return;
-    const now = this.#clock.now();
-    const due = this.#heap.popDue(now);
-    this.#arm();
-    if (this.#claimDue) return this.#revokeClaimed(now);
-    await Promise.all(due.map((id) => this.#revokeScheduled(id)));
-  }
-
-  #revokeScheduled(id: string): Promise<void> {
-    return this.#queue.run(() => this.#revokeOnce(id, { rethrow: false, scheduled: true }), groupOf(id));
-  }
-
-  /**
-   * Shared storage: revokes only the due leases this process managed to claim, batch after batch,
-   * so that of several processes exactly one revokes each lease. The heap popped above only said
-   * when to look. A storage outage just ends this round; the next timer tries again.
-   */
-  async #revokeClaimed(now: number): Promise<void> {
-    const request = { prefix: "", now, limit: CLAIM_BATCH, claimMs: this.#options.claimMs, owner: this.#owner };
-    while (!this.#closed) {
-      let ids: string[];
-      try {
-        ids = await this.#claimDue!(request);
-      } catch {
-        return;
-      }
-      await Promise.all(ids.map((id) => this.#revokeScheduled(id)));
-      if (ids.length < CLAIM_BATCH) return;
-    }
+    this.#deps.scheduler.close();
+    this.#restore.close();
+    this.#revocation.close();
+    const work = [...this.#revocation.inFlight(), this.#restore.running];
+    await settleWithin(this.#deps.clock, this.#deps.options.closeTimeoutMs, work);
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new InvalidRequestError("the lease manager is closed");
   }
-}
-
-/** The revocation queue's fairness group of a lease: its id's first segment, i.e. (usually) its mount. */
-function groupOf(id: string): string {
-  const slash = id.indexOf("/");
-  return slash < 0 ? id : id.slice(0, slash);
 }

@@ -54,7 +54,7 @@ export class LeaseQuotas {
    * @throws QuotaExceededError when a limit is reached; `issue` is then never called
    */
   async guard(mount: MountEntry, spec: SecretSpec, issue: () => Promise<BackendResponse>): Promise<BackendResponse> {
-    const role = typeof spec.internal.role === "string" ? spec.internal.role : null;
+    const role = spec.role ?? null;
     const limits = this.#limitsFor(mount, role, spec.maxLeases ?? 0);
     if (limits.length === 0) return issue();
     for (const limit of limits) this.#check(limit, mount, role);

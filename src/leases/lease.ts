@@ -34,7 +34,14 @@ export interface LeaseRecord {
   renewable: boolean;
   /** The accessor of the token that created the secret. */
   tokenAccessor: string;
-  /** Backend data needed to renew or revoke (e.g. username, role); never the secret itself. */
+  /**
+   * The role the secret was issued for (a database role), as the backend declared it in
+   * `SecretSpec.role`; absent for secrets without one (tokens). Guardrails and metrics count by
+   * it. Records written before this field existed get it from `internal.role` when read
+   * (lease-store.ts).
+   */
+  role?: string;
+  /** Backend data needed to renew or revoke (e.g. username); private to the backend, never the secret itself. */
   internal: Record<string, unknown>;
   /** Failed revocation attempts so far. */
   revokeAttempts: number;

@@ -5,9 +5,9 @@
  */
 import type { LeaseRecord } from "../leases/lease.js";
 
-/** The role a lease was issued for: the backend's `internal.role` (database leases), else `null`. */
+/** The role a lease was issued for (database leases), else `null`. */
 export function roleOf(lease: LeaseRecord): string | null {
-  return typeof lease.internal.role === "string" ? lease.internal.role : null;
+  return lease.role ?? null;
 }
 
 interface Tally {

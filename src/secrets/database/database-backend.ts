@@ -25,7 +25,10 @@ import { rotateRoot, settleRootRotation } from "./root-rotation.js";
 import { StaticRoles } from "./static-roles.js";
 import { UsernameTemplate } from "./username-template.js";
 
-/** What a database lease keeps to renew and revoke its user (never the password). */
+/**
+ * What a database lease keeps to renew and revoke its user (never the password): the backend's
+ * private data. `role` is also declared as the lease's `role`; this copy is what revocation reads.
+ */
 interface CredentialInternal {
   username: string;
   role: string;
@@ -225,7 +228,7 @@ class DatabaseBackend implements Backend {
     });
     const password = generatePassword(await this.#requirePasswordPolicy(role.password_policy || config.password_policy));
     const internal: CredentialInternal = { username, role: roleName, db_name: role.db_name };
-    return request.secrets.issue({ ttl, renewable: true, internal: { ...internal }, maxLeases: role.max_leases ?? 0 }, async (lease) => {
+    return request.secrets.issue({ ttl, renewable: true, internal: { ...internal }, role: roleName, maxLeases: role.max_leases ?? 0 }, async (lease) => {
       await plugin.newUser({
         username,
         password,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ExpiryHeap } from "../../src/leases/expiry-heap.js";
+import { DueHeap } from "../../src/util/due-heap.js";
 
-describe("ExpiryHeap", () => {
+describe("DueHeap", () => {
   it("pops due ids soonest first", () => {
-    const heap = new ExpiryHeap();
+    const heap = new DueHeap();
     heap.schedule("c", 30);
     heap.schedule("a", 10);
     heap.schedule("b", 20);
@@ -12,7 +12,7 @@ describe("ExpiryHeap", () => {
   });
 
   it("honours rescheduling and removal (lazy deletion)", () => {
-    const heap = new ExpiryHeap();
+    const heap = new DueHeap();
     heap.schedule("a", 10);
     heap.schedule("b", 20);
     heap.schedule("a", 50);
@@ -23,7 +23,7 @@ describe("ExpiryHeap", () => {
   });
 
   it("orders thousands of random times correctly", () => {
-    const heap = new ExpiryHeap();
+    const heap = new DueHeap();
     const times = Array.from({ length: 5000 }, (_, i) => ({ id: `l${i}`, t: Math.floor(Math.random() * 1e6) }));
     for (const { id, t } of times) heap.schedule(id, t);
     const popped = heap.popDue(1e6);

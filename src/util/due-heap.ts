@@ -1,4 +1,6 @@
 /**
+ * The min-heap under `DueQueue` (due-queue.ts): what falls due next, in O(log n).
+ *
  * @module
  */
 
@@ -8,11 +10,11 @@ interface HeapEntry {
 }
 
 /**
- * A min-heap of (due time, lease id) with lazy deletion: rescheduling or removing a lease only
+ * A min-heap of (due time, key) with lazy deletion: rescheduling or removing a key only
  * updates the `current` map, and stale heap entries are skipped when they surface. That keeps every
  * operation O(log n) without an index into the heap.
  */
-export class ExpiryHeap {
+export class DueHeap {
   #heap: HeapEntry[] = [];
   #current = new Map<string, number>();
 
@@ -35,6 +37,17 @@ export class ExpiryHeap {
   /** Whether `id` is scheduled. */
   has(id: string): boolean {
     return this.#current.has(id);
+  }
+
+  /** When `id` is due, if scheduled. */
+  dueAt(id: string): number | undefined {
+    return this.#current.get(id);
+  }
+
+  /** Unschedules everything. */
+  clear(): void {
+    this.#heap = [];
+    this.#current.clear();
   }
 
   /** The soonest due time, or `undefined` when empty. */

@@ -1,0 +1,62 @@
+/**
+ * The lease manager's tuning: revocation, retries, shutdown and shared storage.
+ *
+ * @module
+ */
+
+/** Tuning of revocation; every field has a sensible default. */
+export interface RevocationOptions {
+  /** Revocations that may run at once (default 8). */
+  concurrency?: number;
+  /** Failed attempts after which a lease becomes irrevocable (default 6). */
+  maxAttempts?: number;
+  /** The first retry delay in ms; it doubles each attempt, with jitter (default 1 s). */
+  initialBackoffMs?: number;
+  /** The longest retry delay in ms (default 5 min). */
+  maxBackoffMs?: number;
+  /** How often an irrevocable lease is retried, in ms (default 1 h). */
+  irrevocableRetryMs?: number;
+  /**
+   * How long `close()` waits for revocations in flight, in ms of the engine's clock (default 10 s).
+   * With a `ManualClock`, the wait ends when the clock is advanced past it (or when they finish).
+   */
+  closeTimeoutMs?: number;
+  /**
+   * Storage shared by several processes (one that implements `claimDue`, e.g. PostgresStorage):
+   * how long a process's claim on a due lease holds, in ms, before another process may take the
+   * lease over because the first one died (default 5 min). Keep it well above a revocation's time.
+   */
+  claimMs?: number;
+  /**
+   * Shared storage: how often each process looks for due leases that no live process scheduled
+   * (issued by a process that has since died), in ms (default 30 s).
+   */
+  pollIntervalMs?: number;
+  /**
+   * Shared storage: how long a `pending` lease (its secret still being created, possibly by another
+   * process) is left alone before it is rolled back, in ms (default 5 min). With storage used by
+   * one process only, pending leases found on open are rolled back at once.
+   */
+  pendingGraceMs?: number;
+}
+
+/** {@link RevocationOptions} with every default filled in. */
+export type ResolvedRevocationOptions = Required<RevocationOptions>;
+
+const DEFAULTS: ResolvedRevocationOptions = {
+  concurrency: 8,
+  maxAttempts: 6,
+  initialBackoffMs: 1000,
+  maxBackoffMs: 5 * 60_000,
+  irrevocableRetryMs: 60 * 60_000,
+  closeTimeoutMs: 10_000,
+  claimMs: 5 * 60_000,
+  pollIntervalMs: 30_000,
+  pendingGraceMs: 5 * 60_000,
+};
+
+/** The options with defaults filled in; an option given as `undefined` keeps its default. */
+export function resolveRevocationOptions(options: RevocationOptions = {}): ResolvedRevocationOptions {
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  return { ...DEFAULTS, ...given };
+}

@@ -1,0 +1,63 @@
+/**
+ * Renewal: a lease's new expiry, checked and capped, and the renewal itself.
+ *
+ * @module
+ */
+import { InvalidRequestError } from "../errors.js";
+import { formatDuration } from "../util/ttl.js";
+import type { LeaseRecord } from "./lease.js";
+import type { RevocationDependencies } from "./lease-revocation.js";
+
+/** The result of a renewal. */
+export interface RenewResult {
+  lease: LeaseRecord;
+  /** Seconds until the new expiry. */
+  duration: number;
+  warning?: string;
+}
+
+/**
+ * Renews `lease` (just read from storage): the backend extends the secret, then the record and
+ * the schedule move to the new expiry.
+ *
+ * @throws InvalidRequestError when the lease is not renewable, expired, or already at its max TTL
+ */
+export async function renewLease(deps: RevocationDependencies, lease: LeaseRecord, incrementSeconds: number | undefined): Promise<RenewResult> {
+  const now = deps.clock.now();
+  assertRenewable(lease, now);
+  const { expireTime, warning } = renewedExpiry(lease, now, incrementSeconds);
+  await deps.backendFor(lease.mountPath, lease.mountUuid)?.renewSecret?.(lease, expireTime);
+  const renewed: LeaseRecord = { ...lease, expireTime, lastRenewalTime: now };
+  await deps.store.put(renewed, expireTime);
+  deps.scheduler.schedule(lease.id, expireTime);
+  deps.onEvent({ type: "renewed", lease: renewed });
+  return { lease: renewed, duration: Math.round((expireTime - now) / 1000), warning };
+}
+
+function assertRenewable(lease: LeaseRecord, now: number): void {
+  if (!lease.renewable) throw new InvalidRequestError(`lease is not renewable: ${JSON.stringify(lease.id)}`);
+  if (lease.state !== "active" || lease.expireTime <= now) {
+    throw new InvalidRequestError(`lease expired and cannot be renewed: ${JSON.stringify(lease.id)}`);
+  }
+}
+
+/**
+ * The expiry a renewal grants: `increment` seconds from now (the lease's TTL when 0 or omitted),
+ * capped at issue time + max TTL with a warning.
+ *
+ * @throws InvalidRequestError when the lease already reached its max TTL
+ */
+export function renewedExpiry(lease: LeaseRecord, now: number, incrementSeconds: number | undefined): { expireTime: number; warning?: string } {
+  const increment = incrementSeconds && incrementSeconds > 0 ? incrementSeconds : lease.ttl;
+  const maxExpire = lease.issueTime + lease.maxTtl * 1000;
+  if (maxExpire <= now) {
+    throw new InvalidRequestError(`lease has reached its max TTL and cannot be renewed: ${JSON.stringify(lease.id)}`);
+  }
+  const wanted = now + increment * 1000;
+  if (wanted <= maxExpire) return { expireTime: wanted };
+  const allowed = Math.floor((maxExpire - now) / 1000);
+  return {
+    expireTime: maxExpire,
+    warning: `TTL of ${formatDuration(increment)} exceeded the effective max_ttl of ${formatDuration(allowed)}; TTL value is capped accordingly`,
+  };
+}

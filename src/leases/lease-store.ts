@@ -1,0 +1,81 @@
+/**
+ * Lease records in storage: the source of truth. Every read of a record goes through here, so
+ * records written by older versions are brought up to date in this one place.
+ *
+ * @module
+ */
+import { UnsupportedOperationError } from "../errors.js";
+import type { ClaimRequest } from "../storage/storage.js";
+import type { JsonStore } from "../storage/json-store.js";
+import type { LeaseRecord } from "./lease.js";
+
+/** Lease records read at once by whole-table passes (the restore, counts). */
+export const READ_BATCH = 1000;
+
+/**
+ * The lease records' storage view (`sys/expire/id/`), typed. A future token→lease index or a
+ * lease count kept in storage belongs here, next to the records it follows.
+ */
+export class LeaseStore {
+  readonly #view: JsonStore;
+  readonly #claimDue: JsonStore["claimDue"];
+
+  /** @param view - the storage view holding one record per lease id */
+  constructor(view: JsonStore) {
+    this.#view = view;
+    this.#claimDue = view.claimDue;
+  }
+
+  /**
+   * Whether several processes may share this storage (it implements `claimDue`): due leases are
+   * then claimed before they are revoked, and pending leases get a grace period.
+   */
+  get shared(): boolean {
+    return this.#claimDue !== undefined;
+  }
+
+  /** The record of lease `id`, if stored (pending ones included). */
+  async get(id: string): Promise<LeaseRecord | undefined> {
+    return upgrade(await this.#view.get<LeaseRecord>(id));
+  }
+
+  /** The records of `ids`, in order, in one round trip when the storage can. */
+  async getMany(ids: readonly string[]): Promise<Array<LeaseRecord | undefined>> {
+    return (await this.#view.getMany<LeaseRecord>(ids)).map(upgrade);
+  }
+
+  /** Writes a record, due (for `claimDue`) at `dueAt`. */
+  async put(lease: LeaseRecord, dueAt: number): Promise<void> {
+    await this.#view.put(lease.id, lease, { dueAt });
+  }
+
+  /** Deletes a record (a no-op when absent). */
+  async delete(id: string): Promise<void> {
+    await this.#view.delete(id);
+  }
+
+  /** Ids of the leases that start with `prefix`, sorted. */
+  async list(prefix = ""): Promise<string[]> {
+    return this.#view.list(prefix);
+  }
+
+  /**
+   * Shared storage only: claims due leases for `owner` (see `Storage.claimDue`).
+   *
+   * @throws UnsupportedOperationError when the storage is not shared
+   */
+  async claimDue(request: Omit<ClaimRequest, "prefix">): Promise<string[]> {
+    if (!this.#claimDue) throw new UnsupportedOperationError("this storage cannot claim due leases: it is not shared");
+    return this.#claimDue({ ...request, prefix: "" });
+  }
+}
+
+/**
+ * Read-compat: records written before `role` was a declared field kept the database backend's
+ * role only in `internal.role`; they count under that role after a restart.
+ */
+function upgrade(record: LeaseRecord | undefined): LeaseRecord | undefined {
+  if (!record || record.role !== undefined) return record;
+  const legacy = record.internal?.role;
+  return typeof legacy === "string" ? { ...record, role: legacy } : record;
+}

@@ -1,0 +1,65 @@
+/**
+ * `sys/leases/count` and `sys/leases/tidy`: whole-table passes over the lease records in storage.
+ *
+ * @module
+ */
+import type { LeaseRecord } from "./lease.js";
+import type { BackendLookup, LeaseRevocation } from "./lease-revocation.js";
+import { READ_BATCH, type LeaseStore } from "./lease-store.js";
+
+/** What `sys/leases/count` answers: the total, and the count per mount path. */
+export type LeaseCount = { lease_count: number; counts: Record<string, number> };
+
+/**
+ * Counts leases by mount, reading every record from storage (the source of truth, whatever this
+ * process has loaded): all of them, or only the `irrevocable` ones. Pending leases do not count.
+ */
+export async function countLeases(store: LeaseStore, type: "all" | "irrevocable"): Promise<LeaseCount> {
+  const ids = await store.list();
+  const counts: Record<string, number> = {};
+  let total = 0;
+  for (let start = 0; start < ids.length; start += READ_BATCH) {
+    for (const lease of await store.getMany(ids.slice(start, start + READ_BATCH))) {
+      if (!counted(lease, type)) continue;
+      counts[lease.mountPath] = (counts[lease.mountPath] ?? 0) + 1;
+      total++;
+    }
+  }
+  return { lease_count: total, counts };
+}
+
+function counted(lease: LeaseRecord | undefined, type: "all" | "irrevocable"): lease is LeaseRecord {
+  if (!lease || lease.state === "pending") return false;
+  return type === "all" || lease.state === "irrevocable";
+}
+
+/** What tidying needs: the records, the backends, and revocation. */
+export interface TidyDependencies {
+  store: LeaseStore;
+  backendFor: BackendLookup;
+  revocation: LeaseRevocation;
+  /** Whether the token with this accessor still exists. */
+  tokenExists: (accessor: string) => Promise<boolean>;
+}
+
+/**
+ * Cleans up leases that point at what no longer exists: a lease whose token is gone is revoked
+ * (its secret should have died with the token); a lease whose mount is gone cannot be revoked
+ * (no backend knows its secret) and is removed. Pending leases are left to the rollback.
+ */
+export async function tidyLeases({ store, backendFor, revocation, tokenExists }: TidyDependencies): Promise<{ revoked: number; removed: number }> {
+  let revoked = 0;
+  let removed = 0;
+  for (const id of await store.list()) {
+    const lease = await store.get(id);
+    if (!lease || lease.state === "pending") continue;
+    if (!backendFor(lease.mountPath, lease.mountUuid)) {
+      await revocation.forget(id);
+      removed++;
+    } else if (!(await tokenExists(lease.tokenAccessor))) {
+      await revocation.revokeQueued(id, false);
+      revoked++;
+    }
+  }
+  return { revoked, removed };
+}
