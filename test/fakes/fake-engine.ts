@@ -9,7 +9,7 @@ export async function fakeSeedEngine() {
   const engine = await Engine.open({
     storage: new MemoryStorage(),
     clock,
-    plugins: { "fake-database-plugin": db.factory },
+    plugins: [db.plugin("fake-database-plugin")],
     revocation: { initialBackoffMs: 1000, maxAttempts: 3 },
   });
   const { rootToken } = await engine.initialize();

@@ -3,7 +3,7 @@
  * pool that runs credential operations in parallel.
  */
 import { afterEach, expect, it } from "vitest";
-import { Engine, ManualClock, MemoryStorage, createPostgresPlugin } from "../../../src/index.js";
+import { Engine, ManualClock, MemoryStorage, postgresPlugin } from "../../../src/index.js";
 import { useTestDatabase } from "../../support/database.js";
 import { CREATE_LOGIN, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
 
@@ -62,7 +62,7 @@ it("runs on the host's own pg.Pool, and leaves it open on close", async () => {
   const engine = await Engine.open({
     storage: new MemoryStorage(),
     clock,
-    plugins: { "host-postgres": () => createPostgresPlugin({ pool: db.pool }) },
+    plugins: [postgresPlugin({ name: "host-postgres", pool: db.pool })],
   });
   const root = engine.client((await engine.initialize()).rootToken);
   await root.write("sys/mounts/database", { type: "database" });
