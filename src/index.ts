@@ -68,3 +68,18 @@ export type {
 } from "./observability/engine-events.js";
 export type { EngineMetrics } from "./observability/metrics.js";
 export type { GuardrailOptions } from "./leases/lease-quotas.js";
+export {
+  PolicyEvaluator,
+  parsePolicy,
+  DEFAULT_POLICY,
+  DEFAULT_POLICY_TEXT,
+  ROOT_POLICY,
+  type EvaluationRequest,
+  type EvaluationResult,
+  type PolicyOperation,
+  type Policy,
+  type PathRule,
+  type ParameterConstraints,
+  type Capability,
+  type LegacyPolicy,
+} from "./policy/policy-api.js";
