@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Engine, ManualClock, MemoryStorage, type EngineEventName, type EngineEvents, type Logger } from "../../src/index.js";
 import { FakeDatabase } from "../fakes/fake-database-plugin.js";
-import { useFakeSeedEngine } from "../fakes/fake-engine.js";
+import { FAST_REVOCATION, useEngineFixture } from "../support/engine-fixture.js";
 
-const seed = useFakeSeedEngine();
+const seed = useEngineFixture({ revocation: FAST_REVOCATION });
 
 /** Records every event of the given names, in order, as [name, payload]. */
 function record(engine: Engine, names: EngineEventName[]) {

@@ -4,11 +4,11 @@
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { MemoryStorage, createPostgresPlugin } from "../../../src/index.js";
-import { useTestDatabase } from "../../support/database.js";
-import { CREATE_LOGIN, connectionConfig, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
+import { useTestDatabase, type TestDatabase } from "../../support/database.js";
+import { CREATE_LOGIN, connectionConfig, openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
 
 const db = useTestDatabase();
-let fx: PostgresFixture;
+let fx: EngineFixture<TestDatabase>;
 let admin: string;
 const ADMIN_PASSWORD = "Initial-admin-pw-1";
 
@@ -24,7 +24,7 @@ beforeEach(async () => {
   admin = db.roleName("root");
   await db.query(`CREATE ROLE "${admin}" LOGIN SUPERUSER PASSWORD '${ADMIN_PASSWORD}'`);
   storage = new MemoryStorage();
-  fx = await openPostgresFixture(db, connectionConfig(db, { user: admin, password: ADMIN_PASSWORD }), storage);
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false, config: connectionConfig(db, { user: admin, password: ADMIN_PASSWORD }), storage });
   await fx.root.write("database/roles/plain", { db_name: "pg", creation_statements: CREATE_LOGIN });
 });
 
