@@ -3,7 +3,7 @@
  * harness's own superuser would break the other tests).
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { MemoryStorage, createPostgresPlugin } from "../../../src/index.js";
+import { MemoryStorage, PluginError, createPostgresPlugin } from "../../../src/index.js";
 import { useTestDatabase, type TestDatabase } from "../../support/database.js";
 import { CREATE_LOGIN, connectionConfig, openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
 
@@ -54,6 +54,19 @@ it("uses root_rotation_statements", async () => {
   const { rows } = await db.query<{ c: string }>("SELECT shobj_description(oid, 'pg_authid') AS c FROM pg_roles WHERE rolname = $1", [admin]);
   expect(rows[0]!.c).toBe("rotated");
   await fx.issue("plain");
+});
+
+it("a rotation the database refuses keeps the old password and leaves nothing pending (PluginError.refused)", async () => {
+  await fx.root.write("database/config/pg", {
+    root_rotation_statements: [`ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}'`, `SELECT '{{password}}'::int`],
+  });
+  const error = await fx.root.write("database/rotate-root/pg", {}).catch((err: unknown) => err);
+  expect(error).toBeInstanceOf(PluginError);
+  expect(error).toMatchObject({ refused: true });
+  const { value } = await storedConfig(storage);
+  expect(value.password).toBe(ADMIN_PASSWORD);
+  expect(value.pending_root_password).toBeUndefined();
+  await (await db.connectAs(admin, ADMIN_PASSWORD)).end();
 });
 
 it("recovers from a crash between changing the password and recording it", async () => {
