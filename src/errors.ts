@@ -102,7 +102,13 @@ export class LeaseNotFoundError extends VaultletError {
 /**
  * A database plugin failed talking to its database. The message names the operation and a
  * sanitized reason; the original driver error is never exposed because drivers may echo SQL that
- * carries passwords.
+ * carries passwords. {@link PluginError.refused} tells a refusal (nothing changed) from an unknown
+ * outcome (the database was unreachable or the connection dropped).
+ *
+ * @example A plugin reports a statement its database refused:
+ * ```ts
+ * throw new PluginError(`creating the database user failed: ${sanitized}`, { refused: true, cause: { code: "42601" } });
+ * ```
  */
 export class PluginError extends VaultletError {
   /**
