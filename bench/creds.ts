@@ -7,7 +7,7 @@
  * BENCH_ROUNDS=40 BENCH_OPS=100 npx tsx bench/creds.ts   # rounds, and operations per side per round
  * ```
  *
- * The engine runs on the host's pool (`createPostgresPlugin({ pool })`), so both sides share one
+ * The engine runs on the host's pool (`postgresPlugin({ name, pool })`), so both sides share one
  * `pg.Pool` of 16 connections. "Direct" does what the plugin does — one transaction with the
  * creation statements; for revocation, the default revocation's statements — without tokens,
  * policies, leases or storage. A round issues `BENCH_OPS` credentials on each side, back to back
@@ -18,7 +18,7 @@
 import { setTimeout as pause } from "node:timers/promises";
 import { loadavg } from "node:os";
 import pg from "pg";
-import { Engine, ManualClock, MemoryStorage, createPostgresPlugin, type Client } from "../src/index.js";
+import { Engine, ManualClock, MemoryStorage, postgresPlugin, type Client } from "../src/index.js";
 import { generatePassword } from "../src/passwords/password-generator.js";
 import { formatExpiration, quoteIdentifier } from "../src/secrets/database/plugins/postgres/sql-format.js";
 import { randomString, ALPHANUMERIC } from "../src/util/random.js";
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   const engine = await Engine.open({
     storage: new MemoryStorage(),
     clock: new ManualClock(),
-    plugins: { "bench-postgres": () => createPostgresPlugin({ pool }) },
+    plugins: [postgresPlugin({ name: "bench-postgres", pool })],
   });
   const root: Client = engine.client((await engine.initialize()).rootToken);
   await root.write("sys/mounts/database", { type: "database" });

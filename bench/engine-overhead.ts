@@ -25,7 +25,7 @@ const IDLE_MS = 2;
 
 async function openEngine(): Promise<{ engine: Engine; root: Client }> {
   const database = new FakeDatabase();
-  const engine = await Engine.open({ storage: new MemoryStorage(), clock: new ManualClock(), plugins: { fake: database.factory } });
+  const engine = await Engine.open({ storage: new MemoryStorage(), clock: new ManualClock(), plugins: [database.plugin("fake")] });
   const root = engine.client((await engine.initialize()).rootToken);
   await root.write("sys/mounts/database", { type: "database" });
   await root.write("database/config/fake", { plugin_name: "fake", allowed_roles: "*" });

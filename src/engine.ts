@@ -22,7 +22,8 @@ import { MountTable } from "./mounts/mount-table.js";
 import type { MountEntry } from "./mounts/mount-entry.js";
 import { createSystemBackend, type SystemBackendDeps } from "./system/system-backend.js";
 import { createDatabaseBackend } from "./secrets/database/database-backend.js";
-import { builtinDatabasePlugins, type DatabasePluginFactory } from "./secrets/database/plugin.js";
+import { builtinDatabasePlugins } from "./secrets/database/builtin-plugins.js";
+import type { DatabasePluginDescriptor } from "./secrets/database/plugin.js";
 import { PolicyStore } from "./policy/policy-store.js";
 import { TokenManager } from "./auth/token/token-manager.js";
 import { createTokenBackend } from "./auth/token/token-backend.js";
@@ -43,9 +44,11 @@ export interface EngineOptions {
   /** The source of time and timers (default: the system clock; tests pass a `ManualClock`). */
   clock?: Clock;
   /**
-   * Extra database plugins by `plugin_name`, added to the built-in `postgresql-database-plugin`.
+   * Extra database plugins, registered by descriptor (`{ name, maxUsernameBytes, create }`, e.g.
+   * `postgresPlugin({ name: "app-postgres", pool })`) and added to the built-in
+   * `postgresql-database-plugin`. One with a built-in's name replaces it.
    */
-  plugins?: Record<string, DatabasePluginFactory>;
+  plugins?: readonly DatabasePluginDescriptor[];
   /** Revocation tuning: concurrency, retries, backoff. */
   revocation?: RevocationOptions;
   /**
@@ -136,7 +139,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       mount: () => this.#mounts.get(TOKEN_MOUNT)!,
       onEvent: this.#observer.tokenChanged,
     });
-    const plugins = { ...builtinDatabasePlugins(), ...options.plugins };
+    const plugins = new Map([...builtinDatabasePlugins(), ...(options.plugins ?? [])].map((plugin) => [plugin.name, plugin]));
     this.#factories = new Map<string, BackendFactory>([["database", createDatabaseBackend(plugins)]]);
     this.#changeEvents = (name, payload) => this.#observer.emit(name, payload);
     this.#pipeline = new RequestPipeline({

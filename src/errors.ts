@@ -102,13 +102,35 @@ export class LeaseNotFoundError extends VaultletError {
 /**
  * A database plugin failed talking to its database. The message names the operation and a
  * sanitized reason; the original driver error is never exposed because drivers may echo SQL that
- * carries passwords.
+ * carries passwords. {@link PluginError.refused} tells a refusal (nothing changed) from an unknown
+ * outcome (the database was unreachable or the connection dropped).
+ *
+ * @example A plugin reports a statement its database refused:
+ * ```ts
+ * throw new PluginError(`creating the database user failed: ${sanitized}`, { refused: true, cause: { code: "42601" } });
+ * ```
  */
 export class PluginError extends VaultletError {
+  /**
+   * Whether the database answered and refused the operation, so it changed nothing (a statement
+   * failed and its transaction rolled back; the user to change does not exist). `false` when the
+   * outcome is unknown: the database could not be reached, a timeout struck, or the connection was
+   * lost mid-way. Set by the plugin, the only part that knows its database; callers such as
+   * root rotation keep or drop a pending password by it.
+   */
+  readonly refused: boolean;
+
   /** @param message - sanitized message */
-  constructor(message: string, options?: VaultletErrorOptions) {
+  constructor(message: string, options: PluginErrorOptions = {}) {
     super("plugin_error", 500, message, options);
+    this.refused = options.refused ?? false;
   }
+}
+
+/** Options of {@link PluginError}. */
+export interface PluginErrorOptions extends VaultletErrorOptions {
+  /** See {@link PluginError.refused}; default `false` (outcome unknown). */
+  refused?: boolean;
 }
 
 /** The engine has not been initialized yet: call `engine.initialize()` first (503). */

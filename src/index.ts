@@ -15,6 +15,7 @@ export {
   UnsupportedOperationError,
   LeaseNotFoundError,
   PluginError,
+  type PluginErrorOptions,
   NotInitializedError,
   AlreadyInitializedError,
   SealedError,
@@ -27,7 +28,7 @@ export {
 export type { Storage, PutOptions, ClaimRequest } from "./storage/storage.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
 export { FileStorage, type FileStorageOptions } from "./storage/file/file-storage.js";
-export { PostgresStorage, type PostgresStorageOptions, type QueryablePool } from "./storage/postgres/postgres-storage.js";
+export { PostgresStorage, type PostgresStorageOptions } from "./storage/postgres/postgres-storage.js";
 export { EncryptedStorage, type Keyring } from "./storage/encrypted-storage.js";
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle, type TimerCallback } from "./util/clock.js";
 export { parseDuration } from "./util/ttl.js";
@@ -36,6 +37,7 @@ export type { LeaseRecord, LeaseState } from "./leases/lease.js";
 export type {
   DatabasePlugin,
   DatabasePluginFactory,
+  DatabasePluginDescriptor,
   ConnectionSettings,
   NewUserRequest,
   RenewUserRequest,
@@ -44,8 +46,13 @@ export type {
   PasswordAuthentication,
   RevocationSettings,
 } from "./secrets/database/plugin.js";
-export { createPostgresPlugin, type PostgresPluginOptions } from "./secrets/database/plugins/postgres/postgres-plugin.js";
-export type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "./secrets/database/plugins/postgres/postgres-pool.js";
+export {
+  postgresPlugin,
+  createPostgresPlugin,
+  type PostgresPluginOptions,
+  type PostgresPluginDescriptorOptions,
+} from "./secrets/database/plugins/postgres/postgres-plugin.js";
+export type { QueryablePool, PostgresPool, PostgresPoolClient, PostgresQueryResult } from "./util/postgres-pool.js";
 export type { AuditEntry, AuditAuth, AuditRequest, AuditResponse } from "./audit/audit-entry.js";
 export type { AuditSink, AuditWritable } from "./audit/audit-device.js";
 export type { Logger } from "./observability/logger.js";
@@ -61,3 +68,18 @@ export type {
 } from "./observability/engine-events.js";
 export type { EngineMetrics } from "./observability/metrics.js";
 export type { GuardrailOptions } from "./leases/lease-quotas.js";
+export {
+  PolicyEvaluator,
+  parsePolicy,
+  DEFAULT_POLICY,
+  DEFAULT_POLICY_TEXT,
+  ROOT_POLICY,
+  type EvaluationRequest,
+  type EvaluationResult,
+  type PolicyOperation,
+  type Policy,
+  type PathRule,
+  type ParameterConstraints,
+  type Capability,
+  type LegacyPolicy,
+} from "./policy/policy-api.js";

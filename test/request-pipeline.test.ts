@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Engine, ManualClock, MemoryStorage, NotFoundError, PermissionDeniedError, type AuditEntry } from "../src/index.js";
-import { useFakeSeedEngine } from "./fakes/fake-engine.js";
+import { useEngineFixture } from "./support/engine-fixture.js";
 
 /** Memory storage that counts reads of token entries (one per token lookup). */
 class CountingStorage extends MemoryStorage {
@@ -22,7 +22,7 @@ async function auditedEngine() {
   return { engine, root, entries, storage, [Symbol.asyncDispose]: () => engine.close() };
 }
 
-const seed = useFakeSeedEngine();
+const seed = useEngineFixture();
 
 describe("the request pipeline", () => {
   it("resolves Client.write to create, then update, and audits the resolved operation", async () => {

@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { PolicyEvaluator, parsePolicy, DEFAULT_POLICY } from "./policy/index.js";
+ * import { PolicyEvaluator, parsePolicy, DEFAULT_POLICY } from "vaultlet";
  * const ev = new PolicyEvaluator([DEFAULT_POLICY, parsePolicy("apps", 'path "secret/*" { capabilities = ["read"] }')]);
  * ev.evaluate({ path: "secret/app", operation: "read" }); // { allowed: true, sudo: false, capabilities: ["read"] }
  * ```

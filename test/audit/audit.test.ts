@@ -23,7 +23,7 @@ afterEach(async () => {
 
 async function setup(auditSinks: Record<string, AuditSink> = {}, storage = new MemoryStorage()) {
   const db = new FakeDatabase();
-  const engine = await Engine.open({ storage, clock: new ManualClock(Date.UTC(2026, 0, 1)), plugins: { fake: db.factory }, auditSinks });
+  const engine = await Engine.open({ storage, clock: new ManualClock(Date.UTC(2026, 0, 1)), plugins: [db.plugin("fake")], auditSinks });
   open.push(engine);
   const { rootToken } = await engine.initialize();
   const root = engine.client(rootToken);
@@ -187,7 +187,7 @@ describe("sys/audit", () => {
     await first.root.write("sys/audit/file", { type: "file", options: { file_path: file } });
     const before = (await first.root.write("sys/audit-hash/file", { input: "x" })).data!.hash;
     await first.engine.close();
-    const engine = await Engine.open({ storage, clock: new ManualClock(Date.UTC(2026, 0, 1)), plugins: { fake: new FakeDatabase().factory } });
+    const engine = await Engine.open({ storage, clock: new ManualClock(Date.UTC(2026, 0, 1)), plugins: [new FakeDatabase().plugin("fake")] });
     open.push(engine);
     const root = engine.client(first.rootToken);
     expect((await root.write("sys/audit-hash/file", { input: "x" })).data!.hash).toBe(before);
@@ -202,7 +202,7 @@ describe("sys/audit", () => {
     const first = await setup({ memory: () => {} }, storage);
     await first.root.write("sys/audit/mem", { type: "stream", options: { sink: "memory" } });
     await first.engine.close();
-    const engine = await Engine.open({ storage, plugins: { fake: new FakeDatabase().factory } });
+    const engine = await Engine.open({ storage, plugins: [new FakeDatabase().plugin("fake")] });
     open.push(engine);
     const root = engine.client(first.rootToken);
     await expect(root.read("sys/mounts")).rejects.toBeInstanceOf(AuditFailedError);

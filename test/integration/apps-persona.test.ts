@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Engine, ManualClock, PermissionDeniedError, type Client } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { ADMIN_POLICY } from "../../examples/seed-guide.js";
-import { connectionConfigFor } from "../support/seeded-engine.js";
+import { connectionConfigFor } from "../support/engine-fixture.js";
 
 const db = useTestDatabase();
 

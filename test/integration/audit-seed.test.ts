@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuditFailedError, Engine, ManualClock, type AuditEntry, type Client } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
-import { connectionConfigFor } from "../support/seeded-engine.js";
+import { connectionConfigFor } from "../support/engine-fixture.js";
 
 const db = useTestDatabase();
 

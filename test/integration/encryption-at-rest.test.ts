@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EncryptedStorage, EncryptionError, Engine, FileStorage, ManualClock, PostgresStorage, type Storage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
-import { seededEngine } from "../support/seeded-engine.js";
+import { openEngineFixture } from "../support/engine-fixture.js";
 
 const db = useTestDatabase();
 const directories: string[] = [];
@@ -52,7 +52,7 @@ async function postgresBackend(): Promise<RawBackend> {
 /** Uses the engine the way an app does and returns every secret it saw. */
 async function secretsFrom(storage: Storage): Promise<string[]> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const { engine, root, rootToken } = await seededEngine(db, storage, clock);
+  const { engine, root, rootToken } = await openEngineFixture({ database: db, storage: storage, clock });
   try {
     await root.write("sys/policy/apps", { policy: 'path "database/creds/readonly" { capabilities = ["read"] }' });
     const { auth } = await root.write("auth/token/create", { policies: ["apps"] });

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Engine, ManualClock, QuotaExceededError, type Client, type EngineEventName, type Logger } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
-import { connectionConfigFor } from "../support/seeded-engine.js";
+import { connectionConfigFor } from "../support/engine-fixture.js";
 
 const db = useTestDatabase();
 

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Engine, ManualClock, MemoryStorage, PostgresStorage, type Storage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
-import { connectionConfigFor, roleExists } from "../support/seeded-engine.js";
+import { connectionConfigFor, roleExists } from "../support/engine-fixture.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 
 const db = useTestDatabase();

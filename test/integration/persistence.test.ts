@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Engine, FileStorage, ManualClock, PostgresStorage, type Storage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
-import { roleExists, seededEngine } from "../support/seeded-engine.js";
+import { roleExists, openEngineFixture } from "../support/engine-fixture.js";
 
 const db = useTestDatabase();
 const directories: string[] = [];
@@ -38,7 +38,7 @@ describe.each(backends)("reopening an engine on %s", (_name, makeStorage) => {
   it("brings back mounts, configs, roles, policies, tokens and leases, and revokes on time", async () => {
     const storageFor = await makeStorage();
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
-    const first = await seededEngine(db, storageFor(), clock);
+    const first = await openEngineFixture({ database: db, storage: storageFor(), clock });
     await first.root.write("sys/policy/apps", { policy: 'path "database/creds/readonly" { capabilities = ["read"] }' });
     const { auth } = await first.root.write("auth/token/create", { policies: ["apps"], ttl: "8h" });
     const creds = await first.engine.client(auth!.client_token).read<{ username: string }>("database/creds/readonly");

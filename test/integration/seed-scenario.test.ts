@@ -5,7 +5,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Engine, ManualClock, MemoryStorage, NotFoundError, type Client } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { READONLY_SQL } from "../../examples/seed-guide.js";
-import { connectionConfigFor } from "../support/seeded-engine.js";
+import { connectionConfigFor } from "../support/engine-fixture.js";
 
 const db = useTestDatabase();
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Engine, InvalidRequestError, QuotaExceededError, type EngineEvents } from "../../src/index.js";
-import { useFakeSeedEngine } from "../fakes/fake-engine.js";
+import { FAST_REVOCATION, useEngineFixture } from "../support/engine-fixture.js";
 
-const seed = useFakeSeedEngine();
+const seed = useEngineFixture({ revocation: FAST_REVOCATION });
 
 describe("max_leases guardrails", () => {
   it("a role with max_leases: 3 refuses the 4th creds, creating nothing, until a lease is revoked", async () => {

@@ -13,7 +13,7 @@ import { FakeDatabase } from "../fakes/fake-database-plugin.js";
 const LEASES = "sys/expire/id/";
 
 async function openOn(storage: Storage, clock: ManualClock, db: FakeDatabase) {
-  return Engine.open({ storage, clock, plugins: { "fake-database-plugin": db.factory } });
+  return Engine.open({ storage, clock, plugins: [db.plugin()] });
 }
 
 async function readRecord(storage: Storage, id: string): Promise<LeaseRecord> {

@@ -24,7 +24,7 @@ class GatedStorage extends MemoryStorage {
 }
 
 async function openOn(storage: Storage, clock: ManualClock, db: FakeDatabase, revocation = {}) {
-  return Engine.open({ storage, clock, plugins: { "fake-database-plugin": db.factory }, revocation: { maxAttempts: 3, ...revocation } });
+  return Engine.open({ storage, clock, plugins: [db.plugin("fake-database-plugin")], revocation: { maxAttempts: 3, ...revocation } });
 }
 
 /** A storage holding an initialized engine with `count` leases of 1 h, and the root token. */
@@ -132,10 +132,10 @@ describe("close", () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     let started = 0;
     const blocking = () => {
-      const plugin = db.factory();
+      const plugin = db.plugin().create();
       return { ...plugin, deleteUser: async (request: Parameters<typeof plugin.deleteUser>[0]) => (started++, await gate, plugin.deleteUser(request)) };
     };
-    const engine = await Engine.open({ storage, clock, plugins: { "fake-database-plugin": blocking }, revocation: { closeTimeoutMs } });
+    const engine = await Engine.open({ storage, clock, plugins: [{ ...db.plugin(), create: blocking }], revocation: { closeTimeoutMs } });
     const revoking = engine.client(rootToken).write("sys/leases/revoke", { lease_id: leaseIds[0] }).catch((err: unknown) => err);
     for (let spins = 0; started === 0 && spins < 1000; spins++) await new Promise((resolve) => setImmediate(resolve));
     expect(started).toBe(1);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Engine, ManualClock, MemoryStorage, type EngineEventName, type EngineEvents, type Logger } from "../../src/index.js";
 import { FakeDatabase } from "../fakes/fake-database-plugin.js";
-import { useFakeSeedEngine } from "../fakes/fake-engine.js";
+import { FAST_REVOCATION, useEngineFixture } from "../support/engine-fixture.js";
 
-const seed = useFakeSeedEngine();
+const seed = useEngineFixture({ revocation: FAST_REVOCATION });
 
 /** Records every event of the given names, in order, as [name, payload]. */
 function record(engine: Engine, names: EngineEventName[]) {
@@ -90,7 +90,7 @@ describe("engine events", () => {
   });
 
   it("reports mounts enabled, tuned and disabled", async () => {
-    await using engine = await Engine.open({ plugins: { fake: new FakeDatabase().factory } });
+    await using engine = await Engine.open({ plugins: [new FakeDatabase().plugin("fake")] });
     const root = engine.client((await engine.initialize()).rootToken);
     const seen = record(engine, ["mount.enabled", "mount.tuned", "mount.disabled"]);
     await root.write("sys/mounts/db", { type: "database" });
@@ -107,7 +107,7 @@ describe("engine events", () => {
     const warnings: unknown[] = [];
     const logger: Logger = { debug() {}, info() {}, warn: (fields) => void warnings.push(fields), error() {} };
     const db = new FakeDatabase();
-    await using engine = await Engine.open({ clock: new ManualClock(), plugins: { fake: db.factory }, logger });
+    await using engine = await Engine.open({ clock: new ManualClock(), plugins: [db.plugin("fake")], logger });
     const root = engine.client((await engine.initialize()).rootToken);
     await root.write("sys/mounts/database", { type: "database" });
     await root.write("database/config/fake", { plugin_name: "fake", allowed_roles: "*", connection_url: "fake://x", username: "u", password: "p" });
@@ -169,7 +169,7 @@ describe("engine.metrics()", () => {
 
   it("counts leases restored from storage after a restart", async () => {
     const storage = new MemoryStorage();
-    const plugins = { fake: new FakeDatabase().factory };
+    const plugins = [new FakeDatabase().plugin("fake")];
     const first = await Engine.open({ storage, plugins });
     const root = first.client((await first.initialize()).rootToken);
     await root.write("sys/mounts/database", { type: "database" });

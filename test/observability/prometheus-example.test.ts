@@ -1,9 +1,9 @@
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { formatPrometheus, startMetricsServer } from "../../examples/metrics-prometheus.js";
-import { useFakeSeedEngine } from "../fakes/fake-engine.js";
+import { FAST_REVOCATION, useEngineFixture } from "../support/engine-fixture.js";
 
-const seed = useFakeSeedEngine();
+const seed = useEngineFixture({ revocation: FAST_REVOCATION });
 
 describe("examples/metrics-prometheus.ts", () => {
   it("serves the engine's metrics in Prometheus text format", async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { EncryptedStorage, EncryptionError, InvalidRequestError, MemoryStorage } from "../../src/index.js";
-import { storageContract } from "./storage-contract.js";
+import { storageContract } from "../../src/testing/index.js";
 
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);

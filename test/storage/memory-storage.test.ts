@@ -1,4 +1,4 @@
 import { MemoryStorage } from "../../src/index.js";
-import { storageContract } from "./storage-contract.js";
+import { storageContract } from "../../src/testing/index.js";
 
 storageContract("MemoryStorage", async () => ({ storage: new MemoryStorage() }));

@@ -10,7 +10,7 @@ import { expect } from "vitest";
 import { Engine, ManualClock, type Storage } from "../../src/index.js";
 import type { TestDatabase } from "./database.js";
 import type { ChildConfig } from "./engine-process.js";
-import { connectionConfigFor } from "./seeded-engine.js";
+import { connectionConfigFor } from "./engine-fixture.js";
 
 const CHILD = fileURLToPath(new URL("./engine-process.ts", import.meta.url));
 const LEASES = "sys/expire/id/";

@@ -17,7 +17,7 @@ import {
   parseConnectionConfig,
   type ConnectionConfig,
 } from "./connection-config.js";
-import type { DatabasePlugin, DatabasePluginFactory } from "./plugin.js";
+import type { DatabasePlugin, DatabasePluginDescriptor } from "./plugin.js";
 import { PluginInstances } from "./plugin-instances.js";
 import { describeRole, parseRole, revocationSettingsOf, type Role } from "./role.js";
 import { UsernameGenerator } from "./username.js";
@@ -38,9 +38,9 @@ interface CredentialInternal {
 /**
  * The factory of the `database` mount type.
  *
- * @param plugins - database plugins by `plugin_name`
+ * @param plugins - the registered database plugins, by `plugin_name`
  */
-export function createDatabaseBackend(plugins: Record<string, DatabasePluginFactory>): BackendFactory {
+export function createDatabaseBackend(plugins: ReadonlyMap<string, DatabasePluginDescriptor>): BackendFactory {
   return async (context) => {
     const backend = new DatabaseBackend(context, plugins);
     await backend.start();
@@ -57,7 +57,7 @@ class DatabaseBackend implements Backend {
   readonly #usernames = new UsernameGenerator();
   readonly #staticRoles: StaticRoles;
 
-  constructor(context: BackendContext, plugins: Record<string, DatabasePluginFactory>) {
+  constructor(context: BackendContext, plugins: ReadonlyMap<string, DatabasePluginDescriptor>) {
     this.#context = context;
     this.#configs = context.storage.sub("config/");
     this.#roles = context.storage.sub("role/");
@@ -224,7 +224,7 @@ class DatabaseBackend implements Backend {
       displayName: request.caller.displayName,
       roleName,
       now: this.#context.clock.now(),
-      maxBytes: plugin.maxUsernameBytes,
+      maxBytes: this.#plugins.maxUsernameBytes(config.plugin_name),
     });
     const password = generatePassword(await this.#requirePasswordPolicy(role.password_policy || config.password_policy));
     const internal: CredentialInternal = { username, role: roleName, db_name: role.db_name };

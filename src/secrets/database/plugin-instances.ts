@@ -2,29 +2,29 @@
  * @module
  */
 import type { ConnectionConfig } from "./connection-config.js";
-import type { DatabasePlugin, DatabasePluginFactory } from "./plugin.js";
+import type { DatabasePlugin, DatabasePluginDescriptor } from "./plugin.js";
 
 /**
  * One initialized plugin (and so one connection pool) per connection config, created on first use
  * and reused; replaced when the config changes, closed when it is deleted or reset.
  */
 export class PluginInstances {
-  readonly #factories: Record<string, DatabasePluginFactory>;
+  readonly #descriptors: ReadonlyMap<string, DatabasePluginDescriptor>;
   readonly #instances = new Map<string, Promise<DatabasePlugin>>();
 
-  /** @param factories - plugin factories by `plugin_name` */
-  constructor(factories: Record<string, DatabasePluginFactory>) {
-    this.#factories = factories;
+  /** @param descriptors - the registered plugins, by `plugin_name` */
+  constructor(descriptors: ReadonlyMap<string, DatabasePluginDescriptor>) {
+    this.#descriptors = descriptors;
   }
 
   /** Plugin names that can be configured. */
   get names(): string[] {
-    return Object.keys(this.#factories);
+    return [...this.#descriptors.keys()];
   }
 
-  /** The longest username the plugin named `pluginName` accepts, in bytes. */
+  /** The longest username the plugin named `pluginName` accepts, in bytes (from its descriptor). */
   maxUsernameBytes(pluginName: string): number {
-    return this.#factories[pluginName]!().maxUsernameBytes;
+    return this.#descriptor(pluginName).maxUsernameBytes;
   }
 
   /**
@@ -32,7 +32,7 @@ export class PluginInstances {
    * database must answer. Use it to check a config before storing it.
    */
   async open(config: ConnectionConfig, verifyConnection: boolean): Promise<DatabasePlugin> {
-    const plugin = this.#factories[config.plugin_name]!();
+    const plugin = this.#descriptor(config.plugin_name).create();
     await plugin.initialize(
       {
         connectionUrl: config.connection_url,
@@ -77,5 +77,12 @@ export class PluginInstances {
   /** Closes every plugin. */
   async closeAll(): Promise<void> {
     await Promise.all([...this.#instances.keys()].map((name) => this.close(name)));
+  }
+
+  /** Configs are validated against {@link names} before use, so a miss is a programming error. */
+  #descriptor(pluginName: string): DatabasePluginDescriptor {
+    const descriptor = this.#descriptors.get(pluginName);
+    if (!descriptor) throw new Error(`no database plugin registered as ${JSON.stringify(pluginName)}`);
+    return descriptor;
   }
 }

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { createPostgresPlugin } from "./plugins/postgres/postgres-plugin.js";
 import type { RevocationSettings } from "./revocation-settings.js";
 
 export type { RevocationSettings } from "./revocation-settings.js";
@@ -87,13 +86,14 @@ export interface ChangePasswordRequest {
 /**
  * A database plugin instance, bound to one connection config.
  *
- * Every method rejects with a `PluginError` whose message is free of secrets.
+ * Every method rejects with a `PluginError` whose message is free of secrets and whose
+ * {@link PluginError.refused} says whether the database answered and refused (nothing changed) or
+ * the outcome is unknown (unreachable, timed out, connection lost). `vaultlet/testing`'s
+ * `databasePluginContract` checks an implementation against this contract.
  */
 export interface DatabasePlugin {
-  /** The plugin name, e.g. `"postgresql-database-plugin"`. */
+  /** The implementation's name, e.g. `"postgresql-database-plugin"`; used in messages. */
   readonly name: string;
-  /** The longest username the database accepts, in bytes. */
-  readonly maxUsernameBytes: number;
   /** Connects (lazily); with `verifyConnection`, checks now that the database answers. */
   initialize(settings: ConnectionSettings, options: { verifyConnection: boolean }): Promise<void>;
   /** Creates a user. */
@@ -114,7 +114,21 @@ export interface DatabasePlugin {
 /** Creates a fresh, uninitialized plugin instance. */
 export type DatabasePluginFactory = () => DatabasePlugin;
 
-/** The plugins every engine has. */
-export function builtinDatabasePlugins(): Record<string, DatabasePluginFactory> {
-  return { "postgresql-database-plugin": createPostgresPlugin };
+/**
+ * How a plugin is registered with an engine (`Engine.open({ plugins: [descriptor] })`): what the
+ * engine needs to know before any instance exists, and how to make one. A config selects it with
+ * `plugin_name: descriptor.name`.
+ *
+ * @example
+ * ```ts
+ * const engine = await Engine.open({ plugins: [postgresPlugin({ name: "app-postgres", pool })] });
+ * ```
+ */
+export interface DatabasePluginDescriptor {
+  /** The `plugin_name` configs use to select it, e.g. `"postgresql-database-plugin"`. */
+  readonly name: string;
+  /** The longest username the database accepts, in bytes (checks `username_template` on config writes). */
+  readonly maxUsernameBytes: number;
+  /** Creates a fresh, uninitialized instance: one per connection config. */
+  readonly create: DatabasePluginFactory;
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { InvalidRequestError, UnsupportedOperationError } from "../../errors.js";
+import { InvalidRequestError, PluginError, UnsupportedOperationError } from "../../errors.js";
 import type { JsonStore } from "../../storage/json-store.js";
 import { generatePassword, type PasswordPolicy } from "../../passwords/password-generator.js";
 import type { ConnectionConfig } from "./connection-config.js";
@@ -41,8 +41,8 @@ export async function rotateRoot(name: string, config: ConnectionConfig, { confi
   try {
     await plugin.changePassword({ username: config.username, password, statements: config.root_rotation_statements ?? [] });
   } catch (err) {
-    // A statement the server refused rolled back: the old password stands. Without a SQLSTATE
-    // (e.g. the connection dropped during COMMIT) we cannot tell, so the pending record stays for
+    // A change the database refused rolled back: the old password stands. When the outcome is
+    // unknown (e.g. the connection dropped during COMMIT) the pending record stays for
     // settleRootRotation to resolve.
     if (refusedByDatabase(err)) await configs.put(name, config);
     throw err;
@@ -88,10 +88,9 @@ function withoutPending(config: ConnectionConfig): ConnectionConfig {
 }
 
 /**
- * Whether a plugin error carries a SQLSTATE: the server refused a statement, so the transaction
- * rolled back and nothing changed. Without one (a dropped connection) the outcome is unknown.
+ * Whether the database refused the change, so nothing changed (the plugin says so on its
+ * {@link PluginError}). Any other failure leaves the outcome unknown.
  */
 export function refusedByDatabase(err: unknown): boolean {
-  const code = (err as { cause?: { code?: unknown } })?.cause?.code;
-  return typeof code === "string" && code.length === 5;
+  return err instanceof PluginError && err.refused;
 }

@@ -4,11 +4,9 @@
 import pg from "pg";
 import { InvalidRequestError, StorageError } from "../../errors.js";
 import type { ClaimRequest, PutOptions, Storage } from "../storage.js";
+import type { QueryablePool } from "../../util/postgres-pool.js";
 
-/** The slice of `pg.Pool` that {@link PostgresStorage} uses: pass the host's own pool. */
-export interface QueryablePool {
-  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
-}
+export type { QueryablePool } from "../../util/postgres-pool.js";
 
 /** Options of {@link PostgresStorage}: a `connectionString` or the host's `pool`, and a table. */
 export type PostgresStorageOptions = (

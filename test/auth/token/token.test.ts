@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { InvalidRequestError, PermissionDeniedError, type Client } from "../../../src/index.js";
-import { useFakeSeedEngine } from "../../fakes/fake-engine.js";
+import { FAST_REVOCATION, useEngineFixture } from "../../support/engine-fixture.js";
 
-const freshEngine = useFakeSeedEngine();
+const freshEngine = useEngineFixture({ revocation: FAST_REVOCATION });
 
 async function seed() {
   const setup = await freshEngine();

@@ -1,15 +1,17 @@
 /**
  * The published package works: `npm run build`, `npm pack`, install the tarball into a fresh
  * project, type-check the README's example against the packed `.d.ts` files and run it against the
- * harness's PostgreSQL.
+ * harness's PostgreSQL; and every name the README, docs/*.md and DESIGN §4 (copied to
+ * design-api.md) import from "vaultlet" or "vaultlet/testing" is exported by the installed package.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, expect, it } from "vitest";
 import { useTestDatabase } from "../../support/database.js";
+import { docImports, importCheckSource, missingImports, PACKAGE_SPECIFIERS, type DocImport } from "../../support/doc-imports.js";
 
 const db = useTestDatabase();
 const run = promisify(execFile);
@@ -34,6 +36,14 @@ async function readmeExample(): Promise<string> {
   return `${code}\nconsole.log(JSON.stringify({ lease_id: creds.lease_id, lease_duration: creds.lease_duration, username: (creds.data as { username: string }).username }));\n`;
 }
 
+/** Every name the README, docs/*.md and the DESIGN §4 copy import from the package. */
+async function documentedImports(): Promise<DocImport[]> {
+  const docs = (await readdir(join(repo, "docs"))).filter((file) => file.endsWith(".md")).map((file) => `docs/${file}`);
+  const sources = ["README.md", ...docs, "test/integration/packaging/design-api.md"];
+  const found = await Promise.all(sources.map(async (source) => docImports(await readFile(join(repo, source), "utf8"), source)));
+  return found.flat();
+}
+
 async function npm(cwd: string, ...args: string[]): Promise<string> {
   const { stdout } = await run("npm", args, { cwd, env: { ...process.env, npm_config_update_notifier: "false" }, maxBuffer: 16 * 1024 * 1024 });
   return stdout;
@@ -43,12 +53,12 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-it("packs, installs into a fresh project and runs the README example", { timeout: 240_000 }, async () => {
+it("packs, installs into a fresh project, exports every documented name and runs the README example", { timeout: 240_000 }, async () => {
   scratch = await mkdtemp(join(tmpdir(), "vaultlet-pack-"));
   await npm(repo, "run", "build");
   const [packed] = JSON.parse(await npm(repo, "pack", "--json", "--ignore-scripts", "--pack-destination", scratch)) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const files = packed!.files.map((file) => file.path);
-  expect(files).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "README.md", "package.json"]));
+  expect(files).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "dist/testing/index.js", "dist/testing/index.d.ts", "README.md", "package.json"]));
   expect(files.filter((path) => path.startsWith("src/") || path.startsWith("test/"))).toEqual([]);
 
   const app = join(scratch, "app");
@@ -56,15 +66,38 @@ it("packs, installs into a fresh project and runs the README example", { timeout
   await writeFile(join(app, "package.json"), JSON.stringify({ name: "vaultlet-pack-check", private: true, type: "module" }));
   await npm(app, "install", "--no-audit", "--no-fund", "--prefer-offline", join(scratch, packed!.filename));
   await writeFile(join(app, "example.ts"), await readmeExample());
+  const imports = await documentedImports();
+  expect(imports.map((i) => i.name)).toEqual(expect.arrayContaining(["Engine", "PolicyEvaluator", "parsePolicy", "databasePluginContract"]));
+  await writeFile(join(app, "doc-imports.ts"), importCheckSource(imports));
   await writeFile(
     join(app, "tsconfig.json"),
     JSON.stringify({
       compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: false, typeRoots: [join(repo, "node_modules/@types")], types: ["node"] },
-      files: ["example.ts"],
+      files: ["example.ts", "doc-imports.ts"],
     }),
   );
-  // Type-checks the example against the packed .d.ts files (resolved through the exports map).
-  await run(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", app], { cwd: app });
+  // Type-checks the example and every documented import (types included) against the packed .d.ts
+  // files, resolved through the exports map; a missing name fails here, named by the compiler.
+  await run(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", app], { cwd: app }).catch((err: { stdout?: string }) => {
+    throw new Error(`the packed package does not type-check the README example and documented imports:\n${err.stdout ?? String(err)}`);
+  });
+
+  // The documented value imports at run time. vaultlet/testing loads vitest (its optional peer),
+  // which works only inside a vitest run: list the exports from one, in the fresh project, with
+  // the repo's vitest linked in.
+  await symlink(join(repo, "node_modules/vitest"), join(app, "node_modules/vitest"), "dir");
+  await writeFile(
+    join(app, "exports.test.mjs"),
+    [
+      'import { writeFileSync } from "node:fs";',
+      'import { it } from "vitest";',
+      ...PACKAGE_SPECIFIERS.map((specifier, i) => `import * as m${i} from ${JSON.stringify(specifier)};`),
+      `it("lists the exports", () => writeFileSync("exports.json", JSON.stringify({ ${PACKAGE_SPECIFIERS.map((specifier, i) => `${JSON.stringify(specifier)}: Object.keys(m${i})`).join(", ")} })));`,
+    ].join("\n"),
+  );
+  await run(process.execPath, [join(repo, "node_modules/vitest/vitest.mjs"), "run", "--root", app, "exports.test.mjs"], { cwd: app });
+  const exported = JSON.parse(await readFile(join(app, "exports.json"), "utf8")) as Record<string, string[]>;
+  expect(missingImports(imports, exported)).toEqual([]);
 
   const env = { ...process.env, PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.name, PGUSER: db.user, PGPASSWORD: db.password };
   const { stdout } = await run(process.execPath, [join(app, "example.js")], { cwd: app, env });

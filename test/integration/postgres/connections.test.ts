@@ -3,12 +3,12 @@
  * pool that runs credential operations in parallel.
  */
 import { afterEach, expect, it } from "vitest";
-import { Engine, ManualClock, MemoryStorage, createPostgresPlugin } from "../../../src/index.js";
-import { useTestDatabase } from "../../support/database.js";
-import { CREATE_LOGIN, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
+import { Engine, ManualClock, MemoryStorage, postgresPlugin } from "../../../src/index.js";
+import { useTestDatabase, type TestDatabase } from "../../support/database.js";
+import { CREATE_LOGIN, openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
 
 const db = useTestDatabase();
-let fx: PostgresFixture | undefined;
+let fx: EngineFixture<TestDatabase> | undefined;
 
 afterEach(async () => {
   await fx?.engine.close();
@@ -25,7 +25,7 @@ const objectConfig = () => ({
 });
 
 it("connects with host, port, database, username and password instead of a URL", async () => {
-  fx = await openPostgresFixture(db, objectConfig());
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false, config: objectConfig() });
   await fx.root.write("database/roles/plain", { db_name: "pg", creation_statements: CREATE_LOGIN });
   const creds = await fx.issue("plain");
   await (await db.connectAs(creds.username, creds.password)).end();
@@ -35,7 +35,7 @@ it("connects with host, port, database, username and password instead of a URL",
 });
 
 it("refuses a config with neither a URL nor a host, or with both, storing nothing", async () => {
-  fx = await openPostgresFixture(db);
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false });
   await expect(fx.root.write("database/config/none", { plugin_name: "postgresql-database-plugin" })).rejects.toMatchObject({
     code: "invalid_request",
     message: expect.stringMatching(/connection_url or host is required/),
@@ -48,7 +48,7 @@ it("refuses a config with neither a URL nor a host, or with both, storing nothin
 });
 
 it("uses inline TLS material (this test server has no TLS, so the TLS request is what fails), never showing the key", async () => {
-  fx = await openPostgresFixture(db);
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false });
   const key = "-----BEGIN PRIVATE KEY-----\nU2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----";
   const error = await fx.root
     .write("database/config/tls", { ...objectConfig(), plugin_name: "postgresql-database-plugin", tls_ca: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----", private_key: key })
@@ -62,7 +62,7 @@ it("runs on the host's own pg.Pool, and leaves it open on close", async () => {
   const engine = await Engine.open({
     storage: new MemoryStorage(),
     clock,
-    plugins: { "host-postgres": () => createPostgresPlugin({ pool: db.pool }) },
+    plugins: [postgresPlugin({ name: "host-postgres", pool: db.pool })],
   });
   const root = engine.client((await engine.initialize()).rootToken);
   await root.write("sys/mounts/database", { type: "database" });
@@ -77,7 +77,7 @@ it("runs on the host's own pg.Pool, and leaves it open on close", async () => {
 });
 
 it("runs credential operations in parallel up to max_open_connections (no global lock)", async () => {
-  fx = await openPostgresFixture(db, { max_open_connections: 4 });
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false, config: { max_open_connections: 4 } });
   await fx.root.write("database/roles/slow", { db_name: "pg", creation_statements: [CREATE_LOGIN, "SELECT pg_sleep(0.4)"] });
   await fx.issue("slow"); // warm the pool's first connection
   const started = performance.now();

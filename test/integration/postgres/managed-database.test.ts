@@ -3,11 +3,11 @@
  * On PostgreSQL 16+ such a user only holds ADMIN OPTION on roles it created itself.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { useTestDatabase } from "../../support/database.js";
-import { CREATE_LOGIN, connectionConfig, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
+import { useTestDatabase, type TestDatabase } from "../../support/database.js";
+import { CREATE_LOGIN, connectionConfig, openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
 
 const db = useTestDatabase();
-let fx: PostgresFixture;
+let fx: EngineFixture<TestDatabase>;
 let admin: string;
 
 beforeAll(async () => {
@@ -17,7 +17,7 @@ beforeAll(async () => {
   await db.query(`CREATE SCHEMA app AUTHORIZATION "${admin}"`);
   await db.query(`CREATE TABLE app.items (id int)`);
   await db.query(`ALTER TABLE app.items OWNER TO "${admin}"`);
-  fx = await openPostgresFixture(db, connectionConfig(db, { user: admin, password: "Admin-pw-1234" }));
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false, config: connectionConfig(db, { user: admin, password: "Admin-pw-1234" }) });
 });
 
 afterAll(async () => {

@@ -2,17 +2,17 @@
  * Default revocation on a database that has no `public` schema.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { useTestDatabase } from "../../support/database.js";
-import { CREATE_LOGIN, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
+import { useTestDatabase, type TestDatabase } from "../../support/database.js";
+import { CREATE_LOGIN, openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
 
 const db = useTestDatabase();
-let fx: PostgresFixture;
+let fx: EngineFixture<TestDatabase>;
 
 beforeAll(async () => {
   await db.query("DROP SCHEMA public CASCADE");
   await db.query("CREATE SCHEMA app");
   await db.query("CREATE TABLE app.items (id int)");
-  fx = await openPostgresFixture(db);
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false });
 });
 
 afterAll(async () => {

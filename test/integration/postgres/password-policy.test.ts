@@ -2,17 +2,17 @@
  * Password policies and SCRAM verifiers on a database connection, against a real PostgreSQL.
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { useTestDatabase } from "../../support/database.js";
-import { CREATE_LOGIN, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
+import { useTestDatabase, type TestDatabase } from "../../support/database.js";
+import { CREATE_LOGIN, openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
 
 const db = useTestDatabase();
-let fx: PostgresFixture;
+let fx: EngineFixture<TestDatabase>;
 
 const DIGITS = `length = 30\nrule "charset" { charset = "0123456789" min-chars = 30 }`;
 const LOWER = `length = 12\nrule "charset" { charset = "abcdefghijklmnopqrstuvwxyz" min-chars = 1 }`;
 
 beforeEach(async () => {
-  fx = await openPostgresFixture(db);
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false });
   await fx.root.write("sys/policies/password/digits", { policy: DIGITS });
   await fx.root.write("sys/policies/password/lower", { policy: LOWER });
 });

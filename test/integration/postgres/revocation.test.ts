@@ -3,12 +3,12 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import pg from "pg";
-import { useTestDatabase } from "../../support/database.js";
+import { useTestDatabase, type TestDatabase } from "../../support/database.js";
 import { createDatabase, databaseUrl } from "../../support/postgres-server.js";
-import { CREATE_LOGIN, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
+import { CREATE_LOGIN, openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
 
 const db = useTestDatabase();
-let fx: PostgresFixture;
+let fx: EngineFixture<TestDatabase>;
 let group: string;
 
 /** A user with its own schema, grants in another schema, a group role and default privileges. */
@@ -49,7 +49,7 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  fx = await openPostgresFixture(db);
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false });
 });
 
 afterEach(async () => {

@@ -3,12 +3,12 @@
  * harness's own superuser would break the other tests).
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { MemoryStorage, createPostgresPlugin } from "../../../src/index.js";
-import { useTestDatabase } from "../../support/database.js";
-import { CREATE_LOGIN, connectionConfig, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
+import { MemoryStorage, PluginError, createPostgresPlugin } from "../../../src/index.js";
+import { useTestDatabase, type TestDatabase } from "../../support/database.js";
+import { CREATE_LOGIN, connectionConfig, openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
 
 const db = useTestDatabase();
-let fx: PostgresFixture;
+let fx: EngineFixture<TestDatabase>;
 let admin: string;
 const ADMIN_PASSWORD = "Initial-admin-pw-1";
 
@@ -24,7 +24,7 @@ beforeEach(async () => {
   admin = db.roleName("root");
   await db.query(`CREATE ROLE "${admin}" LOGIN SUPERUSER PASSWORD '${ADMIN_PASSWORD}'`);
   storage = new MemoryStorage();
-  fx = await openPostgresFixture(db, connectionConfig(db, { user: admin, password: ADMIN_PASSWORD }), storage);
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false, config: connectionConfig(db, { user: admin, password: ADMIN_PASSWORD }), storage });
   await fx.root.write("database/roles/plain", { db_name: "pg", creation_statements: CREATE_LOGIN });
 });
 
@@ -54,6 +54,19 @@ it("uses root_rotation_statements", async () => {
   const { rows } = await db.query<{ c: string }>("SELECT shobj_description(oid, 'pg_authid') AS c FROM pg_roles WHERE rolname = $1", [admin]);
   expect(rows[0]!.c).toBe("rotated");
   await fx.issue("plain");
+});
+
+it("a rotation the database refuses keeps the old password and leaves nothing pending (PluginError.refused)", async () => {
+  await fx.root.write("database/config/pg", {
+    root_rotation_statements: [`ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}'`, `SELECT '{{password}}'::int`],
+  });
+  const error = await fx.root.write("database/rotate-root/pg", {}).catch((err: unknown) => err);
+  expect(error).toBeInstanceOf(PluginError);
+  expect(error).toMatchObject({ refused: true });
+  const { value } = await storedConfig(storage);
+  expect(value.password).toBe(ADMIN_PASSWORD);
+  expect(value.pending_root_password).toBeUndefined();
+  await (await db.connectAs(admin, ADMIN_PASSWORD)).end();
 });
 
 it("recovers from a crash between changing the password and recording it", async () => {

@@ -3,11 +3,11 @@
  * with an injected clock.
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { useTestDatabase } from "../../support/database.js";
-import { openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
+import { useTestDatabase, type TestDatabase } from "../../support/database.js";
+import { openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
 
 const db = useTestDatabase();
-let fx: PostgresFixture;
+let fx: EngineFixture<TestDatabase>;
 let user: string;
 
 interface StaticCreds {
@@ -31,7 +31,7 @@ async function canLogin(password: string): Promise<boolean> {
 beforeEach(async () => {
   user = db.roleName("static");
   await db.query(`CREATE ROLE "${user}" LOGIN PASSWORD 'Original-pw-1'`);
-  fx = await openPostgresFixture(db);
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false });
 });
 
 afterEach(async () => {

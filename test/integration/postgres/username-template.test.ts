@@ -2,14 +2,14 @@
  * `username_template` on a connection, against a real PostgreSQL.
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { useTestDatabase } from "../../support/database.js";
-import { CREATE_LOGIN, openPostgresFixture, type PostgresFixture } from "./engine-fixture.js";
+import { useTestDatabase, type TestDatabase } from "../../support/database.js";
+import { CREATE_LOGIN, openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
 
 const db = useTestDatabase();
-let fx: PostgresFixture;
+let fx: EngineFixture<TestDatabase>;
 
 beforeEach(async () => {
-  fx = await openPostgresFixture(db, { username_template: "app_{{role_name | truncate 10 | lowercase}}_{{random 12}}" });
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false, config: { username_template: "app_{{role_name | truncate 10 | lowercase}}_{{random 12}}" } });
   await fx.root.write("database/roles/Reader", { db_name: "pg", creation_statements: CREATE_LOGIN });
 });
 

@@ -8,7 +8,7 @@ import { Engine, ManualClock, MemoryStorage } from "../../../src/index.js";
 import { useTestDatabase } from "../../support/database.js";
 import { serveOnLoopback, type RunningServer } from "../../server/serve.js";
 import { READONLY_SQL, APPS_POLICY } from "../../../examples/seed-guide.js";
-import { connectionConfigFor } from "../../support/seeded-engine.js";
+import { connectionConfigFor } from "../../support/engine-fixture.js";
 
 const db = useTestDatabase();
 

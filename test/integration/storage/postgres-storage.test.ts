@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { EncryptedStorage, InvalidRequestError, PostgresStorage, StorageError } from "../../../src/index.js";
 import { useTestDatabase } from "../../support/database.js";
-import { storageContract } from "../../storage/storage-contract.js";
+import { storageContract } from "../../../src/testing/index.js";
 
 const db = useTestDatabase();
 let tables = 0;

@@ -5,7 +5,7 @@ import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { FileStorage, InvalidRequestError, StorageError } from "../../../src/index.js";
-import { storageContract } from "../storage-contract.js";
+import { storageContract } from "../../../src/testing/index.js";
 
 storageContract("FileStorage", async () => {
   const path = await mkdtemp(join(tmpdir(), "vaultlet-file-"));

@@ -11,6 +11,7 @@ import type {
   ChangePasswordRequest,
   ConnectionSettings,
   DatabasePlugin,
+  DatabasePluginDescriptor,
   DeleteUserRequest,
   NewUserRequest,
   RenewUserRequest,
@@ -19,7 +20,7 @@ import type {
 } from "../../plugin.js";
 import { scramSha256Verifier } from "./scram.js";
 import pg from "pg";
-import type { PostgresPool, PostgresQueryResult } from "./postgres-pool.js";
+import type { PostgresPool, PostgresQueryResult } from "../../../../util/postgres-pool.js";
 import { clientConfigFor, createPool } from "./pool-factory.js";
 import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
@@ -27,6 +28,9 @@ import { formatExpiration, quoteIdentifier } from "./sql-format.js";
 
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1). */
 const MAX_IDENTIFIER_BYTES = 63;
+
+/** The built-in plugin's `plugin_name`. */
+const POSTGRES_PLUGIN_NAME = "postgresql-database-plugin";
 
 /** How often a transaction that lost a race with another is tried in all. */
 const MAX_TRANSACTION_ATTEMPTS = 10;
@@ -44,14 +48,30 @@ export interface PostgresPluginOptions {
   pool?: PostgresPool;
 }
 
+/** Options of {@link postgresPlugin}: the instance options, and the name to register under. */
+export interface PostgresPluginDescriptorOptions extends PostgresPluginOptions {
+  /** The `plugin_name` configs select it by (default `"postgresql-database-plugin"`). */
+  name?: string;
+}
+
 /**
- * Creates an uninitialized PostgreSQL plugin instance.
+ * The descriptor that registers the PostgreSQL plugin with an engine. The built-in
+ * `postgresql-database-plugin` is `postgresPlugin()`; register another to run on the host's pool.
  *
  * @example Run on the host's own pool, under a plugin name of its own:
  * ```ts
- * const engine = await Engine.open({ plugins: { "app-postgres": () => createPostgresPlugin({ pool }) } });
+ * const engine = await Engine.open({ plugins: [postgresPlugin({ name: "app-postgres", pool })] });
  * await root.write("database/config/app", { plugin_name: "app-postgres", allowed_roles: "*" });
  * ```
+ */
+export function postgresPlugin(options: PostgresPluginDescriptorOptions = {}): DatabasePluginDescriptor {
+  const { name = POSTGRES_PLUGIN_NAME, ...instanceOptions } = options;
+  return { name, maxUsernameBytes: MAX_IDENTIFIER_BYTES, create: () => createPostgresPlugin(instanceOptions) };
+}
+
+/**
+ * Creates an uninitialized PostgreSQL plugin instance (what {@link postgresPlugin}'s `create`
+ * does), for using the plugin directly, e.g. in `databasePluginContract`.
  */
 export function createPostgresPlugin(options: PostgresPluginOptions = {}): DatabasePlugin {
   return new PostgresPlugin(options.pool);
@@ -62,8 +82,7 @@ export function createPostgresPlugin(options: PostgresPluginOptions = {}): Datab
  * `max_open_connections`. No global lock: operations run in parallel up to the pool size.
  */
 class PostgresPlugin implements DatabasePlugin {
-  readonly name = "postgresql-database-plugin";
-  readonly maxUsernameBytes = MAX_IDENTIFIER_BYTES;
+  readonly name = POSTGRES_PLUGIN_NAME;
   #pool: PostgresPool | undefined;
   readonly #hostPool: PostgresPool | undefined;
   #secrets: (string | undefined)[] = [];
@@ -145,12 +164,11 @@ class PostgresPlugin implements DatabasePlugin {
     const secrets = [...this.#secrets, request.password];
     try {
       if (!(await this.#roleExists(request.username))) {
-        throw new PluginError(`the database user ${JSON.stringify(request.username)} does not exist`);
+        throw new PluginError(`the database user ${JSON.stringify(request.username)} does not exist`, { refused: true });
       }
       const statements = request.statements.length > 0 ? request.statements : DEFAULT_PASSWORD_STATEMENTS;
       await this.#transaction(statements, statementValues(request.username, await this.#passwordValue(request.password), undefined));
     } catch (err) {
-      if (err instanceof PluginError) throw err;
       throw pluginError("changing the database user's password failed", err, secrets);
     }
   }

@@ -10,13 +10,34 @@ const REDACTED = "[redacted]";
 /**
  * Wraps a driver error in a {@link PluginError}: `operation` says what failed; the driver's message
  * follows with every known secret replaced by `[redacted]` (drivers echo SQL fragments, which can
- * hold a password). The raw error is not kept as `cause` — only its SQLSTATE code.
+ * hold a password). The raw error is not kept as `cause` — only its SQLSTATE code. A
+ * {@link PluginError} we threw ourselves keeps its message and `refused`.
  */
 export function pluginError(operation: string, err: unknown, secrets: readonly (string | undefined)[]): PluginError {
+  if (err instanceof PluginError) return err;
   const raw = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: unknown })?.code;
+  const code = sqlState(err);
   const message = redact(raw, secrets);
-  return new PluginError(`${operation}: ${message}`, { cause: typeof code === "string" ? { code } : undefined });
+  return new PluginError(`${operation}: ${message}`, { cause: code ? { code } : undefined, refused: refusedByServer(code) });
+}
+
+/**
+ * The SQLSTATE of an error the server sent (`pg`'s `DatabaseError` has one and a `severity`),
+ * or `undefined` for a client-side failure: a refused connection, a timeout, a dropped socket
+ * (Node's `code`s, e.g. `EPIPE`, can look like a SQLSTATE, hence the `severity` check).
+ */
+function sqlState(err: unknown): string | undefined {
+  const { code, severity } = (err ?? {}) as { code?: unknown; severity?: unknown };
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && typeof severity === "string" ? code : undefined;
+}
+
+/**
+ * Whether a SQLSTATE means the server refused the statement (its transaction rolled back, nothing
+ * changed). Connection exceptions (class 08) and operator intervention (class 57: shutdown, crash,
+ * cancel by timeout) leave the outcome unknown: the server may have committed before it went.
+ */
+function refusedByServer(code: string | undefined): boolean {
+  return code !== undefined && !code.startsWith("08") && !code.startsWith("57");
 }
 
 /** Replaces each non-empty secret (and its URL-encoded form) in `text`. */

@@ -1,19 +1,24 @@
 /**
- * The `Storage` contract: one suite every backend runs in a few lines.
+ * The `Storage` contract: one suite every backend runs in a few lines (vaultlet's own, and any a
+ * user writes; import it from `vaultlet/testing`).
  *
  * ```ts
+ * import { storageContract } from "vaultlet/testing";
+ *
  * storageContract("FileStorage", async () => {
  *   const path = await mkdtemp(join(tmpdir(), "vaultlet-"));
  *   return { storage: new FileStorage({ path }), reopen: () => new FileStorage({ path }) };
  * });
  * ```
+ *
+ * @module
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { Storage } from "../../src/index.js";
-import { atomicUpdate, UNCHANGED } from "../../src/storage/atomic-update.js";
+import type { Storage } from "../storage/storage.js";
+import { atomicUpdate, UNCHANGED } from "../storage/atomic-update.js";
 
 /** What a backend hands the suite for one test. */
-export interface ContractSubject {
+export interface StorageContractSubject {
   storage: Storage;
   /** A second storage over the same data (a restart): enables the durability tests. */
   reopen?: () => Storage;
@@ -42,9 +47,9 @@ const AWKWARD_KEYS = [
 ];
 
 /** Registers the contract tests for a backend; `subject` is called once per test. */
-export function storageContract(name: string, subject: () => Promise<ContractSubject>): void {
+export function storageContract(name: string, subject: () => Promise<StorageContractSubject>): void {
   describe(`Storage contract: ${name}`, () => {
-    const opened: ContractSubject[] = [];
+    const opened: StorageContractSubject[] = [];
     const open = async () => {
       const made = await subject();
       opened.push(made);
