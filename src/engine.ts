@@ -20,6 +20,7 @@ import type { Storage } from "./storage/storage.js";
 import { SystemClock, type Clock } from "./util/clock.js";
 import { uuid } from "./util/random.js";
 import { LeaseManager, type RevocationOptions } from "./leases/lease-manager.js";
+import { LeaseTokenIndex } from "./leases/lease-token-index.js";
 import { TokenStore } from "./auth/token/token-store.js";
 import type { TokenEntry } from "./auth/token/token-entry.js";
 import { MountTable } from "./mounts/mount-table.js";
@@ -129,6 +130,7 @@ export class Engine implements AsyncDisposable {
       (path, mountUuid) => this.#backendFor(path, mountUuid),
       options.revocation,
       this.#observer.leaseChanged,
+      new LeaseTokenIndex(this.#core.sub("sys/expire/token/")),
     );
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
     this.#passwordPolicies = new PasswordPolicyStore(this.#core.sub("sys/password_policy/"));
@@ -278,7 +280,9 @@ export class Engine implements AsyncDisposable {
       caller: callerOf(token),
       secrets: {
         issue: (spec, create) =>
-          this.#quotas.guard(mount, spec, () => this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor }, spec, create)),
+          this.#quotas.guard(mount, spec, () =>
+            this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor, confirm: () => this.#tokenManager.confirmLive(token) }, spec, create),
+          ),
       },
     };
     const answer = await backend.handle(backendRequest);

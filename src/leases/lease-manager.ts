@@ -4,7 +4,7 @@
  * @module
  */
 import { randomInt } from "node:crypto";
-import { InvalidRequestError, LeaseNotFoundError, PluginError, VaultletError } from "../errors.js";
+import { InvalidRequestError, LeaseNotFoundError, PermissionDeniedError, PluginError, VaultletError } from "../errors.js";
 import type { Backend, BackendResponse, PendingLease, SecretSpec } from "../backend/backend.js";
 import type { JsonStore } from "../storage/json-store.js";
 import type { MountEntry } from "../mounts/mount-entry.js";
@@ -15,6 +15,8 @@ import { ExpiryHeap } from "./expiry-heap.js";
 import { leaseIdFor, type LeaseRecord } from "./lease.js";
 import { BoundedQueue } from "./revocation-queue.js";
 import type { LeaseEventListener } from "./lease-events.js";
+import type { LeaseTokenIndex } from "./lease-token-index.js";
+import { activatePending, cancelIfPending } from "./pending-lease.js";
 
 /** Tuning of revocation; every field has a sensible default. */
 export interface RevocationOptions {
@@ -58,6 +60,11 @@ export interface IssueContext {
   /** The request path relative to the mount. */
   path: string;
   tokenAccessor: string;
+  /**
+   * [token-race] Called once the secret exists, before the lease turns active: throws when the
+   * requesting token was revoked meanwhile, and the secret is then revoked (see `pending-lease.ts`).
+   */
+  confirm?: () => Promise<void>;
 }
 
 /** The result of a renewal. */
@@ -101,7 +108,8 @@ export class LeaseManager {
   readonly #options: Required<RevocationOptions>;
   readonly #heap = new ExpiryHeap();
   readonly #queue: BoundedQueue;
-  readonly #byToken = new Map<string, Set<string>>();
+  /** [token-race] Which leases each token created, in storage (see `lease-token-index.ts`). */
+  readonly #tokenIndex: LeaseTokenIndex;
   readonly #inFlight = new Map<string, Promise<void>>();
   /**
    * Leases forgotten while their revocation was in flight: a token's revocation forgets the token's
@@ -124,9 +132,18 @@ export class LeaseManager {
    * @param clock - the engine's clock
    * @param backendFor - resolves a lease's backend for renewal and revocation
    * @param onEvent - told of every lease state change (for events, metrics and logs); must not throw
+   * @param tokenIndex - the token → lease index, in storage beside the lease records
    */
-  constructor(store: JsonStore, clock: Clock, backendFor: BackendLookup, options: RevocationOptions = {}, onEvent: LeaseEventListener = () => {}) {
+  constructor(
+    store: JsonStore,
+    clock: Clock,
+    backendFor: BackendLookup,
+    options: RevocationOptions = {},
+    onEvent: LeaseEventListener = () => {},
+    tokenIndex: LeaseTokenIndex,
+  ) {
     this.#onEvent = onEvent;
+    this.#tokenIndex = tokenIndex;
     this.#store = store;
     this.#clock = clock;
     this.#backendFor = backendFor;
@@ -182,7 +199,7 @@ export class LeaseManager {
       const leases = await this.#store.getMany<LeaseRecord>(batch);
       for (const lease of leases) {
         if (!lease || this.#issuing.has(lease.id)) continue;
-        this.#index(lease);
+        this.#tokenIndex.noteRestored(lease); // [token-race] leases older than the index
         this.#heap.schedule(lease.id, this.#restoredTime(lease));
         this.#onEvent({ type: "restored", lease });
       }
@@ -231,16 +248,23 @@ export class LeaseManager {
     };
     this.#issuing.add(lease.id);
     try {
+      await this.#tokenIndex.add(lease); // [token-race] the index entry first, then the record
       await this.#store.put(lease.id, lease, { dueAt: now + this.#options.pendingGraceMs });
       let data: Record<string, unknown>;
       try {
         data = await create({ id: lease.id, expireTime: lease.expireTime });
       } catch (err) {
         await this.#store.delete(lease.id);
+        await this.#tokenIndex.remove(lease);
         throw err;
       }
+      // [token-race] confirm the token, then pending → active by compare-and-swap (pending-lease.ts)
+      const refusal = await context.confirm?.().then(() => undefined, (err: unknown) => err ?? new Error("refused"));
+      if (refusal !== undefined || !(await activatePending(this.#store, lease))) {
+        await this.#revokeOnce(lease.id, { rethrow: false, loaded: { ...lease } });
+        throw refusal ?? new PermissionDeniedError("permission denied: the token was revoked while this request was in flight");
+      }
       lease.state = "active";
-      await this.#store.put(lease.id, lease, { dueAt: lease.expireTime });
       return this.#activated(lease, spec, data);
     } finally {
       this.#issuing.delete(lease.id);
@@ -248,7 +272,6 @@ export class LeaseManager {
   }
 
   #activated(lease: LeaseRecord, spec: SecretSpec, data: Record<string, unknown>): BackendResponse {
-    this.#index(lease);
     this.#heap.schedule(lease.id, lease.expireTime);
     this.#arm();
     this.#onEvent({ type: "created", lease });
@@ -294,12 +317,27 @@ export class LeaseManager {
   }
 
   /**
-   * Ids of the leases created by the token with this accessor. Waits for the background restore,
-   * so that no lease of the token is missed just after a restart.
+   * Ids of the leases created by the token with this accessor, by whichever engine on this
+   * storage (some may be gone already). Waits for the background restore, so that no lease
+   * stored before the token → lease index existed is missed just after an upgrade.
    */
   async idsForToken(accessor: string): Promise<string[]> {
     await this.restored();
-    return [...(this.#byToken.get(accessor) ?? [])];
+    return this.#tokenIndex.idsFor(accessor); // [token-race]
+  }
+
+  /**
+   * Revokes a lease as part of its token's revocation: an active (or irrevocable) one now, as
+   * {@link revoke}; a pending one — its secret being created by a request in flight, perhaps in
+   * another process — is cancelled, so that its issuer revokes the secret instead of activating
+   * the lease (see `pending-lease.ts`). A lease already gone is fine.
+   *
+   * @throws the backend's error when revocation fails (the lease then stays, scheduled for retry)
+   */
+  async revokeForToken(id: string): Promise<void> {
+    this.#assertOpen();
+    const current = await cancelIfPending(this.#store, id); // [token-race]
+    if (current) await this.#revokeOnce(id, { rethrow: true, loaded: current });
   }
 
   /**
@@ -481,6 +519,7 @@ export class LeaseManager {
     }
     if (this.#forgottenInFlight.has(id)) return; // the backend removed the lease itself
     await this.#store.delete(id);
+    await this.#tokenIndex.remove(lease); // [token-race]
     this.#unindex(id, lease);
     this.#onEvent({ type: "revoked", lease });
   }
@@ -531,20 +570,14 @@ export class LeaseManager {
     if (this.#inFlight.has(id)) this.#forgottenInFlight.add(id);
     const lease = await this.get(id);
     await this.#store.delete(id);
+    if (lease) await this.#tokenIndex.remove(lease); // [token-race]
     this.#unindex(id, lease);
     return lease;
   }
 
-  /** Drops a removed lease from the in-memory schedule and token index. */
-  #unindex(id: string, lease: LeaseRecord | undefined): void {
+  /** Drops a removed lease from the in-memory schedule. */
+  #unindex(id: string, _lease: LeaseRecord | undefined): void {
     this.#heap.remove(id);
-    if (lease) this.#byToken.get(lease.tokenAccessor)?.delete(id);
-  }
-
-  #index(lease: LeaseRecord): void {
-    let ids = this.#byToken.get(lease.tokenAccessor);
-    if (!ids) this.#byToken.set(lease.tokenAccessor, (ids = new Set()));
-    ids.add(lease.id);
   }
 
   /**

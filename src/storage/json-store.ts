@@ -56,16 +56,20 @@ export class JsonStore {
    * when the storage has {@link Storage.compareAndSwap}. `decide` sees the current value and
    * returns the next one, `undefined` to delete, or {@link UNCHANGED}; it may run more than once
    * (after a concurrent change), so it must not have side effects. Resolves to the value it saw
-   * last and what it decided.
+   * last and what it decided. `options` apply to a value written, as in {@link JsonStore.put}.
    */
-  async update<T>(key: string, decide: (current: T | undefined) => T | undefined | typeof UNCHANGED): Promise<{ previous: T | undefined; next: T | undefined | typeof UNCHANGED }> {
+  async update<T>(
+    key: string,
+    decide: (current: T | undefined) => T | undefined | typeof UNCHANGED,
+    options?: PutOptions,
+  ): Promise<{ previous: T | undefined; next: T | undefined | typeof UNCHANGED }> {
     let previous: T | undefined;
     let next: T | undefined | typeof UNCHANGED = UNCHANGED;
     await atomicUpdate(this.#storage, this.#prefix + key, (bytes) => {
       previous = bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
       next = decide(previous);
       return next === UNCHANGED ? UNCHANGED : next === undefined ? undefined : encoder.encode(JSON.stringify(next));
-    });
+    }, options);
     return { previous, next };
   }
 
