@@ -7,6 +7,8 @@ export class FakeDatabase {
   failNextCreate = false;
   failDeletes = false;
   deleteCalls = 0;
+  /** Awaited by every user creation before the user exists: a test holds creations in flight with it. */
+  beforeCreate: (() => Promise<void>) | undefined;
 
   factory = (): DatabasePlugin => {
     const db = this;
@@ -15,6 +17,7 @@ export class FakeDatabase {
       maxUsernameBytes: 63,
       async initialize() {},
       async newUser(request: NewUserRequest) {
+        await db.beforeCreate?.();
         if (db.failNextCreate) {
           db.failNextCreate = false;
           throw new PluginError("creating the database user failed: boom");
