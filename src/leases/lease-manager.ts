@@ -260,7 +260,7 @@ export class LeaseManager {
       }
       // [token-race] confirm the token, then pending → active by compare-and-swap (pending-lease.ts)
       const refusal = await context.confirm?.().then(() => undefined, (err: unknown) => err ?? new Error("refused"));
-      if (refusal !== undefined || !(await activatePending(this.#store, lease))) {
+      if (refusal !== undefined || !(await activatePending(this.#store, { ...lease }))) {
         await this.#revokeOnce(lease.id, { rethrow: false, loaded: { ...lease } });
         throw refusal ?? new PermissionDeniedError("permission denied: the token was revoked while this request was in flight");
       }

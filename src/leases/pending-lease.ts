@@ -31,21 +31,13 @@ import { UNCHANGED, type JsonStore } from "../storage/json-store.js";
 import type { LeaseRecord } from "./lease.js";
 
 /**
- * Step 4: turns the issuer's pending record active and due at its expiry — only if it is still
- * exactly the issuer's (not cancelled, not taken over by a rollback, not removed). Resolves to
- * whether it did.
+ * Step 4: turns the issuer's pending record `pending` (exactly as the issuer wrote it) active
+ * and due at its expiry — only if it is still exactly that: not cancelled, not taken over by a
+ * rollback, not removed. One compare-and-swap against the bytes the issuer wrote, so no read.
+ * Resolves to whether it did.
  */
-export async function activatePending(store: JsonStore, lease: LeaseRecord): Promise<boolean> {
-  let activated = false;
-  await store.update<LeaseRecord>(
-    lease.id,
-    (current) => {
-      activated = current !== undefined && current.state === "pending" && !current.cancelled && current.revokeAttempts === 0;
-      return activated ? { ...lease, state: "active" } : UNCHANGED;
-    },
-    { dueAt: lease.expireTime },
-  );
-  return activated;
+export async function activatePending(store: JsonStore, pending: LeaseRecord): Promise<boolean> {
+  return store.swap(pending.id, pending, { ...pending, state: "active" }, { dueAt: pending.expireTime });
 }
 
 /**

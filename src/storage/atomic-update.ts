@@ -65,6 +65,16 @@ async function readAndWrite(
   return { previous, decision };
 }
 
+/**
+ * Deletes `key` in turn with {@link atomicUpdate}s of it on a storage without compare-and-swap,
+ * so that an update's read and write never straddle the deletion (which would bring the record
+ * back); with compare-and-swap a plain delete is safe (the update's swap then fails and retries).
+ */
+export async function atomicDelete(storage: Storage, key: string): Promise<void> {
+  if (storage.compareAndSwap) return storage.delete(key);
+  await lockOf(storage).run(key, () => storage.delete(key));
+}
+
 function lockOf(storage: Storage): KeyedMutex {
   let lock = localLocks.get(storage);
   if (!lock) localLocks.set(storage, (lock = new KeyedMutex()));

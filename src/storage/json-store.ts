@@ -3,7 +3,7 @@
  */
 import type { ClaimRequest, PutOptions, Storage } from "./storage.js";
 import { immediateChildren } from "../util/key-listing.js";
-import { atomicUpdate, UNCHANGED } from "./atomic-update.js";
+import { atomicDelete, atomicUpdate, sameBytes, UNCHANGED } from "./atomic-update.js";
 
 export { UNCHANGED } from "./atomic-update.js";
 
@@ -73,6 +73,25 @@ export class JsonStore {
     return { previous, next };
   }
 
+  /**
+   * Replaces the value at `key` with `next` only if it is still `expected` (a value this process
+   * wrote there with {@link JsonStore.put}: the same JSON, the same bytes), atomically as
+   * {@link JsonStore.update} — in one round trip when the storage has
+   * {@link Storage.compareAndSwap}. Resolves to whether it did.
+   */
+  async swap(key: string, expected: unknown, next: unknown, options?: PutOptions): Promise<boolean> {
+    const full = this.#prefix + key;
+    const expectedBytes = encoder.encode(JSON.stringify(expected));
+    const nextBytes = encoder.encode(JSON.stringify(next));
+    if (this.#storage.compareAndSwap) {
+      return options
+        ? this.#storage.compareAndSwap(full, expectedBytes, nextBytes, options)
+        : this.#storage.compareAndSwap(full, expectedBytes, nextBytes);
+    }
+    const { decision } = await atomicUpdate(this.#storage, full, (current) => (sameBytes(current, expectedBytes) ? nextBytes : UNCHANGED), options);
+    return decision !== UNCHANGED;
+  }
+
   /** The underlying storage's {@link Storage.claimDue} on this view, if the storage has it. */
   get claimDue(): ((request: ClaimRequest) => Promise<string[]>) | undefined {
     const storage = this.#storage;
@@ -83,9 +102,9 @@ export class JsonStore {
     };
   }
 
-  /** Removes `key`. */
+  /** Removes `key` (never undone by an {@link JsonStore.update} of it in flight). */
   async delete(key: string): Promise<void> {
-    await this.#storage.delete(this.#prefix + key);
+    await atomicDelete(this.#storage, this.#prefix + key);
   }
 
   /** Keys under `prefix`, relative to this view, in ascending order. */

@@ -147,7 +147,7 @@ export class TokenManager {
    * @throws PermissionDeniedError when the token was revoked since the request looked it up
    */
   async confirmLive(entry: TokenEntry): Promise<void> {
-    await confirmTokenLive(this.#deps.tokens, entry.accessor);
+    await confirmTokenLive(this.#deps.tokens, entry);
   }
 
   /**

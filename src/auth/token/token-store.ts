@@ -108,19 +108,18 @@ export class TokenStore {
     await this.#store.update<TokenEntry>(`id/${hash}`, (current) => (current ? { ...current, expireTime } : UNCHANGED));
   }
 
-  /** Whether a token with this accessor is stored (spent and expired ones included). */
-  async exists(accessor: string): Promise<boolean> {
-    const hash = await this.#store.get<string>(`accessor/${accessor}`);
-    return hash !== undefined && (await this.#store.get<TokenEntry>(`id/${hash}`)) !== undefined;
+  /** Whether the token of `entry` is still stored (spent and expired ones included): one read. */
+  async exists(entry: TokenEntry): Promise<boolean> {
+    return (await this.#store.get<TokenEntry>(`id/${entry.hash}`)) !== undefined;
   }
 
   /**
    * Deletes a token, then its accessor record and its place in its parent's children. The token
-   * record goes first, through the same atomic update as a use, so that no use in flight can
-   * write it back.
+   * record goes first; no use or renewal in flight can write it back (they are atomic updates,
+   * and `JsonStore.delete` is ordered with them).
    */
   async delete(entry: TokenEntry): Promise<void> {
-    await this.#store.update(`id/${entry.hash}`, () => undefined);
+    await this.#store.delete(`id/${entry.hash}`);
     await this.#store.delete(`accessor/${entry.accessor}`);
     if (entry.parentAccessor) await this.#store.delete(`parent/${entry.parentAccessor}/${entry.accessor}`);
   }
