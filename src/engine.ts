@@ -280,9 +280,10 @@ export class Engine implements AsyncDisposable {
       caller: callerOf(token),
       secrets: {
         issue: (spec, create) =>
-          this.#quotas.guard(mount, spec, () =>
-            this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor, confirm: () => this.#tokenManager.confirmLive(token) }, spec, create),
-          ),
+          this.#quotas.guard(mount, spec, () => {
+            const confirm = () => this.#tokenManager.confirmLive(token); // [token-race] re-check before the lease turns active
+            return this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor, confirm }, spec, create);
+          }),
       },
     };
     const answer = await backend.handle(backendRequest);

@@ -259,10 +259,11 @@ export class LeaseManager {
         throw err;
       }
       // [token-race] confirm the token, then pending → active by compare-and-swap (pending-lease.ts)
-      const refusal = await context.confirm?.().then(() => undefined, (err: unknown) => err ?? new Error("refused"));
+      const revokedInFlight = () => new PermissionDeniedError("permission denied: the token was revoked while this request was in flight");
+      const refusal = await context.confirm?.().then(() => undefined, (err: unknown) => err ?? revokedInFlight());
       if (refusal !== undefined || !(await activatePending(this.#store, { ...lease }))) {
         await this.#revokeOnce(lease.id, { rethrow: false, loaded: { ...lease } });
-        throw refusal ?? new PermissionDeniedError("permission denied: the token was revoked while this request was in flight");
+        throw refusal ?? revokedInFlight();
       }
       lease.state = "active";
       return this.#activated(lease, spec, data);
