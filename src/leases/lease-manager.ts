@@ -6,7 +6,7 @@
 import { randomInt } from "node:crypto";
 import { InvalidRequestError, LeaseNotFoundError, PermissionDeniedError, PluginError, VaultletError } from "../errors.js";
 import type { Backend, BackendResponse, PendingLease, SecretSpec } from "../backend/backend.js";
-import type { JsonStore } from "../storage/json-store.js";
+import { UNCHANGED, type JsonStore } from "../storage/json-store.js";
 import type { MountEntry } from "../mounts/mount-entry.js";
 import { MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from "../util/clock.js";
 import { randomId } from "../util/random.js";
@@ -401,7 +401,9 @@ export class LeaseManager {
     const backend = this.#backendFor(lease.mountPath, lease.mountUuid);
     await backend?.renewSecret?.(lease, expireTime);
     const renewed: LeaseRecord = { ...lease, expireTime, lastRenewalTime: now };
-    await this.#store.put(id, renewed, { dueAt: expireTime });
+    // [token-race] never writes back a lease revoked meanwhile (e.g. with its token, by any engine)
+    const { previous } = await this.#store.update<LeaseRecord>(id, (current) => (current ? renewed : UNCHANGED), { dueAt: expireTime });
+    if (!previous) throw new LeaseNotFoundError(id);
     this.#heap.schedule(id, expireTime);
     this.#arm();
     this.#onEvent({ type: "renewed", lease: renewed });

@@ -146,6 +146,21 @@ describe("revocation racing requests in flight", () => {
     expect(tokenLeases).toEqual([]);
   });
 
+  it("over 40 timings, a renewal racing the revocation never brings the revoked token's lease back", async () => {
+    const { root, engine } = await seed();
+    const tokenLeaseIds = () => root.list("sys/leases/lookup/auth/token/create").then((r) => r.data!.keys as string[], () => []);
+    for (let delay = 0; delay < 40; delay++) {
+      const auth = await createToken(root, { policies: ["apps"], ttl: "1h" });
+      const [leaseId] = await tokenLeaseIds();
+      const revocation = root.write("auth/token/revoke-accessor", { accessor: auth.accessor });
+      await turns(delay);
+      const renewal = await Promise.allSettled([root.write("sys/leases/renew", { lease_id: `auth/token/create/${leaseId}` })]);
+      await revocation;
+      void renewal;
+    }
+    expect(await tokenLeaseIds()).toEqual([]);
+  });
+
   it("a request that starts after its parent's revocation returned is refused", async () => {
     const { root, engine } = await seed();
     const parent = await createToken(root, { policies: ["maker", "apps"] });
