@@ -331,14 +331,16 @@ export class LeaseManager {
    * Revokes a lease as part of its token's revocation: an active (or irrevocable) one now, as
    * {@link revoke}; a pending one — its secret being created by a request in flight, perhaps in
    * another process — is cancelled, so that its issuer revokes the secret instead of activating
-   * the lease (see `pending-lease.ts`). A lease already gone is fine.
+   * the lease (see `pending-lease.ts`). A lease already gone is fine (its index entry goes).
    *
+   * @param accessor - the token's accessor
    * @throws the backend's error when revocation fails (the lease then stays, scheduled for retry)
    */
-  async revokeForToken(id: string): Promise<void> {
+  async revokeForToken(id: string, accessor: string): Promise<void> {
     this.#assertOpen();
-    const current = await cancelIfPending(this.#store, id); // [token-race]
-    if (current) await this.#revokeOnce(id, { rethrow: true, loaded: current });
+    const outcome = await cancelIfPending(this.#store, id); // [token-race]
+    if (outcome.found === "live") await this.#revokeOnce(id, { rethrow: true, loaded: outcome.lease });
+    if (outcome.found === "gone") await this.#tokenIndex.remove({ id, tokenAccessor: accessor });
   }
 
   /**

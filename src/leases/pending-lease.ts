@@ -40,15 +40,18 @@ export async function activatePending(store: JsonStore, pending: LeaseRecord): P
   return store.swap(pending.id, pending, { ...pending, state: "active" }, { dueAt: pending.expireTime });
 }
 
+/** What {@link cancelIfPending} found: nothing, a pending lease (now cancelled), or a live one to revoke. */
+export type CancelOutcome = { found: "gone" } | { found: "pending" } | { found: "live"; lease: LeaseRecord };
+
 /**
  * Step c for one lease: a pending record is marked cancelled (its issuer, or the rollback if
- * the issuer died, revokes the secret: the revoker cannot, the secret may not exist yet).
- * Resolves to the record when it is not pending, for the caller to revoke; `undefined` when it
- * is gone or was pending.
+ * the issuer died, revokes the secret: the revoker cannot, the secret may not exist yet). A
+ * record that is not pending is handed back for the caller to revoke.
  */
-export async function cancelIfPending(store: JsonStore, id: string): Promise<LeaseRecord | undefined> {
+export async function cancelIfPending(store: JsonStore, id: string): Promise<CancelOutcome> {
   const { previous } = await store.update<LeaseRecord>(id, (current) =>
     current?.state === "pending" && !current.cancelled ? { ...current, cancelled: true } : UNCHANGED,
   );
-  return previous?.state === "pending" ? undefined : previous;
+  if (!previous) return { found: "gone" };
+  return previous.state === "pending" ? { found: "pending" } : { found: "live", lease: previous };
 }

@@ -46,7 +46,7 @@ describe("pending → active", () => {
 
     const cancelled = pendingLease("x/cancelled");
     await store.put(cancelled.id, cancelled);
-    expect(await cancelIfPending(store, cancelled.id)).toBeUndefined();
+    expect(await cancelIfPending(store, cancelled.id)).toEqual({ found: "pending" });
     expect(await activatePending(store, cancelled)).toBe(false);
     expect(await store.get<LeaseRecord>(cancelled.id)).toMatchObject({ state: "pending", cancelled: true });
   });
@@ -56,8 +56,8 @@ describe("pending → active", () => {
     const lease = pendingLease();
     await store.put(lease.id, lease);
     await activatePending(store, lease);
-    expect(await cancelIfPending(store, lease.id)).toMatchObject({ id: lease.id, state: "active" });
-    expect(await cancelIfPending(store, "x/gone")).toBeUndefined();
+    expect(await cancelIfPending(store, lease.id)).toMatchObject({ found: "live", lease: { id: lease.id, state: "active" } });
+    expect(await cancelIfPending(store, "x/gone")).toEqual({ found: "gone" });
   });
 
   it("of an activation and a cancellation racing, exactly one wins", async () => {
@@ -67,7 +67,7 @@ describe("pending → active", () => {
       await store.put(lease.id, lease);
       const [activated, left] = await Promise.all([activatePending(store, lease), cancelIfPending(store, lease.id)]);
       const stored = (await store.get<LeaseRecord>(lease.id))!;
-      if (activated) expect([stored.state, left?.state]).toEqual(["active", "active"]);
+      if (activated) expect([stored.state, left]).toEqual(["active", { found: "live", lease: expect.objectContaining({ state: "active" }) }]);
       else expect(stored).toMatchObject({ state: "pending", cancelled: true });
     }
   });
