@@ -38,6 +38,11 @@ export class JsonStore {
     return bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
   }
 
+  /** Whether a value is stored at `key` (read, not parsed). */
+  async has(key: string): Promise<boolean> {
+    return (await this.#storage.get(this.#prefix + key)) !== undefined;
+  }
+
   /** The parsed values at `keys`, in order, in one round trip when the storage can (`getMany`). */
   async getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>> {
     const full = keys.map((key) => this.#prefix + key);

@@ -110,7 +110,7 @@ export class TokenStore {
 
   /** Whether the token of `entry` is still stored (spent and expired ones included): one read. */
   async exists(entry: TokenEntry): Promise<boolean> {
-    return (await this.#store.get<TokenEntry>(`id/${entry.hash}`)) !== undefined;
+    return this.#store.has(`id/${entry.hash}`);
   }
 
   /**
