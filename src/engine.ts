@@ -17,6 +17,7 @@ import type { Storage } from "./storage/storage.js";
 import { SystemClock, type Clock } from "./util/clock.js";
 import { uuid } from "./util/random.js";
 import { LeaseManager, type RevocationOptions } from "./leases/lease-manager.js";
+import { LeaseTokenIndex } from "./leases/lease-token-index.js";
 import { TokenStore } from "./auth/token/token-store.js";
 import { MountTable } from "./mounts/mount-table.js";
 import type { MountEntry } from "./mounts/mount-entry.js";
@@ -128,6 +129,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       (path, mountUuid) => this.#backendFor(path, mountUuid),
       options.revocation,
       this.#observer.leaseChanged,
+      new LeaseTokenIndex(this.#core.sub("sys/expire/token/")),
     );
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
     this.#passwordPolicies = new PasswordPolicyStore(this.#core.sub("sys/password_policy/"));

@@ -38,6 +38,11 @@ export interface LeaseOrigin {
   path: string;
   /** The requesting token's accessor (the lease's owner unless the backend names another). */
   tokenAccessor: string;
+  /**
+   * Called once the secret exists, before its lease turns active: throws when the requesting
+   * token was revoked meanwhile, and the secret is then revoked (see `leases/pending-lease.ts`).
+   */
+  confirm?: () => Promise<void>;
 }
 
 /** What the pipeline works with: each step's collaborator, no more. */
@@ -51,7 +56,7 @@ export interface RequestPipelineDeps {
   /** The token policies' evaluators. */
   policies: Pick<PolicyStore, "evaluatorFor">;
   /** Counts a use of the token, and revokes it after its last. */
-  tokenUse: Pick<TokenManager, "use" | "revoke">;
+  tokenUse: Pick<TokenManager, "use" | "revoke" | "confirmLive">;
   /**
    * Matches a (normalized) path to its mount.
    *
@@ -166,7 +171,13 @@ export class RequestPipeline implements RequestHandler {
       path: relativePath,
       data,
       caller: { displayName: token.displayName, accessor: token.accessor, policies: token.policies },
-      secrets: { issue: (spec, create) => this.#deps.issue({ mount, path: relativePath, tokenAccessor: token.accessor }, spec, create) },
+      secrets: {
+        issue: (spec, create) => {
+          // Re-checked in storage after the secret exists: a revocation racing this request wins.
+          const confirm = () => this.#deps.tokenUse.confirmLive(token);
+          return this.#deps.issue({ mount, path: relativePath, tokenAccessor: token.accessor, confirm }, spec, create);
+        },
+      },
     };
     const answer = await backend.handle(request);
     if (answer === null && (operation === "read" || operation === "list")) {

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { InvalidRequestError, LeaseNotFoundError } from "../errors.js";
+import { InvalidRequestError, LeaseNotFoundError, PermissionDeniedError } from "../errors.js";
 import type { BackendResponse, PendingLease, SecretSpec } from "../backend/backend.js";
 import type { JsonStore } from "../storage/json-store.js";
 import type { MountEntry } from "../mounts/mount-entry.js";
@@ -33,7 +33,7 @@ import { LeaseRevocation, type BackendLookup, type RevocationDependencies } from
 import { LeaseScheduler } from "./lease-scheduler.js";
 import { LeaseStore } from "./lease-store.js";
 import { countLeases, tidyLeases, type LeaseCount } from "./lease-tidy.js";
-import { TokenLeases } from "./token-leases.js";
+import type { LeaseTokenIndex } from "./lease-token-index.js";
 
 export type { RevocationOptions } from "./lease-options.js";
 export type { RenewResult } from "./lease-renewal.js";
@@ -45,6 +45,11 @@ export interface IssueContext {
   /** The request path relative to the mount. */
   path: string;
   tokenAccessor: string;
+  /**
+   * Called once the secret exists, before the lease turns active: throws when the requesting
+   * token was revoked meanwhile, and the secret is then revoked (see `pending-lease.ts`).
+   */
+  confirm?: () => Promise<void>;
 }
 
 /**
@@ -70,7 +75,14 @@ export class LeaseManager {
    * @param backendFor - resolves a lease's backend for renewal and revocation
    * @param onEvent - told of every lease state change (for events, metrics and logs); must not throw
    */
-  constructor(store: JsonStore, clock: Clock, backendFor: BackendLookup, options: RevocationOptions = {}, onEvent: LeaseEventListener = () => {}) {
+  constructor(
+    store: JsonStore,
+    clock: Clock,
+    backendFor: BackendLookup,
+    options: RevocationOptions = {},
+    onEvent: LeaseEventListener = () => {},
+    tokenIndex: LeaseTokenIndex,
+  ) {
     const leases = new LeaseStore(store);
     const resolved: ResolvedRevocationOptions = resolveRevocationOptions(options);
     // The scheduler's handler reaches the revocation and the restore built just below.
@@ -82,7 +94,7 @@ export class LeaseManager {
       },
       resolved.pollIntervalMs,
     );
-    this.#deps = { store: leases, clock, backendFor, options: resolved, onEvent, scheduler, tokens: new TokenLeases(), issuing: this.#issuing };
+    this.#deps = { store: leases, clock, backendFor, options: resolved, onEvent, scheduler, tokens: tokenIndex, issuing: this.#issuing };
     this.#revocation = new LeaseRevocation(this.#deps);
     this.#restore = new LeaseRestore({ ...this.#deps, revocation: this.#revocation });
   }
@@ -125,20 +137,37 @@ export class LeaseManager {
     const lease = this.#pendingRecord(context, spec);
     this.#issuing.add(lease.id);
     try {
+      await this.#deps.tokens.add(lease); // the token's index entry first, then the record (pending-lease.ts)
       await store.put(lease, lease.issueTime + options.pendingGraceMs);
       let data: Record<string, unknown>;
       try {
         data = await create({ id: lease.id, expireTime: lease.expireTime });
       } catch (err) {
         await store.delete(lease.id);
+        await this.#deps.tokens.remove(lease);
         throw err;
       }
-      lease.state = "active";
-      await store.put(lease, lease.expireTime);
-      return this.#activated(lease, spec, data);
+      await this.#confirmAndActivate(context, lease);
+      return this.#activated({ ...lease, state: "active" }, spec, data);
     } finally {
       this.#issuing.delete(lease.id);
     }
+  }
+
+  /**
+   * The token is confirmed live, then the pending record turns active by compare-and-swap; when
+   * either fails (the token, or the lease, was revoked meanwhile), the secret just created is
+   * revoked and the request refused, so nothing outlives the revocation (see `pending-lease.ts`).
+   */
+  async #confirmAndActivate(context: IssueContext, lease: LeaseRecord): Promise<void> {
+    const revokedInFlight = () => new PermissionDeniedError("permission denied: the token was revoked while this request was in flight");
+    const refusal = await context.confirm?.().then(
+      () => undefined,
+      (err: unknown) => err ?? revokedInFlight(),
+    );
+    if (refusal === undefined && (await this.#deps.store.activate(lease))) return;
+    await this.#revocation.revokeNow({ ...lease }).catch(() => undefined); // a failure stays scheduled for retry
+    throw refusal ?? revokedInFlight();
   }
 
   #pendingRecord(context: IssueContext, spec: SecretSpec): LeaseRecord {
@@ -162,7 +191,6 @@ export class LeaseManager {
   }
 
   #activated(lease: LeaseRecord, spec: SecretSpec, data: Record<string, unknown>): BackendResponse {
-    this.#deps.tokens.add(lease);
     this.#deps.scheduler.schedule(lease.id, lease.expireTime);
     this.#deps.onEvent({ type: "created", lease });
     return {
@@ -202,6 +230,22 @@ export class LeaseManager {
   async idsForToken(accessor: string): Promise<string[]> {
     await this.restored();
     return this.#deps.tokens.idsFor(accessor);
+  }
+
+  /**
+   * Revokes a lease as part of its token's revocation: an active (or irrevocable) one now, as
+   * {@link revoke}; a pending one — its secret being created by a request in flight, perhaps in
+   * another process — is cancelled, so that its issuer revokes the secret instead of activating
+   * the lease (see `pending-lease.ts`). A lease already gone is fine (its index entry goes).
+   *
+   * @param accessor - the token's accessor
+   * @throws the backend's error when revocation fails (the lease then stays, scheduled for retry)
+   */
+  async revokeForToken(id: string, accessor: string): Promise<void> {
+    this.#assertOpen();
+    const outcome = await this.#deps.store.cancelIfPending(id);
+    if (outcome.found === "live") await this.#revocation.revokeNow(outcome.lease);
+    if (outcome.found === "gone") await this.#deps.tokens.remove({ id, tokenAccessor: accessor });
   }
 
   /**

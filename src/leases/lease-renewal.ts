@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InvalidRequestError } from "../errors.js";
+import { InvalidRequestError, LeaseNotFoundError } from "../errors.js";
 import { formatDuration } from "../util/ttl.js";
 import type { LeaseRecord } from "./lease.js";
 import type { RevocationDependencies } from "./lease-revocation.js";
@@ -28,7 +28,8 @@ export async function renewLease(deps: RevocationDependencies, lease: LeaseRecor
   const { expireTime, warning } = renewedExpiry(lease, now, incrementSeconds);
   await deps.backendFor(lease.mountPath, lease.mountUuid)?.renewSecret?.(lease, expireTime);
   const renewed: LeaseRecord = { ...lease, expireTime, lastRenewalTime: now };
-  await deps.store.put(renewed, expireTime);
+  // Never writes back a lease revoked meanwhile (with its token, say, by any engine).
+  if (!(await deps.store.replaceIfPresent(renewed, expireTime))) throw new LeaseNotFoundError(lease.id);
   deps.scheduler.schedule(lease.id, expireTime);
   deps.onEvent({ type: "renewed", lease: renewed });
   return { lease: renewed, duration: Math.round((expireTime - now) / 1000), warning };

@@ -102,7 +102,7 @@ export class LeaseRestore {
   #adopt(lease: LeaseRecord): void {
     const { issuing, tokens, scheduler, onEvent } = this.#deps;
     if (issuing.has(lease.id)) return;
-    tokens.add(lease);
+    tokens.noteRestored(lease); // leases stored before the token → lease index existed
     scheduler.schedule(lease.id, this.#dueTime(lease));
     onEvent({ type: "restored", lease });
   }

@@ -13,7 +13,7 @@ import type { LeaseEventListener } from "./lease-events.js";
 import type { ResolvedRevocationOptions } from "./lease-options.js";
 import type { LeaseScheduler } from "./lease-scheduler.js";
 import type { LeaseStore } from "./lease-store.js";
-import type { TokenLeases } from "./token-leases.js";
+import type { LeaseTokenIndex } from "./lease-token-index.js";
 import { BoundedQueue } from "./revocation-queue.js";
 
 /** Finds the backend serving a mount, if the mount (with that UUID) still exists. */
@@ -27,7 +27,7 @@ export interface RevocationDependencies {
   options: ResolvedRevocationOptions;
   onEvent: LeaseEventListener;
   scheduler: LeaseScheduler;
-  tokens: TokenLeases;
+  tokens: LeaseTokenIndex;
   /** Leases this process is issuing right now: pending on purpose, never rolled back under it. */
   issuing: ReadonlySet<string>;
 }
@@ -101,7 +101,7 @@ export class LeaseRevocation {
     if (this.#inFlight.has(id)) this.#forgottenInFlight.add(id);
     const lease = await this.#deps.store.get(id);
     await this.#deps.store.delete(id);
-    this.#unindex(id, lease);
+    await this.#unindex(id, lease);
     return lease;
   }
 
@@ -137,7 +137,7 @@ export class LeaseRevocation {
     }
     if (this.#forgottenInFlight.has(id)) return; // the backend removed the lease itself
     await this.#deps.store.delete(id);
-    this.#unindex(id, lease);
+    await this.#unindex(id, lease);
     this.#deps.onEvent({ type: "revoked", lease });
   }
 
@@ -171,9 +171,9 @@ export class LeaseRevocation {
   }
 
   /** Drops a removed lease from the schedule and the token index. */
-  #unindex(id: string, lease: LeaseRecord | undefined): void {
+  async #unindex(id: string, lease: LeaseRecord | undefined): Promise<void> {
     this.#deps.scheduler.cancel(id);
-    if (lease) this.#deps.tokens.remove(lease);
+    if (lease) await this.#deps.tokens.remove(lease);
   }
 }
 

@@ -8,6 +8,8 @@ import { UnsupportedOperationError } from "../errors.js";
 import type { ClaimRequest } from "../storage/storage.js";
 import type { JsonStore } from "../storage/json-store.js";
 import type { LeaseRecord } from "./lease.js";
+import { activatePending, cancelIfPending, type CancelOutcome } from "./pending-lease.js";
+import { UNCHANGED } from "../storage/json-store.js";
 
 /** Lease records read at once by whole-table passes (the restore, counts). */
 export const READ_BATCH = 1000;
@@ -50,6 +52,26 @@ export class LeaseStore {
   }
 
   /** Deletes a record (a no-op when absent). */
+  /** Turns the issuer's pending record active, if it is still exactly as written (see `pending-lease.ts`). */
+  async activate(pending: LeaseRecord): Promise<boolean> {
+    return activatePending(this.#view, pending);
+  }
+
+  /** Cancels a pending record, or hands back a live one to revoke (see `pending-lease.ts`). */
+  async cancelIfPending(id: string): Promise<CancelOutcome> {
+    const outcome = await cancelIfPending(this.#view, id);
+    return outcome.found === "live" ? { found: "live", lease: upgrade(outcome.lease)! } : outcome;
+  }
+
+  /**
+   * Writes `renewed` over the lease only if the lease still exists (a revocation, by any engine,
+   * is never undone by a renewal in flight). Resolves to whether it did.
+   */
+  async replaceIfPresent(renewed: LeaseRecord, dueAt: number): Promise<boolean> {
+    const { previous } = await this.#view.update<LeaseRecord>(renewed.id, (current) => (current ? renewed : UNCHANGED), { dueAt });
+    return previous !== undefined;
+  }
+
   async delete(id: string): Promise<void> {
     await this.#view.delete(id);
   }

@@ -47,6 +47,11 @@ export interface LeaseRecord {
   revokeAttempts: number;
   /** The last revocation error (sanitized), if any. */
   lastError?: string;
+  /**
+   * Set on a `pending` lease when its token was revoked while the secret was being created: the
+   * lease never becomes active, and its issuer (or the pending rollback) revokes the secret.
+   */
+  cancelled?: boolean;
 }
 
 /** The part of a lease id after its mount and path: the random suffix. */

@@ -6,7 +6,7 @@
  */
 import { StorageError } from "../errors.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
-import type { Storage } from "./storage.js";
+import type { PutOptions, Storage } from "./storage.js";
 
 /**
  * What an update function decides for the record it was shown: the new value (`undefined`
@@ -30,6 +30,7 @@ const localLocks = new WeakMap<Storage, KeyedMutex>();
  * Applies `decide` to the current value at `key` and stores its answer atomically: when another
  * writer changed the record in between, `decide` is called again on the value it wrote. `decide`
  * must be pure (it may run several times). Resolves to the value `decide` saw last and its answer.
+ * `options` apply to a value written (as in {@link Storage.put}), e.g. a lease record's due time.
  *
  * @throws StorageError when the record kept changing under {@link MAX_ATTEMPTS} attempts
  */
@@ -37,13 +38,15 @@ export async function atomicUpdate(
   storage: Storage,
   key: string,
   decide: (current: Uint8Array | undefined) => UpdateDecision,
+  options?: PutOptions,
 ): Promise<{ previous: Uint8Array | undefined; decision: UpdateDecision }> {
-  if (!storage.compareAndSwap) return lockOf(storage).run(key, () => readAndWrite(storage, key, decide));
+  if (!storage.compareAndSwap) return lockOf(storage).run(key, () => readAndWrite(storage, key, decide, options));
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const previous = await storage.get(key);
     const decision = decide(previous);
     if (decision === UNCHANGED) return { previous, decision };
-    if (await storage.compareAndSwap(key, previous, decision)) return { previous, decision };
+    const swapped = options ? await storage.compareAndSwap(key, previous, decision, options) : await storage.compareAndSwap(key, previous, decision);
+    if (swapped) return { previous, decision };
   }
   throw new StorageError(`updating a record failed: it changed under ${MAX_ATTEMPTS} consecutive attempts`);
 }
@@ -52,12 +55,24 @@ async function readAndWrite(
   storage: Storage,
   key: string,
   decide: (current: Uint8Array | undefined) => UpdateDecision,
+  options: PutOptions | undefined,
 ): Promise<{ previous: Uint8Array | undefined; decision: UpdateDecision }> {
   const previous = await storage.get(key);
   const decision = decide(previous);
   if (decision === UNCHANGED) return { previous, decision };
-  await (decision === undefined ? storage.delete(key) : storage.put(key, decision));
+  if (decision === undefined) await storage.delete(key);
+  else await (options ? storage.put(key, decision, options) : storage.put(key, decision));
   return { previous, decision };
+}
+
+/**
+ * Deletes `key` in turn with {@link atomicUpdate}s of it on a storage without compare-and-swap,
+ * so that an update's read and write never straddle the deletion (which would bring the record
+ * back); with compare-and-swap a plain delete is safe (the update's swap then fails and retries).
+ */
+export async function atomicDelete(storage: Storage, key: string): Promise<void> {
+  if (storage.compareAndSwap) return storage.delete(key);
+  await lockOf(storage).run(key, () => storage.delete(key));
 }
 
 function lockOf(storage: Storage): KeyedMutex {

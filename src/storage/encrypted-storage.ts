@@ -62,7 +62,7 @@ export class EncryptedStorage implements Storage {
   /** @inheritdoc */
   readonly claimDue?: (request: ClaimRequest) => Promise<string[]>;
   /** @inheritdoc */
-  readonly compareAndSwap?: (key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined) => Promise<boolean>;
+  readonly compareAndSwap?: (key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions) => Promise<boolean>;
   /** @inheritdoc */
   readonly getMany?: (keys: readonly string[]) => Promise<Array<Uint8Array | undefined>>;
 
@@ -76,7 +76,7 @@ export class EncryptedStorage implements Storage {
     this.#keys = validateKeyring(keyring);
     this.#activeKeyId = keyring.activeKeyId;
     if (inner.claimDue) this.claimDue = (request) => inner.claimDue!(request);
-    if (inner.compareAndSwap) this.compareAndSwap = (key, expected, next) => this.#compareAndSwap(inner, key, expected, next);
+    if (inner.compareAndSwap) this.compareAndSwap = (key, expected, next, options) => this.#compareAndSwap(inner, key, expected, next, options);
     if (inner.getMany) {
       this.getMany = async (keys) => {
         const sealed = await inner.getMany!(keys);
@@ -184,12 +184,13 @@ export class EncryptedStorage implements Storage {
    * Sealing is randomized, so the plaintext is compared here and the inner storage swaps the exact
    * sealed bytes it holds: a concurrent writer (another process) makes that swap fail.
    */
-  async #compareAndSwap(inner: Storage, key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined): Promise<boolean> {
+  async #compareAndSwap(inner: Storage, key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions): Promise<boolean> {
     return this.#serialized(key, async () => {
       const sealed = await inner.get(key);
       const current = sealed === undefined ? undefined : this.#open(key, sealed).plaintext;
       if (!sameBytes(current, expected)) return false;
-      return inner.compareAndSwap!(key, sealed, next === undefined ? undefined : this.#seal(key, next));
+      const sealedNext = next === undefined ? undefined : this.#seal(key, next);
+      return options ? inner.compareAndSwap!(key, sealed, sealedNext, options) : inner.compareAndSwap!(key, sealed, sealedNext);
     });
   }
 

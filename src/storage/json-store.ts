@@ -3,7 +3,7 @@
  */
 import type { ClaimRequest, PutOptions, Storage } from "./storage.js";
 import { immediateChildren } from "../util/key-listing.js";
-import { atomicUpdate, UNCHANGED } from "./atomic-update.js";
+import { atomicDelete, atomicUpdate, sameBytes, UNCHANGED } from "./atomic-update.js";
 
 export { UNCHANGED } from "./atomic-update.js";
 
@@ -38,6 +38,11 @@ export class JsonStore {
     return bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
   }
 
+  /** Whether a value is stored at `key` (read, not parsed). */
+  async has(key: string): Promise<boolean> {
+    return (await this.#storage.get(this.#prefix + key)) !== undefined;
+  }
+
   /** The parsed values at `keys`, in order, in one round trip when the storage can (`getMany`). */
   async getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>> {
     const full = keys.map((key) => this.#prefix + key);
@@ -56,17 +61,40 @@ export class JsonStore {
    * when the storage has {@link Storage.compareAndSwap}. `decide` sees the current value and
    * returns the next one, `undefined` to delete, or {@link UNCHANGED}; it may run more than once
    * (after a concurrent change), so it must not have side effects. Resolves to the value it saw
-   * last and what it decided.
+   * last and what it decided. `options` apply to a value written, as in {@link JsonStore.put}.
    */
-  async update<T>(key: string, decide: (current: T | undefined) => T | undefined | typeof UNCHANGED): Promise<{ previous: T | undefined; next: T | undefined | typeof UNCHANGED }> {
+  async update<T>(
+    key: string,
+    decide: (current: T | undefined) => T | undefined | typeof UNCHANGED,
+    options?: PutOptions,
+  ): Promise<{ previous: T | undefined; next: T | undefined | typeof UNCHANGED }> {
     let previous: T | undefined;
     let next: T | undefined | typeof UNCHANGED = UNCHANGED;
     await atomicUpdate(this.#storage, this.#prefix + key, (bytes) => {
       previous = bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
       next = decide(previous);
       return next === UNCHANGED ? UNCHANGED : next === undefined ? undefined : encoder.encode(JSON.stringify(next));
-    });
+    }, options);
     return { previous, next };
+  }
+
+  /**
+   * Replaces the value at `key` with `next` only if it is still `expected` (a value this process
+   * wrote there with {@link JsonStore.put}: the same JSON, the same bytes), atomically as
+   * {@link JsonStore.update} — in one round trip when the storage has
+   * {@link Storage.compareAndSwap}. Resolves to whether it did.
+   */
+  async swap(key: string, expected: unknown, next: unknown, options?: PutOptions): Promise<boolean> {
+    const full = this.#prefix + key;
+    const expectedBytes = encoder.encode(JSON.stringify(expected));
+    const nextBytes = encoder.encode(JSON.stringify(next));
+    if (this.#storage.compareAndSwap) {
+      return options
+        ? this.#storage.compareAndSwap(full, expectedBytes, nextBytes, options)
+        : this.#storage.compareAndSwap(full, expectedBytes, nextBytes);
+    }
+    const { decision } = await atomicUpdate(this.#storage, full, (current) => (sameBytes(current, expectedBytes) ? nextBytes : UNCHANGED), options);
+    return decision !== UNCHANGED;
   }
 
   /** The underlying storage's {@link Storage.claimDue} on this view, if the storage has it. */
@@ -79,9 +107,9 @@ export class JsonStore {
     };
   }
 
-  /** Removes `key`. */
+  /** Removes `key` (never undone by an {@link JsonStore.update} of it in flight). */
   async delete(key: string): Promise<void> {
-    await this.#storage.delete(this.#prefix + key);
+    await atomicDelete(this.#storage, this.#prefix + key);
   }
 
   /** Keys under `prefix`, relative to this view, in ascending order. */

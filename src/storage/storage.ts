@@ -58,10 +58,13 @@ export interface Storage {
    * The engine's read-modify-write records (token use counts, mount entries, counters) go through
    * it, so that engines sharing one storage never lose each other's updates. A storage without it
    * is treated as single-process: the engine then serializes those updates in memory
-   * (see `atomicUpdate` in `storage/atomic-update.ts`). A compare-and-swap keeps a record's due
-   * time and claim (see {@link PutOptions}) as they were.
+   * (see `atomicUpdate` in `storage/atomic-update.ts`). Like {@link Storage.put}, a swap without
+   * `options` keeps a record's due time and claim (see {@link PutOptions}) as they were; with
+   * `options` (only meaningful to storages with {@link Storage.claimDue}) a swap that stores a
+   * value sets its due time to `options.dueAt` and ends any claim, in the same atomic step — a
+   * lease turning from pending to active moves its due time from the rollback to its expiry so.
    */
-  compareAndSwap?(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined): Promise<boolean>;
+  compareAndSwap?(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions): Promise<boolean>;
 }
 
 /** Options of {@link Storage.put}. */

@@ -247,6 +247,24 @@ export function storageContract(name: string, subject: () => Promise<StorageCont
         expect(text(await storage.get("lease/a"))).toBe("v2");
       });
 
+      it("a compareAndSwap with options moves the due time and ends the claim; without, keeps both", async (context) => {
+        const { storage } = await open();
+        if (!storage.claimDue || !storage.compareAndSwap) return context.skip();
+        await storage.put("lease/a", bytes("pending"), { dueAt: 100 });
+        await storage.put("lease/b", bytes("pending"), { dueAt: 100 });
+        expect((await claim(storage, 200, "p1")).sort()).toEqual(["lease/a", "lease/b"]);
+        expect(await storage.compareAndSwap("lease/a", bytes("pending"), bytes("active"), { dueAt: 5000 })).toBe(true);
+        expect(await storage.compareAndSwap("lease/b", bytes("pending"), bytes("active"))).toBe(true);
+        expect(await claim(storage, 1500, "p2")).toEqual(["lease/b"]); // a's claim ended, but it is now due at 5000
+        expect(await claim(storage, 2000, "p3")).toEqual([]); // b claimed by p2, a not due
+        expect((await claim(storage, 5000, "p3")).sort()).toEqual(["lease/a", "lease/b"]); // p2's claim ran out
+        expect(await storage.compareAndSwap("lease/c", undefined, bytes("new"), { dueAt: 7000 })).toBe(true);
+        await storage.delete("lease/a");
+        await storage.delete("lease/b");
+        expect(await claim(storage, 6999, "p4")).toEqual([]);
+        expect(await claim(storage, 7000, "p4")).toEqual(["lease/c"]);
+      });
+
       it("concurrent claimers never get the same key", async (context) => {
         const { storage } = await open();
         if (!storage.claimDue) return context.skip();

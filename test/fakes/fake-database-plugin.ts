@@ -33,6 +33,8 @@ export class FakeDatabase {
   failNextCreate = false;
   failDeletes = false;
   deleteCalls = 0;
+  /** Awaited by every user creation before the user exists: a test holds creations in flight with it. */
+  beforeCreate: (() => Promise<void>) | undefined;
 
   /** The descriptor that registers this database's plugin (`Engine.open({ plugins: [db.plugin()] })`). */
   plugin(name = "fake-database-plugin"): DatabasePluginDescriptor {
@@ -95,6 +97,7 @@ export class FakeDatabase {
       },
       newUser: (request) =>
         tracked(async () => {
+          await db.beforeCreate?.();
           const vals = values(request.username, request.password, request.expiration);
           try {
             if (db.failNextCreate) {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Engine, ManualClock, MemoryStorage, QuotaExceededError, type LeaseRecord, type Storage } from "../../src/index.js";
 import { LeaseManager } from "../../src/leases/lease-manager.js";
+import { LeaseTokenIndex } from "../../src/leases/lease-token-index.js";
 import { JsonStore } from "../../src/storage/json-store.js";
 import { roleOf } from "../../src/observability/lease-counts.js";
 import type { MountEntry } from "../../src/mounts/mount-entry.js";
@@ -54,7 +55,7 @@ describe("a lease's role", () => {
     const created: LeaseRecord[] = [];
     const manager = new LeaseManager(new JsonStore(new MemoryStorage()), clock, () => ({ handle: async () => null }), {}, (event) => {
       if (event.type === "created") created.push(event.lease);
-    });
+    }, new LeaseTokenIndex(new JsonStore(new MemoryStorage(), "index/")));
     const mount = { path: "things/", uuid: "u1" } as MountEntry;
     const spec = { ttl: { ttl: 60, maxTtl: 60 }, renewable: false, internal: { role: "not-this" }, role: "declared" };
     await manager.issue({ mount, path: "creds/x", tokenAccessor: "acc" }, spec, async () => ({}));

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InvalidRequestError } from "../../errors.js";
+import { InvalidRequestError, PermissionDeniedError } from "../../errors.js";
 import type { AuthBlock, RequestData } from "../../request.js";
 import type { Backend, BackendRequest, BackendResponse, RootPath } from "../../backend/backend.js";
 import { PathRouter } from "../../backend/path-router.js";
@@ -28,7 +28,7 @@ export const TOKEN_ROOT_PATHS: readonly RootPath[] = [{ path: "accessors" }, { p
 /** Creates the `auth/token/` backend. */
 export function createTokenBackend(deps: TokenBackendDeps): Backend {
   const { tokens, manager } = deps;
-  const self = async (req: BackendRequest) => requireToken(await tokens.lookupByAccessor(req.caller.accessor));
+  const self = async (req: BackendRequest) => requireOwnToken(await tokens.lookupByAccessor(req.caller.accessor));
   const byToken = async (data: RequestData) => requireToken(await tokens.lookup(requireString(data.token, "token")));
   const byAccessor = async (data: RequestData) => requireToken(await tokens.lookupByAccessor(requireString(data.accessor, "accessor")));
   const lookup = async (entry: TokenEntry): Promise<BackendResponse> => ({ data: manager.describe(entry) });
@@ -80,6 +80,12 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
 
 function requireToken(entry: TokenEntry | undefined): TokenEntry {
   if (!entry) throw new InvalidRequestError("bad token: unknown, expired or revoked");
+  return entry;
+}
+
+/** The caller's own token: gone only when it was revoked while its request was in flight. */
+function requireOwnToken(entry: TokenEntry | undefined): TokenEntry {
+  if (!entry) throw new PermissionDeniedError("permission denied: the token was revoked while this request was in flight");
   return entry;
 }
 

@@ -5,10 +5,11 @@
  * @module
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { JsonStore } from "../../storage/json-store.js";
+import { UNCHANGED, type JsonStore } from "../../storage/json-store.js";
 import type { Clock } from "../../util/clock.js";
 import { randomId } from "../../util/random.js";
 import type { TokenEntry } from "./token-entry.js";
+import { consumeOneUse, type UseOutcome } from "./token-uses.js";
 
 /** Every token vaultlet issues starts with this prefix, so leaked tokens are easy to spot and scan for. */
 export const TOKEN_PREFIX = "vls.";
@@ -81,16 +82,51 @@ export class TokenStore {
     return hash === undefined ? undefined : this.#store.get<TokenEntry>(`id/${hash}`);
   }
 
-  /** Persists a changed entry (renewal, use count). */
-  async update(entry: TokenEntry): Promise<void> {
-    await this.#store.put(`id/${entry.hash}`, entry);
+  /**
+   * Consumes one use of a limited-use token, atomically against every other request on this
+   * storage (other engine processes included): of N concurrent requests on a token with `k` uses
+   * left, exactly `min(N, k)` are told `"used"` or `"last"`.
+   */
+  async consumeUse(entry: TokenEntry): Promise<UseOutcome> {
+    let outcome: UseOutcome = "refused";
+    await this.#store.update<TokenEntry>(`id/${entry.hash}`, (current) => {
+      const decision = consumeOneUse(current);
+      outcome = decision.outcome;
+      return decision.next ?? UNCHANGED;
+    });
+    return outcome;
   }
 
-  /** Deletes a token, its accessor record and its place in its parent's children. */
+  /**
+   * Moves a token's expiry (its lease was renewed). A read-modify-write of the stored record, so
+   * it never writes back a use count that a concurrent request has since consumed, and never
+   * brings back a token revoked meanwhile.
+   */
+  async setExpireTime(accessor: string, expireTime: number): Promise<void> {
+    const hash = await this.#store.get<string>(`accessor/${accessor}`);
+    if (hash === undefined) return;
+    await this.#store.update<TokenEntry>(`id/${hash}`, (current) => (current ? { ...current, expireTime } : UNCHANGED));
+  }
+
+  /** Whether the token of `entry` is still stored (spent and expired ones included): one read. */
+  async exists(entry: TokenEntry): Promise<boolean> {
+    return this.#store.has(`id/${entry.hash}`);
+  }
+
+  /**
+   * Deletes a token, then its accessor record and its place in its parent's children. The token
+   * record goes first; no use or renewal in flight can write it back (they are atomic updates,
+   * and `JsonStore.delete` is ordered with them).
+   */
   async delete(entry: TokenEntry): Promise<void> {
     await this.#store.delete(`id/${entry.hash}`);
     await this.#store.delete(`accessor/${entry.accessor}`);
     if (entry.parentAccessor) await this.#store.delete(`parent/${entry.parentAccessor}/${entry.accessor}`);
+  }
+
+  /** Removes a parent's record of a child that no longer exists. */
+  async deleteChildRecord(parentAccessor: string, childAccessor: string): Promise<void> {
+    await this.#store.delete(`parent/${parentAccessor}/${childAccessor}`);
   }
 
   /** Accessors of the child tokens of the token with `accessor`. */

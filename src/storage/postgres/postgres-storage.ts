@@ -110,17 +110,29 @@ export class PostgresStorage implements Storage {
    * One statement each way, so the row lock decides between concurrent swaps: a second swap waits
    * for the first, then re-reads the row and finds its expected value gone.
    */
-  async compareAndSwap(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined): Promise<boolean> {
+  async compareAndSwap(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions): Promise<boolean> {
     const what = "swapping a record";
+    const dueAt = options?.dueAt ?? null;
     if (expected === undefined) {
       if (next === undefined) return (await this.get(key)) === undefined;
-      const { rowCount } = await this.#query(`INSERT INTO ${this.#table} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [key, toBuffer(next)], what);
+      const { rowCount } = await this.#query(
+        `INSERT INTO ${this.#table} (key, value, due_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
+        [key, toBuffer(next), dueAt],
+        what,
+      );
       return rowCount === 1;
     }
-    const { rowCount } =
-      next === undefined
-        ? await this.#query(`DELETE FROM ${this.#table} WHERE key = $1 AND value = $2`, [key, toBuffer(expected)], what)
-        : await this.#query(`UPDATE ${this.#table} SET value = $3 WHERE key = $1 AND value = $2`, [key, toBuffer(expected), toBuffer(next)], what);
+    if (next === undefined) {
+      const { rowCount } = await this.#query(`DELETE FROM ${this.#table} WHERE key = $1 AND value = $2`, [key, toBuffer(expected)], what);
+      return rowCount === 1;
+    }
+    const { rowCount } = options
+      ? await this.#query(
+          `UPDATE ${this.#table} SET value = $3, due_at = $4, claim_owner = NULL, claim_until = NULL WHERE key = $1 AND value = $2`,
+          [key, toBuffer(expected), toBuffer(next), dueAt],
+          what,
+        )
+      : await this.#query(`UPDATE ${this.#table} SET value = $3 WHERE key = $1 AND value = $2`, [key, toBuffer(expected), toBuffer(next)], what);
     return rowCount === 1;
   }
 
