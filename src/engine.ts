@@ -22,8 +22,12 @@ import { uuid } from "./util/random.js";
 import { LeaseManager, type RevocationOptions } from "./leases/lease-manager.js";
 import { TokenStore } from "./auth/token/token-store.js";
 import type { TokenEntry } from "./auth/token/token-entry.js";
-import { MountTable } from "./mounts/mount-table.js";
 import type { MountEntry } from "./mounts/mount-entry.js";
+import { MountLifecycle } from "./mounts/mount-lifecycle.js";
+import { builtinMounts, TOKEN_MOUNT } from "./mounts/builtin-mounts.js";
+import { createMountBackend } from "./mounts/mount-backends.js";
+import { ConfigSync } from "./config/config-sync.js";
+import { AUDIT_TABLE_KEY } from "./audit/audit-broker.js";
 import { createSystemBackend } from "./system/system-backend.js";
 import { createDatabaseBackend } from "./secrets/database/database-backend.js";
 import { builtinDatabasePlugins, type DatabasePluginFactory } from "./secrets/database/plugin.js";
@@ -73,7 +77,6 @@ export interface InitializeResult {
 }
 
 const INIT_KEY = "core/init";
-const TOKEN_MOUNT = "auth/token/";
 
 /**
  * An in-process secrets engine.
@@ -92,14 +95,14 @@ export class Engine implements AsyncDisposable {
   readonly #storage: Storage;
   readonly #clock: Clock;
   readonly #core: JsonStore;
-  readonly #mounts: MountTable;
+  readonly #mounts: MountLifecycle;
+  readonly #config: ConfigSync;
   readonly #tokens: TokenStore;
   readonly #leases: LeaseManager;
   readonly #policies: PolicyStore;
   readonly #passwordPolicies: PasswordPolicyStore;
   readonly #tokenManager: TokenManager;
   readonly #factories: Map<string, BackendFactory>;
-  readonly #backends = new Map<string, Backend>();
   readonly #logger: Logger;
   readonly #audit: AuditBroker;
   readonly #observer: EngineObserver;
@@ -121,12 +124,18 @@ export class Engine implements AsyncDisposable {
       clock: this.#clock,
       onDeviceFailure: (device, error) => this.#logger.error({ device, error: describeError(error) }, "audit device failed to record an entry"),
     });
-    this.#mounts = new MountTable(this.#core);
+    this.#mounts = new MountLifecycle({
+      core: this.#core,
+      createBackend: (entry) => this.#createBackend(entry),
+      revokePrefix: (prefix) => this.#leases.revokePrefix(prefix),
+      onEvent: (name, payload) => this.#observer.emit(name, payload),
+      logger: this.#logger,
+    });
     this.#tokens = new TokenStore(this.#core.sub("sys/token/"), this.#clock);
     this.#leases = new LeaseManager(
       this.#core.sub("sys/expire/id/"),
       this.#clock,
-      (path, mountUuid) => this.#backendFor(path, mountUuid),
+      (path, mountUuid) => this.#mounts.backendFor(path, mountUuid),
       options.revocation,
       this.#observer.leaseChanged,
     );
@@ -137,11 +146,17 @@ export class Engine implements AsyncDisposable {
       leases: this.#leases,
       policies: this.#policies,
       clock: this.#clock,
-      mount: () => this.#mounts.get(TOKEN_MOUNT)!,
+      mount: () => this.#mounts.table.get(TOKEN_MOUNT)!,
       onEvent: this.#observer.tokenChanged,
     });
     const plugins = { ...builtinDatabasePlugins(), ...options.plugins };
     this.#factories = new Map<string, BackendFactory>([["database", createDatabaseBackend(plugins)]]);
+    this.#config = new ConfigSync(this.#storage, [
+      this.#mounts,
+      { prefix: "sys/policy/", invalidate: () => this.#policies.invalidate() },
+      { prefix: "sys/password_policy/", invalidate: () => this.#passwordPolicies.invalidate() },
+      { prefix: AUDIT_TABLE_KEY, invalidate: () => this.#audit.reload() },
+    ]);
   }
 
   /**
@@ -231,6 +246,8 @@ export class Engine implements AsyncDisposable {
    */
   async request(request: Request): Promise<Response> {
     this.#assertServing();
+    const catchingUp = this.#config.fresh();
+    if (catchingUp) await catchingUp;
     return this.#request(request, undefined);
   }
 
@@ -291,6 +308,8 @@ export class Engine implements AsyncDisposable {
   /** A write as `Client.write` makes it: `create` when nothing exists at the path, else `update`. */
   async write(token: string, path: string, data: RequestData): Promise<Response> {
     this.#assertServing();
+    const catchingUp = this.#config.fresh();
+    if (catchingUp) await catchingUp;
     const normalized = normalizeRequestPath(path);
     // Authenticated first, to never reveal existence to an unauthenticated caller; the entry is
     // then reused, so a write costs one token lookup like any other request.
@@ -308,10 +327,10 @@ export class Engine implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#config.close();
     await this.#leases.close();
     await this.#audit.close();
-    await Promise.allSettled([...this.#backends.values()].map((backend) => backend.close?.()));
-    this.#backends.clear();
+    await this.#mounts.close();
     await this.#storage.close?.();
   }
 
@@ -329,45 +348,23 @@ export class Engine implements AsyncDisposable {
   }
 
   async #load(): Promise<void> {
+    await this.#config.start(); // before anything is read: no change can fall in between
     this.#initialized = (await this.#core.get(INIT_KEY)) !== undefined;
     await this.#tokens.load();
     await this.#audit.load();
-    await this.#mounts.load(this.#builtinMounts());
-    for (const entry of this.#mounts.all()) {
-      this.#backends.set(entry.path, await this.#createBackend(entry));
-    }
+    await this.#mounts.load(builtinMounts());
     this.#leases.startRestore(); // in the background: open never waits for leases
   }
 
-  #builtinMounts(): MountEntry[] {
-    const builtin = (path: string, type: string, description: string): MountEntry => ({
-      path,
-      type,
-      uuid: `builtin-${type}`,
-      accessor: `${type}_builtin`,
-      description,
-      config: { default_lease_ttl: 0, max_lease_ttl: 0 },
-      options: {},
-      builtin: true,
-    });
-    return [
-      builtin("sys/", "system", "system endpoints used for control, policy and debugging"),
-      builtin(TOKEN_MOUNT, "token", "token based credentials"),
-    ];
-  }
-
-  async #createBackend(entry: MountEntry): Promise<Backend> {
-    if (entry.type === "system") return createSystemBackend(this.#internals());
-    if (entry.type === "token") {
-      return createTokenBackend({ tokens: this.#tokens, manager: this.#tokenManager, policies: this.#policies });
-    }
-    const factory = this.#factories.get(entry.type);
-    if (!factory) throw new InvalidRequestError(`unknown mount type ${JSON.stringify(entry.type)}`);
-    return factory({
-      mount: () => this.#mounts.get(entry.path) ?? entry,
-      storage: this.#core.sub(`logical/${entry.uuid}/`),
+  #createBackend(entry: MountEntry): Promise<Backend> {
+    return createMountBackend(entry, {
+      factories: this.#factories,
+      system: () => createSystemBackend(this.#internals()),
+      token: () => createTokenBackend({ tokens: this.#tokens, manager: this.#tokenManager, policies: this.#policies }),
+      core: this.#core,
       clock: this.#clock,
       passwordPolicy: this.#passwordPolicies.lookup,
+      current: (path) => this.#mounts.table.get(path),
     });
   }
 
@@ -375,53 +372,20 @@ export class Engine implements AsyncDisposable {
   #internals(): EngineInternals {
     return {
       clock: this.#clock,
-      mounts: this.#mounts,
+      mounts: this.#mounts.table,
       leases: this.#leases,
       policies: this.#policies,
       tokens: this.#tokens,
       audit: this.#audit,
       passwordPolicies: this.#passwordPolicies,
       mountTypes: () => this.mountTypes,
-      enableMount: (entry) => this.#enableMount(entry),
-      disableMount: (path) => this.#disableMount(path),
+      enableMount: (entry) => this.#mounts.enable(entry),
+      disableMount: (path) => this.#mounts.disable(path),
     };
-  }
-
-  async #enableMount(partial: Omit<MountEntry, "uuid" | "accessor" | "builtin">): Promise<void> {
-    this.#mounts.assertAvailable(partial.path);
-    const entry: MountEntry = {
-      ...partial,
-      uuid: uuid(),
-      accessor: `${partial.type}_${uuid().slice(0, 8)}`,
-      builtin: false,
-    };
-    const backend = await this.#createBackend(entry);
-    await this.#mounts.put(entry);
-    this.#backends.set(entry.path, backend);
-    this.#observer.emit("mount.enabled", { path: entry.path, type: entry.type });
-  }
-
-  async #disableMount(path: string): Promise<void> {
-    const entry = this.#mounts.get(path);
-    if (!entry) return;
-    if (entry.builtin) throw new InvalidRequestError(`cannot disable the built-in mount ${JSON.stringify(path)}`);
-    await this.#leases.revokePrefix(entry.path);
-    await this.#backends.get(entry.path)?.close?.();
-    this.#backends.delete(entry.path);
-    await this.#mounts.remove(entry.path);
-    await this.#core.sub(`logical/${entry.uuid}/`).deletePrefix();
-    this.#observer.emit("mount.disabled", { path: entry.path, type: entry.type });
-  }
-
-  #backendFor(mountPath: string, mountUuid: string): Backend | undefined {
-    return this.#mounts.get(mountPath)?.uuid === mountUuid ? this.#backends.get(mountPath) : undefined;
   }
 
   #route(path: string): { mount: MountEntry; backend: Backend; relativePath: string } {
-    const mount = this.#mounts.match(path);
-    const backend = mount && this.#backends.get(mount.path);
-    if (!mount || !backend) throw new NotFoundError(`no handler for route ${JSON.stringify(path)}: nothing is mounted there`);
-    return { mount, backend, relativePath: path.slice(mount.path.length) };
+    return this.#mounts.route(path);
   }
 
   async #authenticate(token: unknown): Promise<TokenEntry> {

@@ -24,7 +24,9 @@ export function mountRoutes(engine: EngineInternals): PathRoute[] {
       read: async (_req, { path }) => ({ data: { ...requireMount(engine, path!).config } }),
       write: async (req, { path }) => {
         const entry = requireMount(engine, path!);
-        await engine.mounts.put({ ...entry, ...tuneFields(entry, req.data) });
+        tuneFields(entry, req.data); // validates before anything is written
+        // Applied to the entry as stored: a tune made meanwhile through another engine is kept.
+        await engine.mounts.tune(entry.path, (stored) => ({ ...stored, ...tuneFields(stored, req.data) }));
         return null;
       },
     },
