@@ -45,6 +45,7 @@ import { EngineObserver } from "./observability/engine-observer.js";
 import type { EngineEventListener, EngineEventName } from "./observability/engine-events.js";
 import type { EngineMetrics } from "./observability/metrics.js";
 import { LeaseQuotas, type GuardrailOptions } from "./leases/lease-quotas.js";
+import { LeaseSlots } from "./leases/lease-slots.js";
 import { PasswordPolicyStore } from "./passwords/password-policy-store.js";
 
 /** Options of {@link Engine.open}. Every field is optional. */
@@ -116,7 +117,9 @@ export class Engine implements AsyncDisposable {
     this.#core = new JsonStore(this.#storage);
     this.#logger = safeLogger(options.logger);
     this.#observer = new EngineObserver(this.#logger);
-    this.#quotas = new LeaseQuotas(this.#observer, options.guardrails);
+    this.#quotas = new LeaseQuotas(this.#observer, options.guardrails, new LeaseSlots(this.#core.sub("sys/lease-quota/")), this.#clock, (error) =>
+      this.#logger.warn({ error: describeError(error) }, "freeing a max_leases slot failed; it is freed when the engine next restores"),
+    );
     this.#audit = new AuditBroker({
       store: this.#core,
       hasher: new AuditHasher(this.#core),
@@ -137,7 +140,10 @@ export class Engine implements AsyncDisposable {
       this.#clock,
       (path, mountUuid) => this.#mounts.backendFor(path, mountUuid),
       options.revocation,
-      this.#observer.leaseChanged,
+      (event) => {
+        this.#observer.leaseChanged(event);
+        this.#quotas.leaseChanged(event);
+      },
     );
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
     this.#passwordPolicies = new PasswordPolicyStore(this.#core.sub("sys/password_policy/"));
@@ -295,7 +301,7 @@ export class Engine implements AsyncDisposable {
       caller: callerOf(token),
       secrets: {
         issue: (spec, create) =>
-          this.#quotas.guard(mount, spec, () => this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor }, spec, create)),
+          this.#quotas.guard(mount, spec, (reserve) => this.#leases.issue({ mount, path: relativePath, tokenAccessor: token.accessor, reserve }, spec, create)),
       },
     };
     const answer = await backend.handle(backendRequest);
@@ -354,6 +360,18 @@ export class Engine implements AsyncDisposable {
     await this.#audit.load();
     await this.#mounts.load(builtinMounts());
     this.#leases.startRestore(); // in the background: open never waits for leases
+    void this.#reconcileQuotas();
+  }
+
+  /** Once leases are restored, frees `max_leases` slots a crash left without a lease. */
+  async #reconcileQuotas(): Promise<void> {
+    try {
+      await this.#leases.restored();
+      if (this.#closed) return;
+      await this.#quotas.reconcile(async (id) => (await this.#leases.get(id)) !== undefined);
+    } catch (error) {
+      if (!this.#closed) this.#logger.warn({ error: describeError(error) }, "reconciling max_leases slots failed; retried at the next open");
+    }
   }
 
   #createBackend(entry: MountEntry): Promise<Backend> {

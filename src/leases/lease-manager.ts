@@ -58,6 +58,8 @@ export interface IssueContext {
   /** The request path relative to the mount. */
   path: string;
   tokenAccessor: string;
+  /** Takes the lease's `max_leases` slots before its pending record is written (may refuse). */
+  reserve?: (lease: LeaseRecord) => Promise<void>;
 }
 
 /** The result of a renewal. */
@@ -231,6 +233,7 @@ export class LeaseManager {
     };
     this.#issuing.add(lease.id);
     try {
+      await context.reserve?.(lease);
       await this.#store.put(lease.id, lease, { dueAt: now + this.#options.pendingGraceMs });
       let data: Record<string, unknown>;
       try {

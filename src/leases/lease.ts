@@ -40,6 +40,8 @@ export interface LeaseRecord {
   revokeAttempts: number;
   /** The last revocation error (sanitized), if any. */
   lastError?: string;
+  /** The `max_leases` slot records this lease holds (see `leases/lease-slots.ts`), freed when it goes. */
+  quotas?: string[];
 }
 
 /** The part of a lease id after its mount and path: the random suffix. */

@@ -41,7 +41,7 @@ describe("mount records", () => {
   it("migrates a single core/mounts record on open, keeping every mount and its settings", async () => {
     const storage = new MemoryStorage();
     const rootToken = await withMounts(storage, ["db", "team/db"]);
-    const before = await new JsonStore(storage).get<Array<{ uuid: string }>>("core/mounts/db");
+    const before = await new JsonStore(storage).get<{ uuid: string }>("core/mounts/db");
     await toLegacyTable(storage);
     expect(await storage.list("core/mounts")).toEqual(["core/mounts"]);
 

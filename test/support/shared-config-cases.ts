@@ -180,6 +180,31 @@ export function sharedConfigCases(name: string, pair: () => Promise<StoragePair>
       await vi.waitFor(() => expect(rootB.read("sys/policies/password/short/generate")).rejects.toThrow(), BOUND);
     });
 
+    it("a role's max_leases holds across A and B together, and a lease revoked through B frees a slot for A", async () => {
+      const { rootA, rootB } = await open();
+      await mountDatabase(rootA);
+      await rootA.write("database/roles/readonly", { max_leases: 3 });
+      await vi.waitFor(async () => expect((await rootB.read("database/roles/readonly")).data).toMatchObject({ max_leases: 3 }), BOUND);
+      const attempts = await Promise.allSettled([rootA, rootB, rootA, rootB, rootA, rootB].map((root) => root.read("database/creds/readonly")));
+      const issued = attempts.flatMap((attempt) => (attempt.status === "fulfilled" ? [attempt] : []));
+      expect(issued).toHaveLength(3);
+      for (const attempt of attempts) if (attempt.status === "rejected") expect(attempt.reason).toMatchObject({ code: "quota_exceeded" });
+      await rootB.write("sys/leases/revoke", { lease_id: issued[0]!.value.lease_id });
+      await rootA.read("database/creds/readonly");
+      await expect(rootB.read("database/creds/readonly")).rejects.toMatchObject({ code: "quota_exceeded" });
+    });
+
+    it("a mount's max_leases tuned through A holds across A and B", async () => {
+      const { rootA, rootB } = await open();
+      await mountDatabase(rootA);
+      await rootA.write("sys/mounts/database/tune", { max_leases: 2 });
+      await vi.waitFor(async () => expect((await rootB.read("sys/mounts/database/tune")).data).toMatchObject({ max_leases: 2 }), BOUND);
+      await rootA.read("database/creds/readonly");
+      await rootB.read("database/creds/readonly");
+      await expect(rootA.read("database/creds/readonly")).rejects.toMatchObject({ code: "quota_exceeded" });
+      await expect(rootB.read("database/creds/readonly")).rejects.toMatchObject({ code: "quota_exceeded" });
+    });
+
     it("with B's change feed down, B still refuses a deleted policy's grant (it re-reads)", async () => {
       const { rootA, b, storages } = await open();
       await rootA.write("sys/policy/apps", { policy: ALLOW_MOUNTS });
