@@ -162,6 +162,7 @@ export class Engine implements AsyncDisposable {
       { prefix: "sys/policy/", invalidate: () => this.#policies.invalidate() },
       { prefix: "sys/password_policy/", invalidate: () => this.#passwordPolicies.invalidate() },
       { prefix: AUDIT_TABLE_KEY, invalidate: () => this.#audit.reload() },
+      { prefix: INIT_KEY, invalidate: async () => void (this.#initialized ||= (await this.#core.get(INIT_KEY)) !== undefined) },
     ]);
   }
 
@@ -251,9 +252,10 @@ export class Engine implements AsyncDisposable {
    * @throws PermissionDeniedError, NotFoundError, InvalidRequestError, … (see `errors.ts`)
    */
   async request(request: Request): Promise<Response> {
-    this.#assertServing();
+    this.#assertOpen();
     const catchingUp = this.#config.fresh();
     if (catchingUp) await catchingUp;
+    this.#assertServing();
     return this.#request(request, undefined);
   }
 
@@ -313,9 +315,10 @@ export class Engine implements AsyncDisposable {
 
   /** A write as `Client.write` makes it: `create` when nothing exists at the path, else `update`. */
   async write(token: string, path: string, data: RequestData): Promise<Response> {
-    this.#assertServing();
+    this.#assertOpen();
     const catchingUp = this.#config.fresh();
     if (catchingUp) await catchingUp;
+    this.#assertServing();
     const normalized = normalizeRequestPath(path);
     // Authenticated first, to never reveal existence to an unauthenticated caller; the entry is
     // then reused, so a write costs one token lookup like any other request.

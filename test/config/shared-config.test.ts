@@ -2,7 +2,8 @@
  * Two engines on one MemoryStorage share configuration through its in-process change feed; with
  * the feed down, an engine re-reads before serving.
  */
-import { MemoryStorage, type Storage } from "../../src/index.js";
+import { describe, expect, it } from "vitest";
+import { Engine, MemoryStorage, StorageError, type Storage } from "../../src/index.js";
 import type { ChangeListener, ChangeWatch } from "../../src/storage/storage.js";
 import { sharedConfigCases, type StoragePair } from "../support/shared-config-cases.js";
 
@@ -59,3 +60,37 @@ sharedConfigCases(
   },
   async (storages) => feeds.get(storages)!.cut(),
 );
+
+describe("an engine whose feed is down and whose storage cannot be read", () => {
+  it("fails the request rather than serving a cache that may be stale, and serves again once storage answers", async () => {
+    const memory = new MemoryStorage();
+    const b = new CuttableFeed(memory);
+    let failing = false;
+    const flaky = Object.assign(b, {
+      list: (prefix: string) => (failing ? Promise.reject(new StorageError("listing records failed: code 57P01")) : memory.list(prefix)),
+    });
+    const a = await Engine.open({ storage: memory });
+    const { rootToken } = await a.initialize();
+    await using engineB = await Engine.open({ storage: flaky });
+    await engineB.client(rootToken).read("sys/mounts");
+    b.cut();
+    failing = true;
+    await a.client(rootToken).write("sys/mounts/db", { type: "database" });
+    await expect(engineB.client(rootToken).read("sys/mounts")).rejects.toBeInstanceOf(StorageError);
+    failing = false;
+    const { data } = await engineB.client(rootToken).read("sys/mounts");
+    expect(Object.keys(data!)).toContain("db/");
+    await a.close();
+  });
+});
+
+describe("initialization through another engine", () => {
+  it("an engine opened on fresh storage serves once another engine on it has initialized it", async () => {
+    const memory = new MemoryStorage();
+    await using a = await Engine.open({ storage: memory });
+    await using b = await Engine.open({ storage: memory });
+    const { rootToken } = await a.initialize();
+    await b.client(rootToken).read("sys/mounts");
+    expect(b.initialized).toBe(true);
+  });
+});

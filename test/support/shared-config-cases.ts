@@ -157,8 +157,9 @@ export function sharedConfigCases(name: string, pair: () => Promise<StoragePair>
       const failure = results.find((result) => result.status === "rejected") as PromiseRejectedResult;
       expect(failure.reason).toBeInstanceOf(InvalidRequestError);
       expect(failure.reason.message).toMatch(/already in use/);
-      const uuids = await Promise.all([rootA, rootB].map(async (root) => (await root.read<{ uuid: string }>("sys/mounts/same")).data!.uuid));
-      await vi.waitFor(async () => expect((await rootB.read<{ uuid: string }>("sys/mounts/same")).data!.uuid).toBe(uuids[0]), BOUND);
+      const [winner, loser] = results[0]!.status === "fulfilled" ? [rootA, rootB] : [rootB, rootA];
+      const { uuid } = (await winner.read<{ uuid: string }>("sys/mounts/same")).data!;
+      await vi.waitFor(async () => expect((await loser.read<{ uuid: string }>("sys/mounts/same")).data!.uuid).toBe(uuid), BOUND);
     });
 
     it("a max_lease_ttl tuned through A caps leases issued through B", async () => {
