@@ -142,7 +142,7 @@ export class Engine implements AsyncDisposable {
       options.revocation,
       (event) => {
         this.#observer.leaseChanged(event);
-        this.#quotas.leaseChanged(event);
+        return this.#quotas.leaseChanged(event);
       },
     );
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));

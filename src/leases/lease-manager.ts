@@ -416,7 +416,7 @@ export class LeaseManager {
   /** Removes one lease without revoking its secret (its owner already cleaned it up). */
   async forget(id: string): Promise<void> {
     const lease = await this.#forget(id);
-    if (lease) this.#onEvent({ type: "forgotten", lease });
+    if (lease) await this.#onEvent({ type: "forgotten", lease });
   }
 
   /**
@@ -427,7 +427,7 @@ export class LeaseManager {
     const ids = await this.listIds(prefix);
     for (const id of ids) {
       const lease = await this.#forget(id);
-      if (lease) this.#onEvent({ type: "forgotten", lease });
+      if (lease) await this.#onEvent({ type: "forgotten", lease });
     }
     return ids.length;
   }
@@ -485,7 +485,7 @@ export class LeaseManager {
     if (this.#forgottenInFlight.has(id)) return; // the backend removed the lease itself
     await this.#store.delete(id);
     this.#unindex(id, lease);
-    this.#onEvent({ type: "revoked", lease });
+    await this.#onEvent({ type: "revoked", lease });
   }
 
   async #recordFailure(lease: LeaseRecord, err: unknown): Promise<void> {

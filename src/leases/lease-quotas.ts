@@ -114,11 +114,13 @@ export class LeaseQuotas {
     return warnings.length === 0 ? response : { ...response, warnings: [...(response.warnings ?? []), ...warnings] };
   }
 
-  /** Frees the slots of leases that are gone (wire it to the lease manager's events). */
-  readonly leaseChanged = (event: LeaseLifecycleEvent): void => {
-    if ((event.type === "revoked" || event.type === "forgotten") && event.lease.quotas?.length) {
-      this.#release(event.lease).catch((err: unknown) => this.#onReleaseFailure(err));
-    }
+  /**
+   * Frees the slots of leases that are gone (wire it to the lease manager's events, which wait for
+   * the promise). Never rejects: a failure is reported, and reconciliation frees the slot later.
+   */
+  readonly leaseChanged = (event: LeaseLifecycleEvent): Promise<void> | undefined => {
+    if ((event.type !== "revoked" && event.type !== "forgotten") || !event.lease.quotas?.length) return undefined;
+    return this.#release(event.lease).catch((err: unknown) => this.#onReleaseFailure(err));
   };
 
   /** Frees slots a crash left without a lease (see {@link LeaseSlots.reconcile}). */
