@@ -178,7 +178,7 @@ class DatabaseBackend implements Backend {
     }
     const plugin = await this.#plugins.open(config, config.verify_connection);
     await this.#configs.put(name, config);
-    await this.#plugins.replace(name, plugin);
+    await this.#plugins.replace(name, plugin, config);
     return null;
   }
 
