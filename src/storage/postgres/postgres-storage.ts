@@ -85,7 +85,7 @@ export class PostgresStorage implements Storage {
     }
     const table = options.table ?? "vaultlet_storage";
     this.#table = qualifiedTable(table, options.schema);
-    this.#versionTable = qualifiedTable(`${table.slice(0, 50)}_version`, options.schema);
+    this.#versionTable = qualifiedTable(versionTableName(table), options.schema);
     this.#channel = `vaultlet_${createHash("sha256").update(this.#table).digest("hex").slice(0, 24)}`;
   }
 
@@ -313,6 +313,12 @@ export class PostgresStorage implements Storage {
        INSERT INTO ${this.#versionTable} (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;`,
     );
   }
+}
+
+/** `<table>_version`, shortened with a hash of the full name when that would pass 63 characters. */
+function versionTableName(table: string): string {
+  if (table.length <= 55) return `${table}_version`;
+  return `${table.slice(0, 38)}_${createHash("sha256").update(table).digest("hex").slice(0, 8)}_version`;
 }
 
 function toBuffer(value: Uint8Array): Buffer {
