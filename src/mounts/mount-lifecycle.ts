@@ -81,6 +81,7 @@ export class MountLifecycle implements ConfigCache {
       const backend = await this.#options.createBackend(entry);
       try {
         await this.table.create(entry);
+        await this.#refuseOverlap(entry);
       } catch (err) {
         await backend.close?.();
         throw err;
@@ -102,6 +103,18 @@ export class MountLifecycle implements ConfigCache {
       await mountStorage(this.#options.core, entry).deletePrefix();
       this.#options.onEvent("mount.disabled", { path: entry.path, type: entry.type });
     });
+  }
+
+  /**
+   * Another engine may have stored a mount nested in or around `entry` at the same moment (each
+   * passed its own availability check): then `entry` is withdrawn. Both may withdraw, never both stay.
+   */
+  async #refuseOverlap(entry: MountEntry): Promise<void> {
+    const saved = await this.table.readSaved();
+    const other = saved.find((e) => e.path !== entry.path && (e.path.startsWith(entry.path) || entry.path.startsWith(e.path)));
+    if (!other) return;
+    await this.table.remove(entry);
+    throw new InvalidRequestError(`cannot mount at ${JSON.stringify(entry.path)}: path is already in use at ${JSON.stringify(other.path)}`);
   }
 
   /** The backend of the mount at `mountPath`, if it is still the mount with `mountUuid`. */

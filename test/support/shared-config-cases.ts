@@ -162,6 +162,17 @@ export function sharedConfigCases(name: string, pair: () => Promise<StoragePair>
       await vi.waitFor(async () => expect((await loser.read<{ uuid: string }>("sys/mounts/same")).data!.uuid).toBe(uuid), BOUND);
     });
 
+    it("nested paths enabled at once through A and B never both stay", async () => {
+      const { rootA, rootB, storages, rootToken } = await open();
+      const results = await Promise.allSettled([rootA.write("sys/mounts/team", { type: "database" }), rootB.write("sys/mounts/team/db", { type: "database" })]);
+      for (const result of results) if (result.status === "rejected") expect(result.reason).toBeInstanceOf(InvalidRequestError);
+      const c = await Engine.open({ storage: storages.another() });
+      opened.push(c);
+      const mounted = Object.keys((await c.client(rootToken).read("sys/mounts")).data!).filter((path) => path.startsWith("team/"));
+      expect(mounted.length).toBe(results.filter((result) => result.status === "fulfilled").length);
+      expect(mounted.length).toBeLessThanOrEqual(1);
+    });
+
     it("a max_lease_ttl tuned through A caps leases issued through B", async () => {
       const { rootA, rootB } = await open();
       await mountDatabase(rootA);
