@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AlreadyInitializedError, InvalidRequestError, NotFoundError, NotInitializedError, SealedError } from "./errors.js";
+import { AlreadyInitializedError, NotInitializedError, SealedError } from "./errors.js";
 import type { Backend, BackendFactory } from "./backend/backend.js";
 import type { ChangeEventSink } from "./backend/change-events.js";
 import { Client } from "./client.js";
@@ -15,11 +15,14 @@ import { JsonStore } from "./storage/json-store.js";
 import { MemoryStorage } from "./storage/memory-storage.js";
 import type { Storage } from "./storage/storage.js";
 import { SystemClock, type Clock } from "./util/clock.js";
-import { uuid } from "./util/random.js";
 import { LeaseManager, type RevocationOptions } from "./leases/lease-manager.js";
 import { LeaseTokenIndex } from "./leases/lease-token-index.js";
 import { TokenStore } from "./auth/token/token-store.js";
-import { MountTable } from "./mounts/mount-table.js";
+import { MountLifecycle } from "./mounts/mount-lifecycle.js";
+import { builtinMounts, TOKEN_MOUNT } from "./mounts/builtin-mounts.js";
+import { createMountBackend } from "./mounts/mount-backends.js";
+import { ConfigSync } from "./config/config-sync.js";
+import { AUDIT_TABLE_KEY } from "./audit/audit-broker.js";
 import type { MountEntry } from "./mounts/mount-entry.js";
 import { createSystemBackend, type SystemBackendDeps } from "./system/system-backend.js";
 import { createDatabaseBackend } from "./secrets/database/database-backend.js";
@@ -36,6 +39,7 @@ import { EngineObserver } from "./observability/engine-observer.js";
 import type { EngineEventListener, EngineEventName } from "./observability/engine-events.js";
 import type { EngineMetrics } from "./observability/metrics.js";
 import { LeaseQuotas, type GuardrailOptions } from "./leases/lease-quotas.js";
+import { LeaseSlots } from "./leases/lease-slots.js";
 import { PasswordPolicyStore } from "./passwords/password-policy-store.js";
 
 /** Options of {@link Engine.open}. Every field is optional. */
@@ -70,7 +74,6 @@ export interface InitializeResult {
 }
 
 const INIT_KEY = "core/init";
-const TOKEN_MOUNT = "auth/token/";
 
 /**
  * An in-process secrets engine.
@@ -89,14 +92,14 @@ export class Engine implements RequestHandler, AsyncDisposable {
   readonly #storage: Storage;
   readonly #clock: Clock;
   readonly #core: JsonStore;
-  readonly #mounts: MountTable;
+  readonly #mounts: MountLifecycle;
+  readonly #config: ConfigSync;
   readonly #tokens: TokenStore;
   readonly #leases: LeaseManager;
   readonly #policies: PolicyStore;
   readonly #passwordPolicies: PasswordPolicyStore;
   readonly #tokenManager: TokenManager;
   readonly #factories: Map<string, BackendFactory>;
-  readonly #backends = new Map<string, Backend>();
   readonly #logger: Logger;
   readonly #audit: AuditBroker;
   readonly #observer: EngineObserver;
@@ -113,7 +116,9 @@ export class Engine implements RequestHandler, AsyncDisposable {
     this.#core = new JsonStore(this.#storage);
     this.#logger = safeLogger(options.logger);
     this.#observer = new EngineObserver(this.#logger);
-    this.#quotas = new LeaseQuotas(this.#observer, options.guardrails);
+    this.#quotas = new LeaseQuotas(this.#observer, options.guardrails, new LeaseSlots(this.#core.sub("sys/lease-quota/")), this.#clock, (error) =>
+      this.#logger.warn({ error: describeError(error) }, "freeing a max_leases slot failed; it is freed when the engine next restores"),
+    );
     this.#audit = new AuditBroker({
       store: this.#core,
       hasher: new AuditHasher(this.#core),
@@ -121,14 +126,23 @@ export class Engine implements RequestHandler, AsyncDisposable {
       clock: this.#clock,
       onDeviceFailure: (device, error) => this.#logger.error({ device, error: describeError(error) }, "audit device failed to record an entry"),
     });
-    this.#mounts = new MountTable(this.#core);
+    this.#mounts = new MountLifecycle({
+      core: this.#core,
+      createBackend: (entry) => this.#createBackend(entry),
+      revokePrefix: (prefix) => this.#leases.revokePrefix(prefix),
+      onEvent: (name, payload) => this.#observer.emit(name, payload),
+      logger: this.#logger,
+    });
     this.#tokens = new TokenStore(this.#core.sub("sys/token/"), this.#clock);
     this.#leases = new LeaseManager(
       this.#core.sub("sys/expire/id/"),
       this.#clock,
-      (path, mountUuid) => this.#backendFor(path, mountUuid),
+      (path, mountUuid) => this.#mounts.backendFor(path, mountUuid),
       options.revocation,
-      this.#observer.leaseChanged,
+      (event) => {
+        this.#observer.leaseChanged(event);
+        return this.#quotas.leaseChanged(event); // frees max_leases slots (awaited for removals)
+      },
       new LeaseTokenIndex(this.#core.sub("sys/expire/token/")),
     );
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
@@ -138,9 +152,16 @@ export class Engine implements RequestHandler, AsyncDisposable {
       leases: this.#leases,
       policies: this.#policies,
       clock: this.#clock,
-      mount: () => this.#mounts.get(TOKEN_MOUNT)!,
+      mount: () => this.#mounts.table.get(TOKEN_MOUNT)!,
       onEvent: this.#observer.tokenChanged,
     });
+    this.#config = new ConfigSync(this.#storage, [
+      this.#mounts,
+      { prefix: "sys/policy/", invalidate: () => this.#policies.invalidate() },
+      { prefix: "sys/password_policy/", invalidate: () => this.#passwordPolicies.invalidate() },
+      { prefix: AUDIT_TABLE_KEY, invalidate: () => this.#audit.reload() },
+      { prefix: INIT_KEY, invalidate: async () => void (this.#initialized ||= (await this.#core.get(INIT_KEY)) !== undefined) },
+    ]);
     const plugins = new Map([...builtinDatabasePlugins(), ...(options.plugins ?? [])].map((plugin) => [plugin.name, plugin]));
     this.#factories = new Map<string, BackendFactory>([["database", createDatabaseBackend(plugins)]]);
     this.#changeEvents = (name, payload) => this.#observer.emit(name, payload);
@@ -150,8 +171,8 @@ export class Engine implements RequestHandler, AsyncDisposable {
       tokens: this.#tokens,
       policies: this.#policies,
       tokenUse: this.#tokenManager,
-      route: (path) => this.#route(path),
-      issue: (origin, spec, create) => this.#quotas.guard(origin.mount, spec, () => this.#leases.issue(origin, spec, create)),
+      route: (path) => this.#mounts.route(path),
+      issue: (origin, spec, create) => this.#quotas.guard(origin.mount, spec, (reserve) => this.#leases.issue({ ...origin, reserve }, spec, create)),
     });
   }
 
@@ -241,12 +262,24 @@ export class Engine implements RequestHandler, AsyncDisposable {
    * @throws PermissionDeniedError, NotFoundError, InvalidRequestError, … (see `errors.ts`)
    */
   async request(request: Request): Promise<Response> {
+    await this.#catchUp();
     return this.#pipeline.request(request);
   }
 
   /** A write as `Client.write` makes it: `create` when nothing exists at the path, else `update`. */
   async write(token: string, path: string, data: RequestData): Promise<Response> {
+    await this.#catchUp();
     return this.#pipeline.write(token, path, data);
+  }
+
+  /**
+   * Before serving: configuration caches must be within the propagation bound of storage (see
+   * `config/config-sync.ts`); when the change feed cannot vouch for them, they are re-read first.
+   */
+  async #catchUp(): Promise<void> {
+    this.#assertOpen();
+    const catchingUp = this.#config.fresh();
+    if (catchingUp) await catchingUp;
   }
 
   /**
@@ -256,10 +289,11 @@ export class Engine implements RequestHandler, AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Leases first: their close arms its deadline on the clock at once (tests advance it right away).
     await this.#leases.close();
+    await this.#config.close();
     await this.#audit.close();
-    await Promise.allSettled([...this.#backends.values()].map((backend) => backend.close?.()));
-    this.#backends.clear();
+    await this.#mounts.close();
     await this.#storage.close?.();
   }
 
@@ -277,53 +311,43 @@ export class Engine implements RequestHandler, AsyncDisposable {
   }
 
   async #load(): Promise<void> {
+    await this.#config.start(); // before anything is read: no change can fall in between
     this.#initialized = (await this.#core.get(INIT_KEY)) !== undefined;
     await this.#tokens.load();
     await this.#audit.load();
-    await this.#mounts.load(this.#builtinMounts());
-    for (const entry of this.#mounts.all()) {
-      this.#backends.set(entry.path, await this.#createBackend(entry));
-    }
+    await this.#mounts.load(builtinMounts());
     this.#leases.startRestore(); // in the background: open never waits for leases
+    void this.#reconcileQuotas();
   }
 
-  #builtinMounts(): MountEntry[] {
-    const builtin = (path: string, type: string, description: string): MountEntry => ({
-      path,
-      type,
-      uuid: `builtin-${type}`,
-      accessor: `${type}_builtin`,
-      description,
-      config: { default_lease_ttl: 0, max_lease_ttl: 0 },
-      options: {},
-      builtin: true,
-    });
-    return [
-      builtin("sys/", "system", "system endpoints used for control, policy and debugging"),
-      builtin(TOKEN_MOUNT, "token", "token based credentials"),
-    ];
-  }
-
-  async #createBackend(entry: MountEntry): Promise<Backend> {
-    if (entry.type === "system") return createSystemBackend(this.#systemDeps());
-    if (entry.type === "token") {
-      return createTokenBackend({ tokens: this.#tokens, manager: this.#tokenManager, policies: this.#policies });
+  /** Once leases are restored, frees `max_leases` slots a crash left without a lease. */
+  async #reconcileQuotas(): Promise<void> {
+    try {
+      await this.#leases.restored();
+      if (this.#closed) return;
+      await this.#quotas.reconcile(async (id) => (await this.#leases.get(id)) !== undefined);
+    } catch (error) {
+      if (!this.#closed) this.#logger.warn({ error: describeError(error) }, "reconciling max_leases slots failed; retried at the next open");
     }
-    const factory = this.#factories.get(entry.type);
-    if (!factory) throw new InvalidRequestError(`unknown mount type ${JSON.stringify(entry.type)}`);
-    return factory({
-      mount: () => this.#mounts.get(entry.path) ?? entry,
-      storage: this.#core.sub(`logical/${entry.uuid}/`),
+  }
+
+  #createBackend(entry: MountEntry): Promise<Backend> {
+    return createMountBackend(entry, {
+      factories: this.#factories,
+      system: () => createSystemBackend(this.#systemDeps()),
+      token: () => createTokenBackend({ tokens: this.#tokens, manager: this.#tokenManager, policies: this.#policies }),
+      core: this.#core,
       clock: this.#clock,
       passwordPolicy: this.#passwordPolicies.lookup,
       events: this.#changeEvents,
+      current: (path) => this.#mounts.table.get(path),
     });
   }
 
   /** What the `sys/` routes work with (each route group takes its own slice of it). */
   #systemDeps(): SystemBackendDeps {
     return {
-      mounts: this.#mounts,
+      mounts: this.#mounts.table,
       leases: this.#leases,
       policies: this.#policies,
       tokens: this.#tokens,
@@ -331,46 +355,9 @@ export class Engine implements RequestHandler, AsyncDisposable {
       passwordPolicies: this.#passwordPolicies,
       events: this.#changeEvents,
       mountTypes: () => this.mountTypes,
-      enableMount: (entry) => this.#enableMount(entry),
-      disableMount: (path) => this.#disableMount(path),
+      enableMount: (entry) => this.#mounts.enable(entry),
+      disableMount: (path) => this.#mounts.disable(path),
     };
-  }
-
-  async #enableMount(partial: Omit<MountEntry, "uuid" | "accessor" | "builtin">): Promise<void> {
-    this.#mounts.assertAvailable(partial.path);
-    const entry: MountEntry = {
-      ...partial,
-      uuid: uuid(),
-      accessor: `${partial.type}_${uuid().slice(0, 8)}`,
-      builtin: false,
-    };
-    const backend = await this.#createBackend(entry);
-    await this.#mounts.put(entry);
-    this.#backends.set(entry.path, backend);
-    this.#observer.emit("mount.enabled", { path: entry.path, type: entry.type });
-  }
-
-  async #disableMount(path: string): Promise<void> {
-    const entry = this.#mounts.get(path);
-    if (!entry) return;
-    if (entry.builtin) throw new InvalidRequestError(`cannot disable the built-in mount ${JSON.stringify(path)}`);
-    await this.#leases.revokePrefix(entry.path);
-    await this.#backends.get(entry.path)?.close?.();
-    this.#backends.delete(entry.path);
-    await this.#mounts.remove(entry.path);
-    await this.#core.sub(`logical/${entry.uuid}/`).deletePrefix();
-    this.#observer.emit("mount.disabled", { path: entry.path, type: entry.type });
-  }
-
-  #backendFor(mountPath: string, mountUuid: string): Backend | undefined {
-    return this.#mounts.get(mountPath)?.uuid === mountUuid ? this.#backends.get(mountPath) : undefined;
-  }
-
-  #route(path: string): MountRoute {
-    const mount = this.#mounts.match(path);
-    const backend = mount && this.#backends.get(mount.path);
-    if (!mount || !backend) throw new NotFoundError(`no handler for route ${JSON.stringify(path)}: nothing is mounted there`);
-    return { mount, backend, relativePath: path.slice(mount.path.length) };
   }
 
   #assertOpen(): void {

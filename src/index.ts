@@ -25,10 +25,12 @@ export {
   EncryptionError,
   type VaultletErrorOptions,
 } from "./errors.js";
-export type { Storage, PutOptions, ClaimRequest } from "./storage/storage.js";
+export type { Storage, PutOptions, ClaimRequest, ChangeListener, ChangeWatch } from "./storage/storage.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
 export { FileStorage, type FileStorageOptions } from "./storage/file/file-storage.js";
 export { PostgresStorage, type PostgresStorageOptions } from "./storage/postgres/postgres-storage.js";
+export type { ListenConnection } from "./storage/postgres/postgres-change-feed.js";
+export type { PostgresStoragePool } from "./storage/postgres/postgres-storage.js";
 export { EncryptedStorage, type Keyring } from "./storage/encrypted-storage.js";
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle, type TimerCallback } from "./util/clock.js";
 export { parseDuration } from "./util/ttl.js";

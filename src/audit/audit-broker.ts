@@ -5,7 +5,8 @@
  * @module
  */
 import { AuditFailedError, InvalidRequestError } from "../errors.js";
-import type { JsonStore } from "../storage/json-store.js";
+import { UNCHANGED, type JsonStore } from "../storage/json-store.js";
+import { KeyedMutex } from "../util/keyed-mutex.js";
 import type { RequestContext } from "../request-context.js";
 import type { Clock } from "../util/clock.js";
 import { UnavailableAuditDevice, type AuditDevice, type AuditSink } from "./audit-device.js";
@@ -18,6 +19,9 @@ import { RequestAudit } from "./request-audit.js";
 import type { AuditRecorder } from "./audit-recorder.js";
 
 const TABLE_KEY = "core/audit-devices";
+
+/** The full storage key of the device table, for the change feed. */
+export const AUDIT_TABLE_KEY = TABLE_KEY;
 
 /** What the broker works with. */
 export interface AuditBrokerOptions {
@@ -45,6 +49,8 @@ interface EnabledDevice {
 export class AuditBroker implements AuditRecorder {
   readonly #options: AuditBrokerOptions;
   #devices = new Map<string, EnabledDevice>();
+  /** Serializes enable, disable and reloads, so a reload never undoes a change being made. */
+  readonly #lock = new KeyedMutex();
 
   /** @param options - storage, hasher, sinks and clock */
   constructor(options: AuditBrokerOptions) {
@@ -72,10 +78,18 @@ export class AuditBroker implements AuditRecorder {
    */
   async load(): Promise<void> {
     await this.#options.hasher.load();
-    const saved = (await this.#options.store.get<AuditDeviceConfig[]>(TABLE_KEY)) ?? [];
-    for (const config of saved) {
-      this.#devices.set(config.path, { config, device: await this.#openOrUnavailable(config) });
-    }
+    await this.reload();
+  }
+
+  /**
+   * Re-reads the device table from storage (another engine on the same storage changed it, or
+   * this one must confirm it): opens the devices added, closes the ones removed.
+   */
+  reload(): Promise<void> {
+    return this.#lock.run("table", async () => {
+      const saved = (await this.#options.store.get<AuditDeviceConfig[]>(TABLE_KEY)) ?? [];
+      await this.#adopt(saved);
+    });
   }
 
   /** The enabled devices' configurations, by path. */
@@ -85,34 +99,64 @@ export class AuditBroker implements AuditRecorder {
 
   /**
    * Enables a device at `path`: validates, opens it (a file that cannot be opened is an error and
-   * nothing is stored), then persists the table.
+   * nothing is stored), then adds it to the stored table — atomically, so engines enabling
+   * devices at once through one storage keep every one of them.
    *
    * @throws InvalidRequestError for a taken path, an unknown type, missing or bad options
    */
-  async enable(rawPath: string, data: Record<string, unknown>): Promise<void> {
+  enable(rawPath: string, data: Record<string, unknown>): Promise<void> {
     const config = parseAuditDeviceConfig(rawPath, data, Object.keys(this.#options.sinks));
-    if (this.#devices.has(config.path)) throw new InvalidRequestError(`an audit device is already enabled at ${JSON.stringify(config.path)}`);
-    const device = await this.#open(config);
-    const next = new Map(this.#devices).set(config.path, { config, device });
-    try {
-      await this.#save(next);
-    } catch (err) {
-      await device.close?.();
-      throw err;
-    }
-    this.#devices = next;
+    return this.#lock.run("table", async () => {
+      if (this.#devices.has(config.path)) throw new InvalidRequestError(`an audit device is already enabled at ${JSON.stringify(config.path)}`);
+      const device = await this.#open(config);
+      let result: { next: AuditDeviceConfig[] | undefined | typeof UNCHANGED };
+      try {
+        result = await this.#options.store.update<AuditDeviceConfig[]>(TABLE_KEY, (current) =>
+          (current ?? []).some((saved) => saved.path === config.path) ? UNCHANGED : [...(current ?? []), config],
+        );
+      } catch (err) {
+        await device.close?.();
+        throw err;
+      }
+      if (result.next === UNCHANGED) {
+        await device.close?.();
+        throw new InvalidRequestError(`an audit device is already enabled at ${JSON.stringify(config.path)}`);
+      }
+      this.#devices = new Map(this.#devices).set(config.path, { config, device });
+      await this.#adopt(result.next ?? []);
+    });
   }
 
   /** Disables the device at `path` (no error if none is there), closing its file. */
-  async disable(rawPath: string): Promise<void> {
+  disable(rawPath: string): Promise<void> {
     const path = rawPath.replace(/^\/+|\/+$/g, "");
-    const enabled = this.#devices.get(path);
-    if (!enabled) return;
-    const next = new Map(this.#devices);
-    next.delete(path);
-    await this.#save(next);
+    return this.#lock.run("table", async () => {
+      const { next } = await this.#options.store.update<AuditDeviceConfig[]>(TABLE_KEY, (current) =>
+        current?.some((saved) => saved.path === path) ? current.filter((saved) => saved.path !== path) : UNCHANGED,
+      );
+      const enabled = this.#devices.get(path);
+      if (enabled) {
+        const devices = new Map(this.#devices);
+        devices.delete(path);
+        this.#devices = devices;
+        await enabled.device.close?.();
+      }
+      if (next !== UNCHANGED) await this.#adopt(next ?? []);
+    });
+  }
+
+  /** Makes the open devices match `saved`: opens what is new or changed, closes what is gone. */
+  async #adopt(saved: AuditDeviceConfig[]): Promise<void> {
+    const next = new Map<string, EnabledDevice>();
+    const closing: EnabledDevice[] = [];
+    for (const config of saved) {
+      const open = this.#devices.get(config.path);
+      if (open && JSON.stringify(open.config) === JSON.stringify(config)) next.set(config.path, open);
+      else next.set(config.path, { config, device: await this.#openOrUnavailable(config) });
+    }
+    for (const [path, open] of this.#devices) if (next.get(path) !== open) closing.push(open);
     this.#devices = next;
-    await enabled.device.close?.();
+    await Promise.allSettled(closing.map(({ device }) => device.close?.()));
   }
 
   /**
@@ -186,7 +230,4 @@ export class AuditBroker implements AuditRecorder {
     }
   }
 
-  async #save(devices: Map<string, EnabledDevice>): Promise<void> {
-    await this.#options.store.put(TABLE_KEY, [...devices.values()].map((enabled) => enabled.config));
-  }
 }

@@ -33,8 +33,10 @@ export class AuditHasher {
       this.#key = Buffer.from(saved, "base64");
       return;
     }
-    this.#key = randomBytes(32);
-    await this.#store.put(KEY_RECORD, this.#key.toString("base64"));
+    // Create-if-absent: engines opening fresh storage together must agree on one key.
+    const fresh = randomBytes(32).toString("base64");
+    const { previous } = await this.#store.update<string>(KEY_RECORD, (current) => current ?? fresh);
+    this.#key = Buffer.from(previous ?? fresh, "base64");
   }
 
   /** `hmac-sha256:<hex>` of `value`. */

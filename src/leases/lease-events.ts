@@ -14,5 +14,9 @@ export type LeaseLifecycleEvent =
   | { type: "created" | "restored" | "renewed" | "expired" | "revoked" | "forgotten"; lease: LeaseRecord }
   | { type: "revoke_failed" | "irrevocable"; lease: LeaseRecord; error: string };
 
-/** Receives lease changes. It must not throw (the engine's listener never does). */
-export type LeaseEventListener = (event: LeaseLifecycleEvent) => void;
+/**
+ * Receives lease changes. It must not throw or reject (the engine's listener never does). The
+ * lease manager waits for a promise it returns for `revoked` and `forgotten`, so what a removed
+ * lease held (its `max_leases` slots) is free when the revocation returns.
+ */
+export type LeaseEventListener = (event: LeaseLifecycleEvent) => void | Promise<void>;

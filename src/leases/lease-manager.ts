@@ -50,6 +50,8 @@ export interface IssueContext {
    * token was revoked meanwhile, and the secret is then revoked (see `pending-lease.ts`).
    */
   confirm?: () => Promise<void>;
+  /** Takes the lease's `max_leases` slots before its pending record is written (may refuse). */
+  reserve?: (lease: LeaseRecord) => Promise<void>;
 }
 
 /**
@@ -137,6 +139,7 @@ export class LeaseManager {
     const lease = this.#pendingRecord(context, spec);
     this.#issuing.add(lease.id);
     try {
+      await context.reserve?.(lease);
       await this.#deps.tokens.add(lease); // the token's index entry first, then the record (pending-lease.ts)
       await store.put(lease, lease.issueTime + options.pendingGraceMs);
       let data: Record<string, unknown>;
@@ -308,7 +311,7 @@ export class LeaseManager {
   /** Removes one lease without revoking its secret (its owner already cleaned it up). */
   async forget(id: string): Promise<void> {
     const lease = await this.#revocation.forget(id);
-    if (lease) this.#deps.onEvent({ type: "forgotten", lease });
+    if (lease) await this.#deps.onEvent({ type: "forgotten", lease }); // awaited: max_leases slots are freed before this returns
   }
 
   /**

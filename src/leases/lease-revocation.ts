@@ -138,7 +138,7 @@ export class LeaseRevocation {
     if (this.#forgottenInFlight.has(id)) return; // the backend removed the lease itself
     await this.#deps.store.delete(id);
     await this.#unindex(id, lease);
-    this.#deps.onEvent({ type: "revoked", lease });
+    await this.#deps.onEvent({ type: "revoked", lease }); // awaited: max_leases slots are freed before this returns
   }
 
   async #recordFailure(lease: LeaseRecord, err: unknown): Promise<void> {

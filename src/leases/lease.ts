@@ -52,6 +52,8 @@ export interface LeaseRecord {
    * lease never becomes active, and its issuer (or the pending rollback) revokes the secret.
    */
   cancelled?: boolean;
+  /** The `max_leases` slot records this lease holds (see `leases/lease-slots.ts`), freed when it goes. */
+  quotas?: string[];
 }
 
 /** The part of a lease id after its mount and path: the random suffix. */

@@ -3,11 +3,14 @@
  *
  * @module
  */
-import { InvalidRequestError } from "../errors.js";
-import type { JsonStore } from "../storage/json-store.js";
+import { InvalidRequestError, NotFoundError } from "../errors.js";
+import { UNCHANGED, type JsonStore } from "../storage/json-store.js";
 import type { MountEntry } from "./mount-entry.js";
 
-const STORAGE_KEY = "core/mounts";
+/** The record of the whole table as older versions stored it; migrated on open. */
+const LEGACY_KEY = "core/mounts";
+/** One record per user mount: `core/mounts/<mount path without its trailing slash>`. */
+export const MOUNT_RECORD_PREFIX = "core/mounts/";
 const RESERVED_PREFIXES = ["sys/", "auth/", "cubbyhole/", "identity/"];
 const VALID_MOUNT_PATH = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/$/;
 
@@ -27,9 +30,13 @@ export function normalizeMountPath(path: string): string {
   return normalized;
 }
 
-/** The mount entries, persisted as one record and matched by longest prefix. */
+/**
+ * The mount entries: one record per user mount, so that engines sharing a storage enable and
+ * disable mounts without overwriting each other; in memory, matched by longest prefix.
+ */
 export class MountTable {
   readonly #store: JsonStore;
+  #builtins: MountEntry[] = [];
   #entries = new Map<string, MountEntry>();
 
   /** @param store - the engine's core storage view */
@@ -37,10 +44,23 @@ export class MountTable {
     this.#store = store;
   }
 
-  /** Loads the persisted user mounts and adds the built-in ones. */
+  /** Migrates a table stored as one record, then loads the user mounts and adds the built-in ones. */
   async load(builtins: MountEntry[]): Promise<void> {
-    const saved = (await this.#store.get<MountEntry[]>(STORAGE_KEY)) ?? [];
-    this.#entries = new Map([...builtins, ...saved].map((entry) => [entry.path, entry]));
+    this.#builtins = builtins;
+    await this.#migrate();
+    this.replace(await this.readSaved());
+  }
+
+  /** The user mounts as storage holds them now. */
+  async readSaved(): Promise<MountEntry[]> {
+    const keys = await this.#store.list(MOUNT_RECORD_PREFIX);
+    const entries = await this.#store.getMany<MountEntry>(keys);
+    return entries.filter((entry): entry is MountEntry => entry !== undefined);
+  }
+
+  /** Replaces the user mounts held in memory with `saved` (built-in ones stay). */
+  replace(saved: MountEntry[]): void {
+    this.#entries = new Map([...this.#builtins, ...saved].map((entry) => [entry.path, entry]));
   }
 
   /** Every mount entry. */
@@ -73,31 +93,65 @@ export class MountTable {
       throw new InvalidRequestError(`cannot mount at ${JSON.stringify(path)}: the path is reserved`);
     }
     for (const existing of this.#entries.keys()) {
-      if (existing.startsWith(path) || path.startsWith(existing)) {
-        throw new InvalidRequestError(
-          `cannot mount at ${JSON.stringify(path)}: path is already in use at ${JSON.stringify(existing)}`,
-        );
-      }
+      if (existing.startsWith(path) || path.startsWith(existing)) throw inUse(path, existing);
     }
   }
 
-  /** Adds or replaces an entry and persists the table. */
-  async put(entry: MountEntry): Promise<void> {
-    const next = new Map(this.#entries).set(entry.path, entry);
-    await this.#save(next);
-    this.#entries = next;
+  /**
+   * Stores a new entry if no engine has stored one at its path (create-if-absent, atomic across
+   * engines sharing the storage), then adds it in memory.
+   *
+   * @throws InvalidRequestError when another engine mounted the path first
+   */
+  async create(entry: MountEntry): Promise<void> {
+    const { next } = await this.#store.update<MountEntry>(recordKey(entry.path), (current) => (current === undefined ? entry : UNCHANGED));
+    if (next === UNCHANGED) throw inUse(entry.path, entry.path);
+    this.#entries = new Map(this.#entries).set(entry.path, entry);
   }
 
-  /** Removes an entry and persists the table. */
-  async remove(path: string): Promise<void> {
+  /**
+   * Changes the stored entry at `path` with `change` (run on the entry as stored, so concurrent
+   * tunes of different fields through different engines all land), then in memory.
+   *
+   * @throws NotFoundError when no mount is stored at `path`
+   */
+  async tune(path: string, change: (entry: MountEntry) => MountEntry): Promise<MountEntry> {
+    const builtin = this.#builtins.find((entry) => entry.path === path);
+    if (builtin) throw new InvalidRequestError(`cannot tune the built-in mount ${JSON.stringify(path)}`);
+    const { next } = await this.#store.update<MountEntry>(recordKey(path), (current) => (current === undefined ? UNCHANGED : change(current)));
+    if (next === UNCHANGED || next === undefined) throw new NotFoundError(`no mount at ${JSON.stringify(path)}`);
+    this.#entries = new Map(this.#entries).set(path, next);
+    return next;
+  }
+
+  /** Removes the stored entry (only the mount with this uuid: a remount elsewhere stays), then in memory. */
+  async remove(entry: MountEntry): Promise<void> {
+    await this.#store.update<MountEntry>(recordKey(entry.path), (current) => (current?.uuid === entry.uuid ? undefined : UNCHANGED));
     const next = new Map(this.#entries);
-    next.delete(path);
-    await this.#save(next);
+    if (next.get(entry.path)?.uuid === entry.uuid) next.delete(entry.path);
     this.#entries = next;
   }
 
-  async #save(entries: Map<string, MountEntry>): Promise<void> {
-    const userMounts = [...entries.values()].filter((entry) => !entry.builtin);
-    await this.#store.put(STORAGE_KEY, userMounts);
+  /**
+   * Splits a table stored as one record into a record per mount. Idempotent and safe to run from
+   * several engines at once: each entry is created only if absent, and the old record is removed last.
+   */
+  async #migrate(): Promise<void> {
+    const legacy = await this.#store.get<MountEntry[]>(LEGACY_KEY);
+    if (legacy === undefined) return;
+    for (const entry of legacy) {
+      if (entry.builtin) continue;
+      await this.#store.update<MountEntry>(recordKey(entry.path), (current) => current ?? entry);
+    }
+    await this.#store.delete(LEGACY_KEY);
   }
+}
+
+/** `database/` → `core/mounts/database` (no trailing slash: every storage accepts that key). */
+function recordKey(path: string): string {
+  return MOUNT_RECORD_PREFIX + path.slice(0, -1);
+}
+
+function inUse(path: string, existing: string): InvalidRequestError {
+  return new InvalidRequestError(`cannot mount at ${JSON.stringify(path)}: path is already in use at ${JSON.stringify(existing)}`);
 }

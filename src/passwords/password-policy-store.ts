@@ -25,6 +25,8 @@ export type PasswordPolicyLookup = (name: string) => Promise<PasswordPolicy | un
 export class PasswordPolicyStore {
   readonly #store: JsonStore;
   readonly #parsed = new Map<string, PasswordPolicy>();
+  /** Bumped by every invalidation: a policy parsed from a read that straddles one is not kept. */
+  #generation = 0;
 
   /** @param store - the policies' storage view */
   constructor(store: JsonStore) {
@@ -36,6 +38,7 @@ export class PasswordPolicyStore {
     checkName(name);
     const policy = parsePasswordPolicy(name, text);
     await this.#store.put(name, { policy: text as string } satisfies StoredPasswordPolicy);
+    this.invalidate();
     this.#parsed.set(name, policy);
   }
 
@@ -48,10 +51,11 @@ export class PasswordPolicyStore {
   async get(name: string): Promise<PasswordPolicy | undefined> {
     const cached = this.#parsed.get(name);
     if (cached) return cached;
+    const generation = this.#generation;
     const text = await this.text(name);
     if (text === undefined) return undefined;
     const policy = parsePasswordPolicy(name, text);
-    this.#parsed.set(name, policy);
+    if (generation === this.#generation) this.#parsed.set(name, policy);
     return policy;
   }
 
@@ -62,8 +66,18 @@ export class PasswordPolicyStore {
 
   /** Removes `name` (no error when absent). */
   async delete(name: string): Promise<void> {
-    this.#parsed.delete(name);
+    this.invalidate();
     await this.#store.delete(name);
+    this.invalidate();
+  }
+
+  /**
+   * Forgets every parsed policy (one changed, here or through another engine on the same
+   * storage): the next lookups read storage.
+   */
+  invalidate(): void {
+    this.#generation++;
+    this.#parsed.clear();
   }
 
   /** A lookup function for backends. */

@@ -39,6 +39,8 @@ export function normalizePolicyName(name: unknown): string {
 export class PolicyStore {
   readonly #store: JsonStore;
   readonly #evaluators = new Map<string, PolicyEvaluator>();
+  /** Bumped by every invalidation: an evaluator compiled from reads that straddle one is not kept. */
+  #generation = 0;
 
   /** @param store - the policies' storage view */
   constructor(store: JsonStore) {
@@ -68,7 +70,7 @@ export class PolicyStore {
     if (typeof text !== "string" || text.trim() === "") throw new InvalidRequestError("policy is required: the policy text in HCL or JSON");
     parsePolicy(name, text);
     await this.#store.put(name, { name, raw: text } satisfies StoredPolicy);
-    this.#evaluators.clear();
+    this.invalidate();
   }
 
   /** Deletes a policy; deleting a missing one is not an error. */
@@ -76,6 +78,15 @@ export class PolicyStore {
     const name = normalizePolicyName(rawName);
     if (BUILTIN_NAMES.includes(name)) throw new InvalidRequestError(`cannot delete the built-in policy ${JSON.stringify(name)}`);
     await this.#store.delete(name);
+    this.invalidate();
+  }
+
+  /**
+   * Forgets every compiled evaluator (a policy changed, here or through another engine on the
+   * same storage): the next lookups compile from storage.
+   */
+  invalidate(): void {
+    this.#generation++;
     this.#evaluators.clear();
   }
 
@@ -88,8 +99,9 @@ export class PolicyStore {
     const key = names.length === 1 && !names[0]!.includes(",") ? names[0]! : [...new Set(names)].sort().join(",");
     let evaluator = this.#evaluators.get(key);
     if (!evaluator) {
+      const generation = this.#generation;
       evaluator = new PolicyEvaluator(names.includes("root") ? [ROOT_POLICY] : await this.#load(names));
-      this.#evaluators.set(key, evaluator);
+      if (generation === this.#generation) this.#evaluators.set(key, evaluator);
     }
     return evaluator;
   }

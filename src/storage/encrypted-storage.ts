@@ -5,7 +5,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { EncryptionError, InvalidRequestError } from "../errors.js";
 import { sameBytes } from "./atomic-update.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
-import type { ClaimRequest, PutOptions, Storage } from "./storage.js";
+import type { ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "./storage.js";
 
 /**
  * The keys of an {@link EncryptedStorage}: every key that may have written a record, and the one
@@ -65,6 +65,12 @@ export class EncryptedStorage implements Storage {
   readonly compareAndSwap?: (key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions) => Promise<boolean>;
   /** @inheritdoc */
   readonly getMany?: (keys: readonly string[]) => Promise<Array<Uint8Array | undefined>>;
+  /**
+   * @inheritdoc
+   * Passed through: keys are not encrypted, and every write through the barrier is a write of the
+   * inner storage under the same key, which announces it.
+   */
+  readonly watch?: (prefixes: readonly string[], listener: ChangeListener) => ChangeWatch;
 
   /**
    * @param inner - the storage that receives the sealed records
@@ -75,6 +81,7 @@ export class EncryptedStorage implements Storage {
     this.#inner = inner;
     this.#keys = validateKeyring(keyring);
     this.#activeKeyId = keyring.activeKeyId;
+    if (inner.watch) this.watch = (prefixes, listener) => inner.watch!(prefixes, listener);
     if (inner.claimDue) this.claimDue = (request) => inner.claimDue!(request);
     if (inner.compareAndSwap) this.compareAndSwap = (key, expected, next, options) => this.#compareAndSwap(inner, key, expected, next, options);
     if (inner.getMany) {

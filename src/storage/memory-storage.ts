@@ -2,7 +2,12 @@
  * @module
  */
 import { sameBytes } from "./atomic-update.js";
-import type { Storage } from "./storage.js";
+import type { ChangeListener, ChangeWatch, Storage } from "./storage.js";
+
+interface Watcher {
+  prefixes: readonly string[];
+  listener: ChangeListener;
+}
 
 /**
  * Storage in a `Map`, lost when the process exits. The default; right for tests and for hosts that
@@ -11,6 +16,7 @@ import type { Storage } from "./storage.js";
  */
 export class MemoryStorage implements Storage {
   #entries = new Map<string, Uint8Array>();
+  readonly #watchers = new Set<Watcher>();
 
   /**
    * The value at `key`, as a copy the caller owns. The copy is a `Buffer`, cut from Node's shared
@@ -26,11 +32,13 @@ export class MemoryStorage implements Storage {
   /** @inheritdoc */
   async put(key: string, value: Uint8Array): Promise<void> {
     this.#entries.set(key, value.slice());
+    this.#announce(key);
   }
 
   /** @inheritdoc */
   async delete(key: string): Promise<void> {
     this.#entries.delete(key);
+    this.#announce(key);
   }
 
   /** @inheritdoc */
@@ -39,7 +47,37 @@ export class MemoryStorage implements Storage {
     if (!sameBytes(this.#entries.get(key), expected)) return false;
     if (next === undefined) this.#entries.delete(key);
     else this.#entries.set(key, next.slice());
+    this.#announce(key);
     return true;
+  }
+
+  /**
+   * @inheritdoc
+   * In-process: every engine on this object hears every watched write before the write resolves,
+   * so the feed is always current and {@link ChangeWatch.sync} has nothing to catch up on.
+   */
+  watch(prefixes: readonly string[], listener: ChangeListener): ChangeWatch {
+    const watcher: Watcher = { prefixes: [...prefixes], listener };
+    this.#watchers.add(watcher);
+    return {
+      current: () => true,
+      sync: async () => undefined,
+      close: async () => {
+        this.#watchers.delete(watcher);
+      },
+    };
+  }
+
+  /** Tells the watchers of `key` (synchronously: the write is already visible). */
+  #announce(key: string): void {
+    for (const { prefixes, listener } of this.#watchers) {
+      if (!prefixes.some((prefix) => key.startsWith(prefix))) continue;
+      try {
+        listener([key]);
+      } catch {
+        // A listener must not throw; one that does cannot stop the write or the other listeners.
+      }
+    }
   }
 
   /** @inheritdoc */

@@ -65,6 +65,47 @@ export interface Storage {
    * lease turning from pending to active moves its due time from the rollback to its expiry so.
    */
   compareAndSwap?(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions): Promise<boolean>;
+  /**
+   * Optional capability: a change feed. Once a process watches `prefixes`, every write of this
+   * storage object under them (`put`, `delete`, a successful `compareAndSwap`) is announced
+   * atomically with the write itself, and `listener` is told of every such change made by any
+   * process that watches the same prefixes, this one included, in commit order. Writes outside the
+   * prefixes (leases, tokens: the hot path) pay nothing.
+   *
+   * The engine watches its configuration (mounts, policies, password policies, audit devices) and
+   * keeps it as a cache that the feed invalidates (see `docs/storage.md`: the propagation bound).
+   * A storage without a feed is treated as single-process: the engine's own writes invalidate its
+   * own caches and nothing else can change them.
+   *
+   * `listener` receives the full keys that changed, or `"all"` when the feed may have missed
+   * changes (after a reconnection, say): then everything watched must be re-read. It must not
+   * throw and must return quickly.
+   */
+  watch?(prefixes: readonly string[], listener: ChangeListener): ChangeWatch;
+}
+
+/**
+ * Told of changes by {@link Storage.watch}: the full keys written or deleted, or `"all"` when any
+ * watched record may have changed.
+ */
+export type ChangeListener = (keys: readonly string[] | "all") => void;
+
+/** A subscription made by {@link Storage.watch}: its health, a way to catch up, and its end. */
+export interface ChangeWatch {
+  /**
+   * Whether this watch can confirm that every change committed more than `withinMs` ago (by
+   * anyone) has been delivered to its listener. False while the feed is down or has been silent
+   * too long: the caller must then {@link ChangeWatch.sync} before trusting its caches.
+   */
+  current(withinMs: number): boolean;
+  /**
+   * Asks the storage directly whether anything watched changed since the last delivery, calls the
+   * listener with `"all"` if so, and counts as a confirmation for {@link ChangeWatch.current} from
+   * the moment it started. Rejects (with a `StorageError`) when the storage cannot be reached.
+   */
+  sync(): Promise<void>;
+  /** Stops the feed (closing its connection, if it has one). */
+  close(): Promise<void>;
 }
 
 /** Options of {@link Storage.put}. */

@@ -15,7 +15,7 @@ import { parseOptionalMaxLeases } from "../leases/max-leases.js";
 /** What the mount routes use. */
 export interface MountRoutesDeps {
   /** The mount table (read, and written by tuning). */
-  mounts: Pick<MountTable, "all" | "get" | "put">;
+  mounts: Pick<MountTable, "all" | "get" | "tune">;
   /** Types that can be mounted. */
   mountTypes(): string[];
   /** Creates the backend and adds the entry; nothing is written if the backend cannot be created. */
@@ -38,7 +38,9 @@ export function mountRoutes(engine: MountRoutesDeps): PathRoute[] {
       read: async (_req, { path }) => ({ data: { ...requireMount(engine, path!).config } }),
       write: async (req, { path }) => {
         const entry = requireMount(engine, path!);
-        await engine.mounts.put({ ...entry, ...tuneFields(entry, req.data) });
+        tuneFields(entry, req.data); // validates before anything is written
+        // Applied to the entry as stored: a tune made meanwhile through another engine is kept.
+        await engine.mounts.tune(entry.path, (stored) => ({ ...stored, ...tuneFields(stored, req.data) }));
         engine.events("mount.tuned", { path: `${path!.replace(/^\/+|\/+$/g, "")}/`, fields: Object.keys(req.data).sort() });
         return null;
       },

@@ -1,6 +1,10 @@
-import { describe, expect, it } from "vitest";
-import { Engine, InvalidRequestError, QuotaExceededError, type EngineEvents } from "../../src/index.js";
+import { describe, expect, it, vi } from "vitest";
+import { Engine, InvalidRequestError, ManualClock, MemoryStorage, QuotaExceededError, type EngineEvents } from "../../src/index.js";
+import { LeaseSlots, SLOT_GRACE_MS } from "../../src/leases/lease-slots.js";
+import { JsonStore } from "../../src/storage/json-store.js";
+import { FakeDatabase } from "../fakes/fake-database-plugin.js";
 import { FAST_REVOCATION, useEngineFixture } from "../support/engine-fixture.js";
+import { mountDatabase } from "../support/shared-config-cases.js";
 
 const seed = useEngineFixture({ revocation: FAST_REVOCATION });
 
@@ -70,5 +74,32 @@ describe("max_leases guardrails", () => {
     await expect(root.write("database/roles/readonly", { max_leases: "lots" })).rejects.toThrow(/max_leases must be a whole number/);
     await expect(root.write("sys/mounts/database/tune", { max_leases: 1.5 })).rejects.toBeInstanceOf(InvalidRequestError);
     await expect(Engine.open({ guardrails: { warningThreshold: 1.5 } })).rejects.toBeInstanceOf(InvalidRequestError);
+  });
+});
+
+describe("max_leases slots in storage", () => {
+  it("frees, at the next open, a slot a crash left without a lease once it is older than the grace", async () => {
+    const storage = new MemoryStorage();
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const db = new FakeDatabase();
+    const options = { storage, clock, plugins: [db.plugin()] };
+    const first = await Engine.open(options);
+    const { rootToken } = await first.initialize();
+    const root = first.client(rootToken);
+    await mountDatabase(root);
+    await root.write("database/roles/readonly", { max_leases: 1 });
+    const { uuid } = (await root.read<{ uuid: string }>("sys/mounts/database")).data!;
+    await first.close();
+    // The crash: a slot taken for a lease whose record was never written.
+    const slots = new LeaseSlots(new JsonStore(storage).sub("sys/lease-quota/"));
+    await slots.take(LeaseSlots.roleKey(uuid, "readonly"), "database/creds/readonly/lost", 1, 0, clock.now());
+
+    const second = await Engine.open(options);
+    await second.leasesRestored();
+    await expect(second.client(rootToken).read("database/creds/readonly")).rejects.toMatchObject({ code: "quota_exceeded" }); // within the grace
+    await second.close();
+    await clock.advance(SLOT_GRACE_MS + 1);
+    await using third = await Engine.open(options);
+    await vi.waitFor(async () => expect((await third.client(rootToken).read("database/creds/readonly")).lease_id).toBeTruthy(), { timeout: 1_000 });
   });
 });

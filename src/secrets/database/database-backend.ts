@@ -184,7 +184,7 @@ class DatabaseBackend implements Backend {
     }
     const plugin = await this.#plugins.open(config, config.verify_connection);
     await this.#configs.put(name, config);
-    await this.#plugins.replace(name, plugin);
+    await this.#plugins.replace(name, plugin, config);
     this.#reportChange("config.changed", name, "write", request.data);
     return null;
   }

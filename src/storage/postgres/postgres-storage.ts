@@ -1,12 +1,24 @@
 /**
  * @module
  */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { InvalidRequestError, StorageError } from "../../errors.js";
-import type { ClaimRequest, PutOptions, Storage } from "../storage.js";
+import type { ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "../storage.js";
 import type { QueryablePool } from "../../util/postgres-pool.js";
+import { PostgresChangeFeed, type ListenConnection } from "./postgres-change-feed.js";
 
 export type { QueryablePool } from "../../util/postgres-pool.js";
+
+/** The slice of `pg.Pool` that {@link PostgresStorage} uses: pass the host's own pool. */
+export interface PostgresStoragePool extends QueryablePool {
+  /**
+   * Optional: a dedicated connection for the change feed's `LISTEN` (a `pg.Pool` has it). The
+   * storage holds one such connection per watch for as long as it runs. Without it, the feed
+   * cannot listen and engines fall back to reading the version record once per second of use.
+   */
+  connect?(): Promise<ListenConnection>;
+}
 
 /** Options of {@link PostgresStorage}: a `connectionString` or the host's `pool`, and a table. */
 export type PostgresStorageOptions = (
@@ -19,7 +31,7 @@ export type PostgresStorageOptions = (
     }
   | {
       /** The host's pool; the storage never ends it. */
-      pool: QueryablePool;
+      pool: PostgresStoragePool;
       connectionString?: undefined;
     }
 ) & {
@@ -48,9 +60,16 @@ const MAX_CHAR = "\u{10FFFF}";
  * ```
  */
 export class PostgresStorage implements Storage {
-  readonly #pool: QueryablePool;
+  readonly #pool: PostgresStoragePool;
   readonly #ownPool: pg.Pool | undefined;
   readonly #table: string;
+  /** The one-row table that counts announced writes (see {@link PostgresStorage.watch}). */
+  readonly #versionTable: string;
+  /** The `NOTIFY` channel of this table's announced writes. */
+  readonly #channel: string;
+  readonly #connectionString: string | undefined;
+  /** Prefixes of every live watch: writes under them are announced. */
+  readonly #watched = new Map<ChangeWatch, readonly string[]>();
   #ready: Promise<void> | undefined;
   #closed = false;
 
@@ -62,10 +81,14 @@ export class PostgresStorage implements Storage {
       this.#ownPool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 4 });
       this.#ownPool.on("error", () => undefined); // an idle connection dropped by the server; the next query reconnects
       this.#pool = this.#ownPool;
+      this.#connectionString = options.connectionString;
     } else {
       throw new InvalidRequestError("PostgresStorage needs { connectionString } or { pool }");
     }
-    this.#table = qualifiedTable(options.table ?? "vaultlet_storage", options.schema);
+    const table = options.table ?? "vaultlet_storage";
+    this.#table = qualifiedTable(table, options.schema);
+    this.#versionTable = qualifiedTable(versionTableName(table), options.schema);
+    this.#channel = `vaultlet_${createHash("sha256").update(this.#table).digest("hex").slice(0, 24)}`;
   }
 
   /** @inheritdoc */
@@ -88,6 +111,14 @@ export class PostgresStorage implements Storage {
   /** @inheritdoc */
   async put(key: string, value: Uint8Array, options?: PutOptions): Promise<void> {
     const bytes = toBuffer(value);
+    if (this.#announces(key)) {
+      const upsert = options
+        ? `INSERT INTO ${this.#table} (key, value, due_at, claim_owner, claim_until) VALUES ($1, $2, $3, NULL, NULL)
+           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, due_at = EXCLUDED.due_at, claim_owner = NULL, claim_until = NULL RETURNING 1`
+        : `INSERT INTO ${this.#table} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value RETURNING 1`;
+      await this.#announced(upsert, options ? [key, bytes, options.dueAt ?? null] : [key, bytes], "writing a record");
+      return;
+    }
     if (!options) {
       // No options: a plain write (or a re-encryption) keeps the record's due time and claim.
       await this.#query(
@@ -112,32 +143,30 @@ export class PostgresStorage implements Storage {
    */
   async compareAndSwap(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions): Promise<boolean> {
     const what = "swapping a record";
+    if (expected === undefined && next === undefined) return (await this.get(key)) === undefined;
     const dueAt = options?.dueAt ?? null;
-    if (expected === undefined) {
-      if (next === undefined) return (await this.get(key)) === undefined;
-      const { rowCount } = await this.#query(
-        `INSERT INTO ${this.#table} (key, value, due_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
-        [key, toBuffer(next), dueAt],
-        what,
-      );
-      return rowCount === 1;
-    }
-    if (next === undefined) {
-      const { rowCount } = await this.#query(`DELETE FROM ${this.#table} WHERE key = $1 AND value = $2`, [key, toBuffer(expected)], what);
-      return rowCount === 1;
-    }
-    const { rowCount } = options
-      ? await this.#query(
-          `UPDATE ${this.#table} SET value = $3, due_at = $4, claim_owner = NULL, claim_until = NULL WHERE key = $1 AND value = $2`,
-          [key, toBuffer(expected), toBuffer(next), dueAt],
-          what,
-        )
-      : await this.#query(`UPDATE ${this.#table} SET value = $3 WHERE key = $1 AND value = $2`, [key, toBuffer(expected), toBuffer(next)], what);
+    const [text, values]: [string, unknown[]] =
+      expected === undefined
+        ? [`INSERT INTO ${this.#table} (key, value, due_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`, [key, toBuffer(next!), dueAt]]
+        : next === undefined
+          ? [`DELETE FROM ${this.#table} WHERE key = $1 AND value = $2`, [key, toBuffer(expected)]]
+          : options
+            ? [
+                `UPDATE ${this.#table} SET value = $3, due_at = $4, claim_owner = NULL, claim_until = NULL WHERE key = $1 AND value = $2`,
+                [key, toBuffer(expected), toBuffer(next), dueAt],
+              ]
+            : [`UPDATE ${this.#table} SET value = $3 WHERE key = $1 AND value = $2`, [key, toBuffer(expected), toBuffer(next)]];
+    if (this.#announces(key)) return (await this.#announced(`${text} RETURNING 1`, values, what)) === 1;
+    const { rowCount } = await this.#query(text, values, what);
     return rowCount === 1;
   }
 
   /** @inheritdoc */
   async delete(key: string): Promise<void> {
+    if (this.#announces(key)) {
+      await this.#announced(`DELETE FROM ${this.#table} WHERE key = $1 RETURNING 1`, [key], "deleting a record");
+      return;
+    }
     await this.#query(`DELETE FROM ${this.#table} WHERE key = $1`, [key], "deleting a record");
   }
 
@@ -170,11 +199,88 @@ export class PostgresStorage implements Storage {
     return rows.map((row) => row.key as string);
   }
 
+  /**
+   * @inheritdoc
+   * A write under a watched prefix runs as one statement that also increments the version record
+   * and sends `NOTIFY` with the new version and the key: the write, the count and the notification
+   * commit together or not at all. Other writes are unchanged (no trigger, no extra round trip).
+   * The feed listens on a dedicated connection (its own client with `connectionString`, one taken
+   * from the host's pool with `connect()` otherwise) and confirms itself with a heartbeat every
+   * 250 ms; it reconnects by itself after the connection is lost. Every process must watch the
+   * same prefixes for its writes to be announced (engines do).
+   */
+  watch(prefixes: readonly string[], listener: ChangeListener): ChangeWatch {
+    const connect = this.#listenConnector();
+    const feed = new PostgresChangeFeed({
+      channel: this.#channel,
+      prefixes,
+      listener,
+      readVersion: () => this.#readVersion(),
+      connect: connect && (async () => {
+        await this.#prepare();
+        return connect();
+      }),
+    });
+    this.#watched.set(feed, [...prefixes]);
+    return {
+      current: (withinMs) => feed.current(withinMs),
+      sync: () => feed.sync(),
+      close: async () => {
+        this.#watched.delete(feed);
+        await feed.close();
+      },
+    };
+  }
+
   /** Ends the storage's own pool; a host's pool is left open. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled([...this.#watched.keys()].map((watch) => watch.close()));
+    this.#watched.clear();
     await this.#ownPool?.end();
+  }
+
+  #announces(key: string): boolean {
+    for (const prefixes of this.#watched.values()) if (prefixes.some((prefix) => key.startsWith(prefix))) return true;
+    return false;
+  }
+
+  /**
+   * Runs `write` (a statement with `RETURNING 1`, the key as `$1`) together with the version
+   * increment and the notification, in one statement. Resolves to how many rows `write` changed.
+   */
+  async #announced(write: string, values: unknown[], what: string): Promise<number> {
+    const channel = values.length + 1;
+    const { rows } = await this.#query(
+      `WITH written AS (${write}),
+         bumped AS (UPDATE ${this.#versionTable} SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM written) RETURNING version)
+       SELECT (SELECT count(*) FROM written)::int AS written,
+              (SELECT pg_notify($${channel}, bumped.version::text || ' ' || $1) FROM bumped) AS notified`,
+      [...values, this.#channel],
+      what,
+    );
+    return rows[0].written as number;
+  }
+
+  async #readVersion(): Promise<number> {
+    const { rows } = await this.#query(`SELECT version FROM ${this.#versionTable} WHERE id = 1`, [], "reading the change version");
+    return rows.length === 0 ? 0 : Number(rows[0].version);
+  }
+
+  /** How the feed gets its listening connection, if it can. */
+  #listenConnector(): (() => Promise<ListenConnection>) | undefined {
+    const connectionString = this.#connectionString;
+    if (connectionString !== undefined) {
+      return async () => {
+        const client = new pg.Client({ connectionString });
+        client.on("error", () => undefined); // reported through the feed's own handler too
+        await client.connect();
+        return client as unknown as ListenConnection;
+      };
+    }
+    const pool = this.#pool;
+    return pool.connect ? () => pool.connect!() : undefined;
   }
 
   async #query(text: string, values: unknown[], what: string) {
@@ -210,9 +316,17 @@ export class PostgresStorage implements Storage {
          due_at bigint,
          claim_owner text,
          claim_until bigint);
-       CREATE INDEX IF NOT EXISTS ${pg.escapeIdentifier(`${indexBase(this.#table)}_due_at`)} ON ${this.#table} (due_at) WHERE due_at IS NOT NULL;`,
+       CREATE INDEX IF NOT EXISTS ${pg.escapeIdentifier(`${indexBase(this.#table)}_due_at`)} ON ${this.#table} (due_at) WHERE due_at IS NOT NULL;
+       CREATE TABLE IF NOT EXISTS ${this.#versionTable} (id int PRIMARY KEY, version bigint NOT NULL);
+       INSERT INTO ${this.#versionTable} (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;`,
     );
   }
+}
+
+/** `<table>_version`, shortened with a hash of the full name when that would pass 63 characters. */
+function versionTableName(table: string): string {
+  if (table.length <= 55) return `${table}_version`;
+  return `${table.slice(0, 38)}_${createHash("sha256").update(table).digest("hex").slice(0, 8)}_version`;
 }
 
 function toBuffer(value: Uint8Array): Buffer {

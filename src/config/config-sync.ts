@@ -1,0 +1,127 @@
+/**
+ * Configuration as a view of storage: the caches of mounts, policies, password policies and audit
+ * devices are invalidated by the storage's change feed, and re-read before serving whenever the
+ * feed cannot vouch for them.
+ *
+ * @module
+ */
+import { StorageError } from "../errors.js";
+import type { ChangeWatch, Storage } from "../storage/storage.js";
+
+/**
+ * The propagation bound (ms): a configuration change made through one engine is enforced by every
+ * other engine on the same storage at most this long after the write returned.
+ */
+export const PROPAGATION_BOUND_MS = 1_000;
+
+/** One cache of configuration records, kept by the part of the engine that owns them. */
+export interface ConfigCache {
+  /** Full storage keys it caches start with this (e.g. `"sys/policy/"`). */
+  readonly prefix: string;
+  /**
+   * Forgets what it holds of `keys` (full storage keys under {@link ConfigCache.prefix}), or of
+   * everything. A promise means the cache reloads asynchronously (mounts create backends); the
+   * engine serves nothing until it settles, and retries a reload that failed.
+   */
+  invalidate(keys: readonly string[] | "all"): void | Promise<void>;
+}
+
+/**
+ * Subscribes the caches to the storage's change feed and answers, before each request, whether
+ * they can be trusted ({@link ConfigSync.fresh}). A storage without a feed is single-process: the
+ * engine's own writes update its caches, and nothing else can.
+ */
+export class ConfigSync {
+  readonly #storage: Storage;
+  readonly #caches: readonly ConfigCache[];
+  #watch: ChangeWatch | undefined;
+  readonly #pending = new Set<Promise<void>>();
+  /** Set when a reload failed: the next request re-reads everything. */
+  #failed = false;
+  #resyncing: Promise<void> | undefined;
+
+  /**
+   * @param storage - the engine's storage (its `watch`, if it has one)
+   * @param caches - every configuration cache of the engine
+   */
+  constructor(storage: Storage, caches: readonly ConfigCache[]) {
+    this.#storage = storage;
+    this.#caches = caches;
+  }
+
+  /** Every prefix watched. */
+  get prefixes(): string[] {
+    return this.#caches.map((cache) => cache.prefix);
+  }
+
+  /**
+   * Starts watching (before the caches first load, so that no change falls between the load and
+   * the watch) and takes the feed's first reading.
+   */
+  async start(): Promise<void> {
+    if (!this.#storage.watch) return;
+    this.#watch = this.#storage.watch(this.prefixes, (keys) => this.#changed(keys));
+    await this.#watch.sync();
+  }
+
+  /**
+   * `undefined` when every cache may be served as it is; otherwise a promise that settles once
+   * they have caught up with storage (rejecting when storage cannot be read: then the request
+   * fails rather than being served from a cache that might be stale).
+   */
+  fresh(): Promise<void> | undefined {
+    const watch = this.#watch;
+    if (!watch) return undefined;
+    if (this.#failed || !watch.current(PROPAGATION_BOUND_MS)) return (this.#resyncing ??= this.#resync().finally(() => (this.#resyncing = undefined)));
+    if (this.#pending.size > 0) return this.#settled();
+    return undefined;
+  }
+
+  /** Stops watching. */
+  async close(): Promise<void> {
+    await this.#watch?.close();
+    this.#watch = undefined;
+  }
+
+  #changed(keys: readonly string[] | "all"): void {
+    for (const cache of this.#caches) {
+      const mine = keys === "all" ? keys : keys.filter((key) => key.startsWith(cache.prefix));
+      if (mine !== "all" && mine.length === 0) continue;
+      this.#track(cache.invalidate(mine));
+    }
+  }
+
+  #track(reload: void | Promise<void>): void {
+    if (!reload) return;
+    const tracked: Promise<void> = reload.then(
+      () => void this.#pending.delete(tracked),
+      () => {
+        this.#pending.delete(tracked);
+        this.#failed = true;
+      },
+    );
+    this.#pending.add(tracked);
+  }
+
+  async #settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+    if (this.#failed) await this.#resync();
+  }
+
+  /** Asks storage what changed (the feed calls back with `"all"` if anything did), then waits. */
+  async #resync(): Promise<void> {
+    const failed = this.#failed;
+    this.#failed = false;
+    try {
+      await this.#watch!.sync();
+      if (failed) this.#changed("all");
+      while (this.#pending.size > 0) await Promise.all(this.#pending);
+    } catch (err) {
+      this.#failed = true;
+      throw err;
+    }
+    if (this.#failed) {
+      throw new StorageError("re-reading the configuration from storage failed; nothing is served from a cache that may be stale");
+    }
+  }
+}

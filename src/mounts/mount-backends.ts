@@ -1,0 +1,51 @@
+/**
+ * @module
+ */
+import { InvalidRequestError } from "../errors.js";
+import type { Backend, BackendFactory } from "../backend/backend.js";
+import type { ChangeEventSink } from "../backend/change-events.js";
+import type { JsonStore } from "../storage/json-store.js";
+import type { Clock } from "../util/clock.js";
+import type { PasswordPolicyLookup } from "../passwords/password-policy-store.js";
+import type { MountEntry } from "./mount-entry.js";
+
+/** What building a mount's backend needs from the engine. */
+export interface MountBackendDeps {
+  /** Mountable types (e.g. `database`) and their factories. */
+  factories: ReadonlyMap<string, BackendFactory>;
+  /** The built-in backends, built by the engine (they reach into its stores). */
+  system: () => Backend;
+  token: () => Backend;
+  /** The engine's core storage view: a mount's backend gets `logical/<uuid>/` of it. */
+  core: JsonStore;
+  clock: Clock;
+  passwordPolicy: PasswordPolicyLookup;
+  /** Where backends report their configuration changes. */
+  events: ChangeEventSink;
+  /** The entry currently mounted at a path (a backend reads its tune settings through it). */
+  current: (path: string) => MountEntry | undefined;
+}
+
+/** The storage view of a mount's backend. */
+export function mountStorage(core: JsonStore, entry: MountEntry): JsonStore {
+  return core.sub(`logical/${entry.uuid}/`);
+}
+
+/**
+ * Builds the backend that serves `entry`.
+ *
+ * @throws InvalidRequestError for a type this engine cannot mount
+ */
+export async function createMountBackend(entry: MountEntry, deps: MountBackendDeps): Promise<Backend> {
+  if (entry.type === "system") return deps.system();
+  if (entry.type === "token") return deps.token();
+  const factory = deps.factories.get(entry.type);
+  if (!factory) throw new InvalidRequestError(`unknown mount type ${JSON.stringify(entry.type)}`);
+  return factory({
+    mount: () => deps.current(entry.path) ?? entry,
+    storage: mountStorage(deps.core, entry),
+    clock: deps.clock,
+    passwordPolicy: deps.passwordPolicy,
+    events: deps.events,
+  });
+}
