@@ -3,8 +3,7 @@ import { Engine, InvalidRequestError, ManualClock, MemoryStorage, QuotaExceededE
 import { LeaseSlots, SLOT_GRACE_MS } from "../../src/leases/lease-slots.js";
 import { JsonStore } from "../../src/storage/json-store.js";
 import { FakeDatabase } from "../fakes/fake-database-plugin.js";
-import { FAST_REVOCATION, useEngineFixture } from "../support/engine-fixture.js";
-import { mountDatabase } from "../support/shared-config-cases.js";
+import { FAST_REVOCATION, mountFakeDatabase, useEngineFixture } from "../support/engine-fixture.js";
 
 const seed = useEngineFixture({ revocation: FAST_REVOCATION });
 
@@ -86,7 +85,7 @@ describe("max_leases slots in storage", () => {
     const first = await Engine.open(options);
     const { rootToken } = await first.initialize();
     const root = first.client(rootToken);
-    await mountDatabase(root);
+    await mountFakeDatabase(root);
     await root.write("database/roles/readonly", { max_leases: 1 });
     const { uuid } = (await root.read<{ uuid: string }>("sys/mounts/database")).data!;
     await first.close();

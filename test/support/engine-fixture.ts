@@ -57,6 +57,24 @@ export interface EngineFixture<D extends FakeDatabase | TestDatabase = FakeDatab
   roleExists(name: string): Promise<boolean>;
 }
 
+/** The connection config of a {@link FakeDatabase}'s plugin. */
+export function fakeConnectionConfig(allowedRoles = "readonly") {
+  return {
+    plugin_name: "fake-database-plugin",
+    allowed_roles: allowedRoles,
+    connection_url: "fake://{{username}}:{{password}}@nowhere",
+    username: "root",
+    password: "rootpassword",
+  };
+}
+
+/** Mounts a database backend at `path` with a fake connection and the seed's `readonly` role. */
+export async function mountFakeDatabase(root: Client, path = "database"): Promise<void> {
+  await root.write(`sys/mounts/${path}`, { type: "database" });
+  await root.write(`${path}/config/fake`, fakeConnectionConfig());
+  await root.write(`${path}/roles/readonly`, { db_name: "fake", creation_statements: CREATE_LOGIN, default_ttl: "1h", max_ttl: "24h" });
+}
+
 /** The seed's connection config for a test database (superuser credentials). */
 export function connectionConfigFor(db: TestDatabase, allowedRoles = "readonly") {
   return {
@@ -92,9 +110,7 @@ export async function openEngineFixture<D extends FakeDatabase | TestDatabase = 
   const open = () => Engine.open({ storage, clock, plugins, revocation: options.revocation });
   const connection = options.connection ?? (fake ? "fake" : "postgresql");
   const allowedRoles = options.allowedRoles ?? "readonly";
-  const config = fake
-    ? { plugin_name: "fake-database-plugin", allowed_roles: allowedRoles, connection_url: "fake://{{username}}:{{password}}@nowhere", username: "root", password: "rootpassword" }
-    : connectionConfigFor(db as TestDatabase, allowedRoles);
+  const config = fake ? fakeConnectionConfig(allowedRoles) : connectionConfigFor(db as TestDatabase, allowedRoles);
 
   const engine = await open();
   const { rootToken } = await engine.initialize();

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Engine, InvalidRequestError, ManualClock, PermissionDeniedError, type Client, type Storage } from "../../src/index.js";
+import { mountFakeDatabase } from "./engine-fixture.js";
 import type { AuditEntry } from "../../src/audit/audit-entry.js";
 import { FakeDatabase } from "../fakes/fake-database-plugin.js";
 
@@ -55,23 +56,6 @@ export async function openPair(storages: StoragePair, opened: Engine[]): Promise
   return { a, b, rootA: a.client(rootToken), rootB: b.client(rootToken), rootToken, auditA, auditB, clock };
 }
 
-/** A database mount with a fake connection and a `readonly` role (1 h default TTL), through `root`. */
-export async function mountDatabase(root: Client, path = "database"): Promise<void> {
-  await root.write(`sys/mounts/${path}`, { type: "database" });
-  await root.write(`${path}/config/fake`, {
-    plugin_name: "fake-database-plugin",
-    allowed_roles: "readonly",
-    connection_url: "fake://{{username}}:{{password}}@nowhere",
-    username: "root",
-    password: "rootpassword",
-  });
-  await root.write(`${path}/roles/readonly`, {
-    db_name: "fake",
-    creation_statements: `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-    default_ttl: "1h",
-    max_ttl: "24h",
-  });
-}
 
 /**
  * Registers the cases. `pair()` gives fresh storages per test; `feedDown(pair)` makes B's change
@@ -129,7 +113,7 @@ export function sharedConfigCases(name: string, pair: () => Promise<StoragePair>
 
     it("a mount enabled through A serves through B, and disabled through A stops", async () => {
       const { rootA, rootB } = await open();
-      await mountDatabase(rootA, "db2");
+      await mountFakeDatabase(rootA, "db2");
       await vi.waitFor(async () => {
         const creds = await rootB.read<{ username: string }>("db2/creds/readonly");
         expect(creds.data!.username).toBeTruthy();
@@ -175,7 +159,7 @@ export function sharedConfigCases(name: string, pair: () => Promise<StoragePair>
 
     it("a max_lease_ttl tuned through A caps leases issued through B", async () => {
       const { rootA, rootB } = await open();
-      await mountDatabase(rootA);
+      await mountFakeDatabase(rootA);
       await vi.waitFor(async () => expect((await rootB.read("database/creds/readonly")).lease_duration).toBe(3600), BOUND);
       await rootA.write("sys/mounts/database/tune", { max_lease_ttl: "60s" });
       await vi.waitFor(async () => expect((await rootB.read("database/creds/readonly")).lease_duration).toBe(60), BOUND);
@@ -194,7 +178,7 @@ export function sharedConfigCases(name: string, pair: () => Promise<StoragePair>
 
     it("a role's max_leases holds across A and B together, and a lease revoked through B frees a slot for A", async () => {
       const { rootA, rootB } = await open();
-      await mountDatabase(rootA);
+      await mountFakeDatabase(rootA);
       await rootA.write("database/roles/readonly", { max_leases: 3 });
       await vi.waitFor(async () => expect((await rootB.read("database/roles/readonly")).data).toMatchObject({ max_leases: 3 }), BOUND);
       const attempts = await Promise.allSettled([rootA, rootB, rootA, rootB, rootA, rootB].map((root) => root.read("database/creds/readonly")));
@@ -208,7 +192,7 @@ export function sharedConfigCases(name: string, pair: () => Promise<StoragePair>
 
     it("a mount's max_leases tuned through A holds across A and B", async () => {
       const { rootA, rootB } = await open();
-      await mountDatabase(rootA);
+      await mountFakeDatabase(rootA);
       await rootA.write("sys/mounts/database/tune", { max_leases: 2 });
       await vi.waitFor(async () => expect((await rootB.read("sys/mounts/database/tune")).data).toMatchObject({ max_leases: 2 }), BOUND);
       await rootA.read("database/creds/readonly");

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { Engine, ManualClock, MemoryStorage, PermissionDeniedError, type Client } from "../../../src/index.js";
 import { FakeDatabase } from "../../fakes/fake-database-plugin.js";
-import { useEngineFixture } from "../../support/engine-fixture.js";
+import { mountFakeDatabase, useEngineFixture } from "../../support/engine-fixture.js";
 
 const freshEngine = useEngineFixture();
 
@@ -217,13 +217,5 @@ describe("revocation across engines on one storage", () => {
 
 async function configureFakeDatabase(root: Client): Promise<void> {
   await root.write("sys/policy/apps", { policy: 'path "database/creds/readonly" { capabilities = ["read"] }' });
-  await root.write("sys/mounts/database", { type: "database" });
-  await root.write("database/config/fake", {
-    plugin_name: "fake-database-plugin",
-    allowed_roles: "readonly",
-    connection_url: "fake://{{username}}:{{password}}@nowhere",
-    username: "root",
-    password: "rootpassword",
-  });
-  await root.write("database/roles/readonly", { db_name: "fake", creation_statements: "CREATE", default_ttl: "1h", max_ttl: "24h" });
+  await mountFakeDatabase(root);
 }
