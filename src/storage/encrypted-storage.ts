@@ -66,9 +66,10 @@ export class EncryptedStorage implements Storage {
   /** @inheritdoc */
   readonly getMany?: (keys: readonly string[]) => Promise<Array<Uint8Array | undefined>>;
   /**
-   * @inheritdoc
    * Passed through: keys are not encrypted, and every write through the barrier is a write of the
    * inner storage under the same key, which announces it.
+   *
+   * The contract is {@link Storage.watch}.
    */
   readonly watch?: (prefixes: readonly string[], listener: ChangeListener) => ChangeWatch;
 

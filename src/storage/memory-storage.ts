@@ -52,9 +52,10 @@ export class MemoryStorage implements Storage {
   }
 
   /**
-   * @inheritdoc
    * In-process: every engine on this object hears every watched write before the write resolves,
    * so the feed is always current and {@link ChangeWatch.sync} has nothing to catch up on.
+   *
+   * The contract is {@link Storage.watch}.
    */
   watch(prefixes: readonly string[], listener: ChangeListener): ChangeWatch {
     const watcher: Watcher = { prefixes: [...prefixes], listener };

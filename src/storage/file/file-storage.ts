@@ -87,9 +87,10 @@ export class FileStorage implements Storage {
   }
 
   /**
-   * @inheritdoc
    * Atomic against every write of this process to the directory (all instances share one lock per
    * key); the directory's lock keeps other processes out altogether.
+   *
+   * The contract is {@link Storage.compareAndSwap}.
    */
   async compareAndSwap(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined): Promise<boolean> {
     await this.#prepare();

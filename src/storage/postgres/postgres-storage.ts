@@ -137,9 +137,10 @@ export class PostgresStorage implements Storage {
   }
 
   /**
-   * @inheritdoc
    * One statement each way, so the row lock decides between concurrent swaps: a second swap waits
    * for the first, then re-reads the row and finds its expected value gone.
+   *
+   * The contract is {@link Storage.compareAndSwap}.
    */
   async compareAndSwap(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions): Promise<boolean> {
     const what = "swapping a record";
@@ -200,7 +201,6 @@ export class PostgresStorage implements Storage {
   }
 
   /**
-   * @inheritdoc
    * A write under a watched prefix runs as one statement that also increments the version record
    * and sends `NOTIFY` with the new version and the key: the write, the count and the notification
    * commit together or not at all. Other writes are unchanged (no trigger, no extra round trip).
@@ -208,6 +208,8 @@ export class PostgresStorage implements Storage {
    * from the host's pool with `connect()` otherwise) and confirms itself with a heartbeat every
    * 250 ms; it reconnects by itself after the connection is lost. Every process must watch the
    * same prefixes for its writes to be announced (engines do).
+   *
+   * The contract is {@link Storage.watch}.
    */
   watch(prefixes: readonly string[], listener: ChangeListener): ChangeWatch {
     const connect = this.#listenConnector();
