@@ -1,5 +1,5 @@
 /**
- * The modes that keep a {@link FileStorage} directory to its owner: the records include token
+ * The modes that keep a `FileStorage` directory to its owner: the records include token
  * hashes and accessors, role and policy names, and (unsealed) connection passwords, so no other
  * local user may list or read them.
  *

@@ -67,7 +67,7 @@ const MAX_CHAR = "\u{10FFFF}";
  *
  * The tables live in a schema of their own (default `vaultlet`) that `PUBLIC` cannot use, so the
  * roles the engine issues (granted `SELECT ON ALL TABLES IN SCHEMA public`, say) cannot read the
- * root passwords stored there; the first use refuses, with a {@link StorageExposedError}, a schema
+ * root passwords stored there; the first use refuses, with a `StorageExposedError`, a schema
  * or table that `PUBLIC` may reach.
  *
  * @example

@@ -1,5 +1,5 @@
 /**
- * Where {@link PostgresStorage} keeps its tables, and the checks that keep them out of reach of
+ * Where `PostgresStorage` keeps its tables, and the checks that keep them out of reach of
  * the credentials the engine issues.
  *
  * The records include the connections' root passwords and the token HMAC key, and the roles the
@@ -14,7 +14,7 @@ import pg from "pg";
 import { StorageExposedError } from "../../errors.js";
 import type { QueryablePool } from "../../util/postgres-pool.js";
 
-/** The schema of a {@link PostgresStorage} given no `schema` option. */
+/** The schema of a `PostgresStorage` given no `schema` option. */
 export const DEFAULT_SCHEMA = "vaultlet";
 
 /** A storage's two tables and their schema, as plain (unquoted) names. */
