@@ -19,8 +19,11 @@ export const DEFAULT_SCHEMA = "vaultlet";
 
 /** A storage's two tables and their schema, as plain (unquoted) names. */
 export interface StorageLocation {
+  /** The schema of both tables. */
   readonly schema: string;
+  /** The records' table. */
   readonly table: string;
+  /** The change feed's one-row version table. */
   readonly versionTable: string;
   /** Whether the host named the schema (then no table of an earlier version is looked for). */
   readonly explicitSchema: boolean;
