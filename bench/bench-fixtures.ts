@@ -60,7 +60,7 @@ export function leaseRecord(i: number, issueTime: number, expireTime: number): {
   return { id, json: JSON.stringify(record) };
 }
 
-/** Writes `count` lease records into a PostgresStorage table in large multi-row inserts. */
+/** Writes `count` lease records into a PostgresStorage table (in its default schema) in large multi-row inserts. */
 export async function insertLeaseRows(url: string, table: string, count: number, issueTime: number, expireTime: number): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   try {
@@ -73,7 +73,7 @@ export async function insertLeaseRows(url: string, table: string, count: number,
         values.push(Buffer.from(json));
       }
       await pool.query(
-        `INSERT INTO ${pg.escapeIdentifier(table)} (key, value, due_at) SELECT k, v, $3 FROM unnest($1::text[], $2::bytea[]) AS t(k, v)`,
+        `INSERT INTO vaultlet.${pg.escapeIdentifier(table)} (key, value, due_at) SELECT k, v, $3 FROM unnest($1::text[], $2::bytea[]) AS t(k, v)`,
         [keys, values, expireTime],
       );
     }

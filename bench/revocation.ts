@@ -28,7 +28,7 @@ try {
   await clock.advance(0); // runs the due timer, which claims and revokes every expired lease
   const seconds = (performance.now() - start) / 1000;
   const { rows } = await pool.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'v-bench-%'");
-  const left = (await pool.query("SELECT count(*)::int AS n FROM bench_storage WHERE key LIKE 'sys/expire/id/%'")).rows[0].n;
+  const left = (await pool.query("SELECT count(*)::int AS n FROM vaultlet.bench_storage WHERE key LIKE 'sys/expire/id/%'")).rows[0].n;
   console.log(`revoked ${count} expired leases in ${seconds.toFixed(1)} s: ${Math.round(count / seconds)} revocations/s at concurrency ${concurrency}`);
   console.log(`roles left: ${rows[0].n}, lease records left: ${left}`);
   void rootToken;

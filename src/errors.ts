@@ -208,6 +208,24 @@ export class StorageError extends VaultletError {
 }
 
 /**
+ * A storage would keep its records where a credential the engine did not mean to give could reach
+ * them: a `PostgresStorage` table (or its schema) that `PUBLIC` may read or write, or a table left
+ * in a schema-wide-granted schema by an earlier version (500). The storage refuses to open; the
+ * message says which object and the statements that make it private. A {@link StorageError}, so
+ * code that catches storage failures catches this too.
+ *
+ * @example
+ * ```ts
+ * try { await Engine.open({ storage: new PostgresStorage({ pool }) }); }
+ * catch (err) { if (err instanceof StorageExposedError) console.error(err.message); }
+ * ```
+ */
+export class StorageExposedError extends StorageError {
+  /** Always `"storage_exposed"`. */
+  override readonly code: string = "storage_exposed";
+}
+
+/**
  * The encryption barrier cannot decrypt a record: the key it was written with is not in the
  * keyring, or the record was tampered with, swapped or written with another key (500).
  *

@@ -23,6 +23,7 @@ export {
   AuditFailedError,
   QuotaExceededError,
   StorageError,
+  StorageExposedError,
   EncryptionError,
   type VaultletErrorOptions,
 } from "./errors.js";

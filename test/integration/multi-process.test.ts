@@ -70,7 +70,7 @@ describe("three engine processes on one PostgresStorage", () => {
       revocation: { concurrency: 8, pollIntervalMs: 200, claimMs: 60_000 },
     };
     const engines = await Promise.all([startChild(config), startChild(config), startChild(config)]);
-    const leasesLeft = async () => Number((await db.query(`SELECT count(*) AS n FROM ${table} WHERE key LIKE 'sys/expire/id/database/%'`)).rows[0]!.n);
+    const leasesLeft = async () => Number((await db.query(`SELECT count(*) AS n FROM vaultlet.${table} WHERE key LIKE 'sys/expire/id/database/%'`)).rows[0]!.n);
     await eventually(async () => (await leasesLeft()) === 0, 90_000);
     await Promise.all(engines.map(closeChild));
 
@@ -109,13 +109,13 @@ describe("three engine processes on one PostgresStorage", () => {
       revocation: { concurrency: 4, pollIntervalMs: 200, claimMs: 1_500 },
     };
     const doomed = await startChild(base);
-    const claimed = async () => Number((await db.query(`SELECT count(*) AS n FROM ${table} WHERE claim_owner IS NOT NULL`)).rows[0]!.n);
+    const claimed = async () => Number((await db.query(`SELECT count(*) AS n FROM vaultlet.${table} WHERE claim_owner IS NOT NULL`)).rows[0]!.n);
     await eventually(async () => (await claimed()) === 20, 30_000);
     doomed.kill("SIGKILL");
     await db.query("UPDATE slow_mode SET on_ = false");
 
     const survivor = await startChild(base);
-    const leasesLeft = async () => Number((await db.query(`SELECT count(*) AS n FROM ${table} WHERE key LIKE 'sys/expire/id/database/%'`)).rows[0]!.n);
+    const leasesLeft = async () => Number((await db.query(`SELECT count(*) AS n FROM vaultlet.${table} WHERE key LIKE 'sys/expire/id/database/%'`)).rows[0]!.n);
     await eventually(async () => (await leasesLeft()) === 0, 30_000);
     await closeChild(survivor);
     const { rows } = await db.query<{ username: string }>("SELECT username FROM takeover_log");

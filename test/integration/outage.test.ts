@@ -86,7 +86,7 @@ describe("database outage while leases expire", () => {
     await proxy.start();
     await clock.advance("10s"); // the next poll claims and revokes them
     for (const creds of issued) expect(await roleExists(db, creds.data!.username)).toBe(false);
-    const { rows } = await db.query("SELECT key FROM outage_storage WHERE key LIKE 'sys/expire/id/database/%'");
+    const { rows } = await db.query("SELECT key FROM vaultlet.outage_storage WHERE key LIKE 'sys/expire/id/database/%'");
     expect(rows).toEqual([]);
     await engine.close();
   });

@@ -52,7 +52,7 @@ async function loginsLeft(): Promise<string[]> {
 
 /** Lease records of this file's role left in storage (pending ones included). */
 async function leasesLeft(): Promise<string[]> {
-  const { rows } = await db.query<{ key: string }>(`SELECT key FROM ${TABLE} WHERE key LIKE $1`, [`sys/expire/id/database/creds/${ROLE}/%`]);
+  const { rows } = await db.query<{ key: string }>(`SELECT key FROM vaultlet.${TABLE} WHERE key LIKE $1`, [`sys/expire/id/database/creds/${ROLE}/%`]);
   return rows.map((row) => row.key);
 }
 

@@ -9,6 +9,7 @@ import { decodeSegment, encodeSegment, FILE_SUFFIX, FOLDER_SUFFIX } from "./file
 import type { RecordLog } from "./record-log.js";
 import { StorageDirectory } from "./storage-directory.js";
 import { syncFolder } from "./sync-folder.js";
+import { makePrivate, PRIVATE_FILE, PRIVATE_FOLDER } from "./private-mode.js";
 import type { Storage } from "../storage.js";
 import { sameBytes } from "../atomic-update.js";
 import { KeyedMutex } from "../../util/keyed-mutex.js";
@@ -216,9 +217,10 @@ export class FileStorage implements Storage {
    */
   #prepare(): Promise<StorageDirectory> {
     this.#ready ??= StorageDirectory.acquire(this.#root, async () => {
-      await mkdir(this.#data, { recursive: true });
+      await mkdir(this.#data, { mode: PRIVATE_FOLDER, recursive: true });
+      await makePrivate(this.#data, PRIVATE_FOLDER);
       await rm(this.#temp, { recursive: true, force: true });
-      await mkdir(this.#temp, { recursive: true });
+      await mkdir(this.#temp, { mode: PRIVATE_FOLDER, recursive: true });
       await syncFolder(this.#root);
     }).catch((err: unknown) => {
       this.#ready = undefined;
@@ -229,7 +231,7 @@ export class FileStorage implements Storage {
   }
 
   async #ensureFolder(folder: string): Promise<void> {
-    const created = await mkdir(folder, { recursive: true });
+    const created = await mkdir(folder, { mode: PRIVATE_FOLDER, recursive: true });
     if (created === undefined) return;
     // A new folder is durable only once its parent's entry is: sync every level that was created.
     for (let dir = folder; dir.length >= created.length; dir = join(dir, "..")) await syncFolder(join(dir, ".."));
@@ -249,7 +251,7 @@ export class FileStorage implements Storage {
 }
 
 async function writeDurably(path: string, value: Uint8Array): Promise<void> {
-  const handle = await open(path, "w", 0o600);
+  const handle = await open(path, "w", PRIVATE_FILE);
   try {
     await handle.writeFile(value);
     await handle.sync();

@@ -16,6 +16,7 @@ import { dirname } from "node:path";
 import { crc32 } from "../../util/crc32.js";
 import { InvalidRequestError } from "../../errors.js";
 import { syncFolder } from "./sync-folder.js";
+import { makePrivate, PRIVATE_FILE } from "./private-mode.js";
 
 const PUT = 1;
 const DELETE = 2;
@@ -52,7 +53,8 @@ export class RecordLog {
 
   /** Opens (or creates) the log at `path` and rebuilds its index, cutting off a torn tail. */
   static async open(path: string): Promise<RecordLog> {
-    await (await open(path, "a", 0o600)).close(); // create if missing; positional writes need r+, not append mode
+    await (await open(path, "a", PRIVATE_FILE)).close(); // create if missing; positional writes need r+, not append mode
+    await makePrivate(path, PRIVATE_FILE); // a log an earlier version or a copy left readable by others
     const file = await open(path, "r+");
     const log = new RecordLog(path, file, 0);
     await log.#replay();
@@ -217,10 +219,11 @@ export class RecordLog {
   /** Copies the live records to a new file and renames it over the log. */
   async #compact(): Promise<void> {
     const temp = `${this.#path}.compact`;
-    const next = await open(temp, "w+", 0o600);
+    const next = await open(temp, "w+", PRIVATE_FILE);
     const slots = new Map<string, Slot>();
     let size = 0;
     try {
+      await makePrivate(temp, PRIVATE_FILE); // a leftover of a crashed compaction keeps its own mode
       for (const [key, slot] of this.#index) {
         const value = new Uint8Array(slot.length);
         await this.#file.read(value, 0, slot.length, slot.offset);

@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { StorageError } from "../../errors.js";
 import { RecordLog } from "./record-log.js";
+import { makePrivate, PRIVATE_FILE, PRIVATE_FOLDER } from "./private-mode.js";
 
 const LOCK_FILE = "lock";
 
@@ -83,10 +84,11 @@ export class StorageDirectory {
 }
 
 async function lockDirectory(root: string): Promise<void> {
-  await mkdir(root, { recursive: true });
+  await mkdir(root, { recursive: true, mode: PRIVATE_FOLDER });
+  await privateRoot(root);
   const lock = join(root, LOCK_FILE);
   try {
-    const handle = await open(lock, "wx", 0o600);
+    const handle = await open(lock, "wx", PRIVATE_FILE);
     await handle.writeFile(String(process.pid));
     await handle.close();
     return;
@@ -100,12 +102,31 @@ async function lockDirectory(root: string): Promise<void> {
   // The owner died (kill -9, power loss): take the lock over, atomically, and check we won.
   const temp = join(root, `lock.${randomBytes(6).toString("hex")}`);
   await rm(temp, { force: true });
-  const handle = await open(temp, "wx", 0o600);
+  const handle = await open(temp, "wx", PRIVATE_FILE);
   await handle.writeFile(String(process.pid));
   await handle.close();
   await rename(temp, lock);
   if (Number((await readFile(lock, "utf8")).trim()) !== process.pid) {
     throw new StorageError("the storage directory was taken by another process while this one opened it");
+  }
+}
+
+/**
+ * Makes an existing, looser directory private rather than refusing it, so a directory an earlier
+ * version made 0755 is closed on upgrade with no step for the host: with the root at 0700, nothing
+ * under it is reachable by another user, whatever the inner modes.
+ *
+ * @throws StorageError when the mode cannot be changed (the directory belongs to another user)
+ */
+async function privateRoot(root: string): Promise<void> {
+  try {
+    await makePrivate(root, PRIVATE_FOLDER);
+  } catch (err) {
+    throw new StorageError(
+      `the storage directory is open to other users and could not be made private (${String((err as { code?: unknown }).code ?? "error")}): ` +
+        "give it to the engine's user with mode 0700, or use another path",
+      { cause: err },
+    );
   }
 }
 

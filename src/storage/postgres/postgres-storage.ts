@@ -3,10 +3,18 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import { InvalidRequestError, StorageError } from "../../errors.js";
+import { InvalidRequestError, StorageError, VaultletError } from "../../errors.js";
 import type { ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "../storage.js";
 import type { QueryablePool } from "../../util/postgres-pool.js";
 import { PostgresChangeFeed, type ListenConnection } from "./postgres-change-feed.js";
+import {
+  DEFAULT_SCHEMA,
+  createSchemaStatements,
+  qualifiedName,
+  refuseExposed,
+  refuseLegacyTable,
+  type StorageLocation,
+} from "./storage-location.js";
 
 export type { QueryablePool } from "../../util/postgres-pool.js";
 
@@ -37,7 +45,11 @@ export type PostgresStorageOptions = (
 ) & {
   /** The table that holds the records, created if missing (default `vaultlet_storage`). */
   table?: string;
-  /** The schema of the table (default: the connection's `search_path`). */
+  /**
+   * The schema of both tables (default `vaultlet`), created if missing with no privilege for
+   * `PUBLIC`. The storage refuses to open (`StorageExposedError`) when `PUBLIC` may use the schema
+   * or read or write a table, so `public` itself is refused on a stock server.
+   */
   schema?: string;
 };
 
@@ -53,6 +65,11 @@ const MAX_CHAR = "\u{10FFFF}";
  * leases with `FOR UPDATE SKIP LOCKED`, so that of several engines on one database exactly one
  * revokes each expired lease, and a claim that runs out (its process died) is taken over.
  *
+ * The tables live in a schema of their own (default `vaultlet`) that `PUBLIC` cannot use, so the
+ * roles the engine issues (granted `SELECT ON ALL TABLES IN SCHEMA public`, say) cannot read the
+ * root passwords stored there; the first use refuses, with a `StorageExposedError`, a schema
+ * or table that `PUBLIC` may reach.
+ *
  * @example
  * ```ts
  * const storage = new PostgresStorage({ pool: hostPool, table: "vaultlet_storage" });
@@ -63,6 +80,7 @@ export class PostgresStorage implements Storage {
   readonly #pool: PostgresStoragePool;
   readonly #ownPool: pg.Pool | undefined;
   readonly #table: string;
+  readonly #location: StorageLocation;
   /** The one-row table that counts announced writes (see {@link PostgresStorage.watch}). */
   readonly #versionTable: string;
   /** The `NOTIFY` channel of this table's announced writes. */
@@ -86,8 +104,12 @@ export class PostgresStorage implements Storage {
       throw new InvalidRequestError("PostgresStorage needs { connectionString } or { pool }");
     }
     const table = options.table ?? "vaultlet_storage";
-    this.#table = qualifiedTable(table, options.schema);
-    this.#versionTable = qualifiedTable(versionTableName(table), options.schema);
+    const schema = options.schema ?? DEFAULT_SCHEMA;
+    checkName(table);
+    checkName(schema);
+    this.#location = { schema, table, versionTable: versionTableName(table), explicitSchema: options.schema !== undefined };
+    this.#table = qualifiedName(schema, table);
+    this.#versionTable = qualifiedName(schema, this.#location.versionTable);
     this.#channel = `vaultlet_${createHash("sha256").update(this.#table).digest("hex").slice(0, 24)}`;
   }
 
@@ -295,23 +317,39 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  /** Creates the table and its index once; concurrent creators (other processes) are tolerated. */
+  /**
+   * Creates the schema, the table and its index once (concurrent creators, other processes, are
+   * tolerated), then checks that `PUBLIC` reaches none of them. A refusal is not remembered: the
+   * next use checks again, so a host can fix the grants without a restart.
+   */
   #prepare(): Promise<void> {
-    this.#ready ??= this.#createTable().catch((err: unknown) => {
+    this.#ready ??= this.#open().catch((err: unknown) => {
       this.#ready = undefined;
+      if (err instanceof VaultletError) throw err;
       throw new StorageError(`creating the storage table failed: ${reasonOf(err)}`, { cause: err });
     });
     return this.#ready;
   }
 
+  async #open(): Promise<void> {
+    await refuseLegacyTable(this.#pool, this.#location);
+    await this.#createTable();
+    await refuseExposed(this.#pool, this.#location);
+  }
+
   /**
-   * One simple-protocol query, so one transaction: the advisory lock makes processes that start
-   * together create the table one after the other instead of colliding in the catalog.
+   * One simple-protocol query, so one transaction: the advisory locks make processes that start
+   * together create the schema and the table one after the other instead of colliding in the
+   * catalog (the schema's lock first, always, so two storages never wait on each other).
    */
   async #createTable(): Promise<void> {
+    const schemaLock = pg.escapeLiteral(`vaultlet-storage-schema:${this.#location.schema}`);
     const lockKey = pg.escapeLiteral(`vaultlet-storage:${this.#table}`);
+    const createSchema = await createSchemaStatements(this.#pool, this.#location.schema);
     await this.#pool.query(
-      `SELECT pg_advisory_xact_lock(hashtext(${lockKey}));
+      `SELECT pg_advisory_xact_lock(hashtext(${schemaLock}));
+       ${createSchema}
+       SELECT pg_advisory_xact_lock(hashtext(${lockKey}));
        CREATE TABLE IF NOT EXISTS ${this.#table} (
          key text COLLATE "C" PRIMARY KEY,
          value bytea NOT NULL,
@@ -335,13 +373,10 @@ function toBuffer(value: Uint8Array): Buffer {
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-function qualifiedTable(table: string, schema: string | undefined): string {
-  for (const name of [table, schema]) {
-    if (name !== undefined && (typeof name !== "string" || name.length === 0 || name.length > 63)) {
-      throw new InvalidRequestError("PostgresStorage: table and schema must be names of 1 to 63 characters");
-    }
+function checkName(name: unknown): void {
+  if (typeof name !== "string" || name.length === 0 || name.length > 63) {
+    throw new InvalidRequestError("PostgresStorage: table and schema must be names of 1 to 63 characters");
   }
-  return schema === undefined ? pg.escapeIdentifier(table) : `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`;
 }
 
 function indexBase(qualified: string): string {

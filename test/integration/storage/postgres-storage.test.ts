@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { EncryptedStorage, InvalidRequestError, PostgresStorage, StorageError } from "../../../src/index.js";
+import { EncryptedStorage, InvalidRequestError, PostgresStorage, StorageError, StorageExposedError } from "../../../src/index.js";
 import { useTestDatabase } from "../../support/database.js";
 import { storageContract } from "../../../src/testing/index.js";
 
@@ -38,7 +38,7 @@ describe("PostgresStorage", () => {
     const storage = new PostgresStorage({ pool: db.pool, table: "created_on_demand" });
     await storage.put("k", new Uint8Array([1]));
     await storage.close();
-    const { rows } = await db.query("SELECT key FROM created_on_demand");
+    const { rows } = await db.query("SELECT key FROM vaultlet.created_on_demand");
     expect(rows).toEqual([{ key: "k" }]);
   });
 
@@ -59,6 +59,88 @@ describe("PostgresStorage", () => {
     const failure = await storage.get("k").catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(StorageError);
     expect(String((failure as Error).message)).not.toContain("sekrit-pw");
+    await storage.close();
+  });
+});
+
+describe("PostgresStorage keeps its tables where PUBLIC cannot reach them", () => {
+  async function publicCan(what: "table" | "schema", name: string, privilege: string): Promise<boolean> {
+    const check = what === "table" ? "has_table_privilege" : "has_schema_privilege";
+    const { rows } = await db.query<{ can: boolean }>(`SELECT ${check}('public', $1, $2) AS can`, [name, privilege]);
+    return rows[0]!.can;
+  }
+
+  it("creates schema vaultlet by default, with no privilege for PUBLIC on it or on either table", async () => {
+    const storage = new PostgresStorage({ pool: db.pool, table: "private_default" });
+    await storage.put("k", new Uint8Array([1]));
+    await storage.close();
+    const { rows } = await db.query<{ schema: string }>(
+      "SELECT n.nspname AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'private_default'",
+    );
+    expect(rows).toEqual([{ schema: "vaultlet" }]);
+    expect(await publicCan("schema", "vaultlet", "USAGE")).toBe(false);
+    expect(await publicCan("schema", "vaultlet", "CREATE")).toBe(false);
+    for (const table of ["vaultlet.private_default", "vaultlet.private_default_version"]) {
+      expect(await publicCan("table", table, "SELECT")).toBe(false);
+      expect(await publicCan("table", table, "INSERT")).toBe(false);
+    }
+  });
+
+  it("refuses a table PUBLIC may read or write, by table or by column, and opens again once revoked", async () => {
+    const storage = new PostgresStorage({ pool: db.pool, table: "made_public" });
+    await storage.put("k", new Uint8Array([1]));
+    await storage.close();
+    for (const grant of [
+      "GRANT SELECT ON vaultlet.made_public TO PUBLIC",
+      "GRANT UPDATE ON vaultlet.made_public_version TO PUBLIC",
+      "GRANT SELECT (value) ON vaultlet.made_public TO PUBLIC",
+    ]) {
+      await db.query(grant);
+      const reopened = new PostgresStorage({ pool: db.pool, table: "made_public" });
+      const failure = await reopened.get("k").catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(StorageExposedError);
+      expect(failure).toBeInstanceOf(StorageError);
+      expect((failure as StorageExposedError).code).toBe("storage_exposed");
+      expect((failure as Error).message).toMatch(/REVOKE ALL ON "vaultlet"\."made_public/);
+      await db.query("REVOKE ALL ON vaultlet.made_public, vaultlet.made_public_version FROM PUBLIC");
+      expect(await reopened.get("k")).toEqual(new Uint8Array([1]));
+      await reopened.close();
+    }
+  });
+
+  it("refuses a schema PUBLIC may use: schema public itself, and a host schema opened to PUBLIC", async () => {
+    const inPublic = new PostgresStorage({ pool: db.pool, table: "in_public", schema: "public" });
+    await expect(inPublic.get("k")).rejects.toThrow(StorageExposedError);
+    await inPublic.close();
+    await db.query(`CREATE SCHEMA opened; GRANT USAGE ON SCHEMA opened TO PUBLIC`);
+    const opened = new PostgresStorage({ pool: db.pool, table: "t", schema: "opened" });
+    await expect(opened.get("k")).rejects.toThrow(/REVOKE ALL ON SCHEMA "opened" FROM PUBLIC/);
+    await db.query(`REVOKE ALL ON SCHEMA opened FROM PUBLIC`);
+    expect(await opened.get("k")).toBeUndefined();
+    await opened.close();
+  });
+
+  it("creates a missing explicit schema privately, and never changes an existing one", async () => {
+    const created = new PostgresStorage({ pool: db.pool, table: "t", schema: "made_by_storage" });
+    await created.put("k", new Uint8Array([1]));
+    await created.close();
+    expect(await publicCan("schema", "made_by_storage", "USAGE")).toBe(false);
+  });
+
+  it("refuses to start empty beside a table an earlier version left in public, and says how to move it", async () => {
+    // What the earlier default created: both tables on the search_path.
+    await db.query(`CREATE TABLE public.legacy_storage (key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL, due_at bigint, claim_owner text, claim_until bigint);
+      CREATE TABLE public.legacy_storage_version (id int PRIMARY KEY, version bigint NOT NULL);
+      INSERT INTO public.legacy_storage (key, value) VALUES ('core/init', '\\x01'); INSERT INTO public.legacy_storage_version VALUES (1, 0)`);
+    const storage = new PostgresStorage({ pool: db.pool, table: "legacy_storage" });
+    const failure = (await storage.get("core/init").catch((err: unknown) => err)) as Error;
+    expect(failure).toBeInstanceOf(StorageExposedError);
+    expect(failure.message).toContain(`ALTER TABLE "public"."legacy_storage" SET SCHEMA "vaultlet"`);
+    expect((await db.query("SELECT to_regclass('vaultlet.legacy_storage') AS t")).rows[0]!.t).toBeNull(); // nothing created beside it
+    // The statements the message gives move it, records and all.
+    await db.query(`CREATE SCHEMA IF NOT EXISTS "vaultlet"; REVOKE ALL ON SCHEMA "vaultlet" FROM PUBLIC;
+      ALTER TABLE "public"."legacy_storage" SET SCHEMA "vaultlet"; ALTER TABLE IF EXISTS "public"."legacy_storage_version" SET SCHEMA "vaultlet"`);
+    expect(await storage.get("core/init")).toEqual(new Uint8Array([1]));
     await storage.close();
   });
 });
