@@ -5,7 +5,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { EncryptionError, InvalidRequestError } from "../errors.js";
 import { sameBytes } from "./atomic-update.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
-import type { ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "./storage.js";
+import type { AtRest, ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "./storage.js";
 
 /**
  * The keys of an {@link EncryptedStorage}: every key that may have written a record, and the one
@@ -58,6 +58,8 @@ export class EncryptedStorage implements Storage {
   readonly #activeKeyId: string;
   /** Serializes this barrier's writes per key (a re-encryption must not overwrite a newer write). */
   readonly #locks = new KeyedMutex();
+  /** Every value is sealed before it reaches the inner storage: the engine may keep secrets here. */
+  readonly atRest: AtRest = "encrypted";
 
   /** @inheritdoc */
   readonly claimDue?: (request: ClaimRequest) => Promise<string[]>;
