@@ -149,6 +149,31 @@ export class EncryptedStorage implements Storage {
     return rewritten;
   }
 
+  /**
+   * Encrypts in place every record under `prefix` that is still in clear: storage an engine wrote
+   * without the barrier (before durable storage required a key, or while opted out). Records
+   * already sealed are left as they are, so a run cut short is finished by running it again.
+   * Run it before opening engines on the storage, from one process.
+   *
+   * A record counts as sealed when it starts with this format's version byte (1); the engine's
+   * records in clear are JSON text, which never does.
+   *
+   * @returns how many records were encrypted
+   */
+  async encryptExisting(prefix = ""): Promise<number> {
+    let encrypted = 0;
+    for (const key of await this.#inner.list(prefix)) {
+      const changed = await this.#serialized(key, async () => {
+        const value = await this.#inner.get(key);
+        if (value === undefined || value[0] === FORMAT_VERSION) return false;
+        await this.#inner.put(key, this.#seal(key, value)); // no options: keeps the record's due time
+        return true;
+      });
+      if (changed) encrypted++;
+    }
+    return encrypted;
+  }
+
   #seal(key: string, plaintext: Uint8Array): Uint8Array {
     const keyId = this.#activeKeyId;
     const header = headerFor(keyId);
