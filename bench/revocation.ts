@@ -22,7 +22,7 @@ try {
   }
   await insertLeaseRows(db.url, "bench_storage", count, clock.now() - 2 * 3600_000, clock.now() - 3600_000);
 
-  const engine = await Engine.open({ storage: open(), clock, revocation: { concurrency } });
+  const engine = await Engine.open({ storage: open(), clock, revocation: { concurrency }, allowUnencryptedStorage: true }); // as seedStorage
   await engine.leasesRestored();
   const start = performance.now();
   await clock.advance(0); // runs the due timer, which claims and revokes every expired lease

@@ -14,6 +14,7 @@ import { RequestPipeline, type MountRoute } from "./request-pipeline.js";
 import { JsonStore } from "./storage/json-store.js";
 import { MemoryStorage } from "./storage/memory-storage.js";
 import type { Storage } from "./storage/storage.js";
+import { protectAtRest, type AtRestOptions } from "./storage/protect-at-rest.js";
 import { SystemClock, type Clock } from "./util/clock.js";
 import { LeaseManager, type RevocationOptions } from "./leases/lease-manager.js";
 import { LeaseTokenIndex } from "./leases/lease-token-index.js";
@@ -42,9 +43,16 @@ import { LeaseQuotas, type GuardrailOptions } from "./leases/lease-quotas.js";
 import { LeaseSlots } from "./leases/lease-slots.js";
 import { PasswordPolicyStore } from "./passwords/password-policy-store.js";
 
-/** Options of {@link Engine.open}. Every field is optional. */
-export interface EngineOptions {
-  /** Where state lives (default: a new {@link MemoryStorage}). */
+/**
+ * Options of {@link Engine.open}. Every field is optional; durable storage needs `encryptionKey`
+ * (or the opt-out `allowUnencryptedStorage`, see {@link AtRestOptions}).
+ */
+export interface EngineOptions extends AtRestOptions {
+  /**
+   * Where state lives (default: a new {@link MemoryStorage}). Durable storage (`FileStorage`,
+   * `PostgresStorage`) is encrypted with `encryptionKey`; without a key or the opt-out,
+   * `Engine.open` rejects with `UnencryptedStorageError`.
+   */
   storage?: Storage;
   /** The source of time and timers (default: the system clock; tests pass a `ManualClock`). */
   clock?: Clock;
@@ -111,7 +119,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
   #closed = false;
 
   private constructor(options: EngineOptions) {
-    this.#storage = options.storage ?? new MemoryStorage();
+    this.#storage = protectAtRest(options.storage ?? new MemoryStorage(), options);
     this.#clock = options.clock ?? new SystemClock();
     this.#core = new JsonStore(this.#storage);
     this.#logger = safeLogger(options.logger);
@@ -179,6 +187,9 @@ export class Engine implements RequestHandler, AsyncDisposable {
   /**
    * Opens an engine over `options.storage`. On storage that was initialized before, mounts, tokens
    * and leases come back and expired leases are revoked.
+   *
+   * @throws UnencryptedStorageError for durable storage without `encryptionKey` or the explicit
+   *   opt-out `allowUnencryptedStorage: true` (nothing is read or written then)
    */
   static async open(options: EngineOptions = {}): Promise<Engine> {
     const engine = new Engine(options);

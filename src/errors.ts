@@ -216,7 +216,7 @@ export class StorageError extends VaultletError {
  *
  * @example
  * ```ts
- * try { await Engine.open({ storage: new PostgresStorage({ pool }) }); }
+ * try { await Engine.open({ storage: new PostgresStorage({ pool }), encryptionKey }); }
  * catch (err) { if (err instanceof StorageExposedError) console.error(err.message); }
  * ```
  */
@@ -239,5 +239,28 @@ export class EncryptionError extends VaultletError {
   /** @param message - which key id or what check failed; never key material */
   constructor(message: string, options?: VaultletErrorOptions) {
     super("encryption_error", 500, message, options);
+  }
+}
+
+/**
+ * `Engine.open` was given durable storage that would hold secrets in clear: root and static-role
+ * passwords, pending rotation passwords, the token and audit HMAC keys (400). Pass
+ * `encryptionKey` (or wrap the storage in `EncryptedStorage`), or opt out by name with
+ * `allowUnencryptedStorage: true`. See `docs/security.md`, "Secrets at rest".
+ *
+ * @example
+ * ```ts
+ * await Engine.open({ storage: new FileStorage({ path }) }); // UnencryptedStorageError
+ * await Engine.open({ storage: new FileStorage({ path }), encryptionKey: key }); // sealed
+ * ```
+ */
+export class UnencryptedStorageError extends VaultletError {
+  constructor() {
+    super(
+      "unencrypted_storage",
+      400,
+      "durable storage would hold secrets in clear: pass encryptionKey (32 bytes, or a keyring) or an EncryptedStorage, " +
+        "or opt out explicitly with allowUnencryptedStorage: true",
+    );
   }
 }

@@ -25,9 +25,11 @@ export {
   StorageError,
   StorageExposedError,
   EncryptionError,
+  UnencryptedStorageError,
   type VaultletErrorOptions,
 } from "./errors.js";
-export type { Storage, PutOptions, ClaimRequest, ChangeListener, ChangeWatch } from "./storage/storage.js";
+export type { Storage, AtRest, PutOptions, ClaimRequest, ChangeListener, ChangeWatch } from "./storage/storage.js";
+export type { AtRestOptions } from "./storage/protect-at-rest.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
 export { FileStorage, type FileStorageOptions } from "./storage/file/file-storage.js";
 export { PostgresStorage, type PostgresStorageOptions } from "./storage/postgres/postgres-storage.js";

@@ -5,7 +5,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { EncryptionError, InvalidRequestError } from "../errors.js";
 import { sameBytes } from "./atomic-update.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
-import type { ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "./storage.js";
+import type { AtRest, ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "./storage.js";
 
 /**
  * The keys of an {@link EncryptedStorage}: every key that may have written a record, and the one
@@ -58,6 +58,8 @@ export class EncryptedStorage implements Storage {
   readonly #activeKeyId: string;
   /** Serializes this barrier's writes per key (a re-encryption must not overwrite a newer write). */
   readonly #locks = new KeyedMutex();
+  /** Every value is sealed before it reaches the inner storage: the engine may keep secrets here. */
+  readonly atRest: AtRest = "encrypted";
 
   /** @inheritdoc */
   readonly claimDue?: (request: ClaimRequest) => Promise<string[]>;
@@ -145,6 +147,31 @@ export class EncryptedStorage implements Storage {
       if (changed) rewritten++;
     }
     return rewritten;
+  }
+
+  /**
+   * Encrypts in place every record under `prefix` that is still in clear: storage an engine wrote
+   * without the barrier (before durable storage required a key, or while opted out). Records
+   * already sealed are left as they are, so a run cut short is finished by running it again.
+   * Run it before opening engines on the storage, from one process.
+   *
+   * A record counts as sealed when it starts with this format's version byte (1); the engine's
+   * records in clear are JSON text, which never does.
+   *
+   * @returns how many records were encrypted
+   */
+  async encryptExisting(prefix = ""): Promise<number> {
+    let encrypted = 0;
+    for (const key of await this.#inner.list(prefix)) {
+      const changed = await this.#serialized(key, async () => {
+        const value = await this.#inner.get(key);
+        if (value === undefined || value[0] === FORMAT_VERSION) return false;
+        await this.#inner.put(key, this.#seal(key, value)); // no options: keeps the record's due time
+        return true;
+      });
+      if (changed) encrypted++;
+    }
+    return encrypted;
   }
 
   #seal(key: string, plaintext: Uint8Array): Uint8Array {

@@ -2,7 +2,7 @@
  * @module
  */
 import { sameBytes } from "./atomic-update.js";
-import type { ChangeListener, ChangeWatch, Storage } from "./storage.js";
+import type { AtRest, ChangeListener, ChangeWatch, Storage } from "./storage.js";
 
 interface Watcher {
   prefixes: readonly string[];
@@ -17,6 +17,8 @@ interface Watcher {
 export class MemoryStorage implements Storage {
   #entries = new Map<string, Uint8Array>();
   readonly #watchers = new Set<Watcher>();
+  /** Nothing outlives the process, so the engine needs no encryption key for it. */
+  readonly atRest: AtRest = "volatile";
 
   /**
    * The value at `key`, as a copy the caller owns. The copy is a `Buffer`, cut from Node's shared

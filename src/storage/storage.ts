@@ -82,7 +82,22 @@ export interface Storage {
    * throw and must return quickly.
    */
   watch?(prefixes: readonly string[], listener: ChangeListener): ChangeWatch;
+  /**
+   * What this storage guarantees about its records at rest; `Engine.open` reads it to decide
+   * whether the storage may hold secrets as they are (see {@link AtRest}). Absent means durable
+   * and in clear (`FileStorage`, `PostgresStorage`, a host's own storage): the engine then needs
+   * an encryption key or the explicit opt-out `allowUnencryptedStorage`. A wrapper must only
+   * declare what it guarantees itself.
+   */
+  readonly atRest?: AtRest;
 }
+
+/**
+ * What a storage guarantees about records at rest: `"volatile"` — nothing outlives the process
+ * (`MemoryStorage`); `"encrypted"` — every value is encrypted with a host key before it reaches
+ * anything durable (`EncryptedStorage`).
+ */
+export type AtRest = "volatile" | "encrypted";
 
 /**
  * Told of changes by {@link Storage.watch}: the full keys written or deleted, or `"all"` when any

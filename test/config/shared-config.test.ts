@@ -19,6 +19,8 @@ class CuttableFeed implements Storage {
   readonly delete: Storage["delete"];
   readonly list: Storage["list"];
   readonly compareAndSwap: NonNullable<Storage["compareAndSwap"]>;
+  /** A handle on memory: nothing durable. */
+  readonly atRest = "volatile" as const;
 
   constructor(inner: MemoryStorage) {
     this.#inner = inner;

@@ -9,6 +9,7 @@ import { ManualClock, PostgresStorage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import type { ChildConfig } from "../support/engine-process.js";
 import { openEngineFixture } from "../support/engine-fixture.js";
+import { sealedForTest } from "../support/sealed-storage.js";
 
 const db = useTestDatabase();
 const CHILD = fileURLToPath(new URL("../support/engine-process.ts", import.meta.url));
@@ -48,7 +49,7 @@ describe("three engine processes on one PostgresStorage", () => {
     const table = "shared_storage";
     const clock = new ManualClock(Date.now());
     await db.query("CREATE TABLE revoke_log (username text NOT NULL, at timestamptz NOT NULL DEFAULT now())");
-    const { engine, root } = await openEngineFixture({ database: db, storage: new PostgresStorage({ connectionString: db.url, table }), clock });
+    const { engine, root } = await openEngineFixture({ database: db, storage: sealedForTest(new PostgresStorage({ connectionString: db.url, table })), clock });
     await root.write("database/config/postgresql", { allowed_roles: "readonly,counted" });
     await root.write("database/roles/counted", {
       db_name: "postgresql",
@@ -86,7 +87,7 @@ describe("three engine processes on one PostgresStorage", () => {
     const table = "takeover_storage";
     const clock = new ManualClock(Date.now());
     await db.query("CREATE TABLE takeover_log (username text NOT NULL); CREATE TABLE slow_mode (on_ boolean NOT NULL); INSERT INTO slow_mode VALUES (true)");
-    const { engine, root } = await openEngineFixture({ database: db, storage: new PostgresStorage({ connectionString: db.url, table }), clock });
+    const { engine, root } = await openEngineFixture({ database: db, storage: sealedForTest(new PostgresStorage({ connectionString: db.url, table })), clock });
     await root.write("database/config/postgresql", { allowed_roles: "readonly,slow" });
     await root.write("database/roles/slow", {
       db_name: "postgresql",

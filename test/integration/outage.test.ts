@@ -7,6 +7,7 @@ import { Engine, ManualClock, MemoryStorage, PostgresStorage, type Storage } fro
 import { useTestDatabase } from "../support/database.js";
 import { connectionConfigFor, roleExists } from "../support/engine-fixture.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
+import { sealedForTest } from "../support/sealed-storage.js";
 
 const db = useTestDatabase();
 const proxies: TcpProxy[] = [];
@@ -76,7 +77,7 @@ describe("database outage while leases expire", () => {
   it("with PostgresStorage on the same stopped server, leases wait in storage and are revoked once it is back", async () => {
     const proxy = await startProxy();
     const clock = new ManualClock(Date.now());
-    const storage = new PostgresStorage({ connectionString: `postgresql://${encodeURIComponent(db.user)}:${encodeURIComponent(db.password)}@127.0.0.1:${proxy.port}/${db.name}`, table: "outage_storage" });
+    const storage = sealedForTest(new PostgresStorage({ connectionString: `postgresql://${encodeURIComponent(db.user)}:${encodeURIComponent(db.password)}@127.0.0.1:${proxy.port}/${db.name}`, table: "outage_storage" }));
     const { engine, root } = await engineThrough(proxy, clock, storage);
     const issued = await Promise.all(Array.from({ length: 5 }, () => root.read<{ username: string }>("database/creds/readonly")));
     await proxy.stop();

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Engine, FileStorage, ManualClock, PostgresStorage, type Storage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { roleExists, openEngineFixture } from "../support/engine-fixture.js";
+import { sealedForTest } from "../support/sealed-storage.js";
 
 const db = useTestDatabase();
 const directories: string[] = [];
@@ -22,14 +23,14 @@ const backends: Array<[string, () => Promise<() => Storage>]> = [
     async () => {
       const path = await mkdtemp(join(tmpdir(), "vaultlet-persist-"));
       directories.push(path);
-      return () => new FileStorage({ path });
+      return () => sealedForTest(new FileStorage({ path }));
     },
   ],
   [
     "PostgresStorage",
     async () => {
       const table = `persist_${Date.now()}`;
-      return () => new PostgresStorage({ connectionString: db.url, table });
+      return () => sealedForTest(new PostgresStorage({ connectionString: db.url, table }));
     },
   ],
 ];

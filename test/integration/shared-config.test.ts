@@ -7,6 +7,7 @@ import { expect, vi } from "vitest";
 import { PostgresStorage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { sharedConfigCases } from "../support/shared-config-cases.js";
+import { sealedForTest } from "../support/sealed-storage.js";
 
 const db = useTestDatabase();
 let tables = 0;
@@ -15,7 +16,7 @@ sharedConfigCases(
   "two engines on separate pools over one PostgreSQL table",
   async () => {
     const table = `shared_config_${++tables}`;
-    const open = () => new PostgresStorage({ connectionString: db.url, table });
+    const open = () => sealedForTest(new PostgresStorage({ connectionString: db.url, table }));
     return { a: open(), b: open(), another: open };
   },
   async () => {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Engine, ManualClock, PostgresStorage, StorageExposedError } from "../../src/index.js";
 import { READONLY_SQL } from "../../examples/seed-guide.js";
 import { useTestDatabase } from "../support/database.js";
-import { openEngineFixture } from "../support/engine-fixture.js";
+import { openEngineFixture, sealedForTest } from "../support/engine-fixture.js";
 
 const db = useTestDatabase();
 const engines: Engine[] = [];
@@ -29,7 +29,7 @@ async function storageTable(): Promise<string> {
 describe("storage no issued credential can reach", () => {
   it("the guide's readonly role, issued on the same database, cannot SELECT the storage table", async () => {
     await db.query("CREATE TABLE products (id int PRIMARY KEY, name text); INSERT INTO products VALUES (1, 'widget')");
-    const fx = await openEngineFixture({ database: db, storage: new PostgresStorage({ connectionString: db.url }), clock: new ManualClock(), role: false });
+    const fx = await openEngineFixture({ database: db, storage: sealedForTest(new PostgresStorage({ connectionString: db.url })), clock: new ManualClock(), role: false });
     engines.push(fx.engine);
     await fx.root.write("database/roles/readonly", { db_name: "postgresql", creation_statements: READONLY_SQL, default_ttl: "1h" });
     const creds = await fx.issue("readonly");
@@ -51,7 +51,7 @@ describe("storage no issued credential can reach", () => {
     await db.query(`GRANT SELECT ON ${table} TO PUBLIC`);
     const storage = new PostgresStorage({ connectionString: db.url });
     try {
-      await expect(Engine.open({ storage, clock: new ManualClock() })).rejects.toThrow(StorageExposedError);
+      await expect(Engine.open({ storage: sealedForTest(storage), clock: new ManualClock() })).rejects.toThrow(StorageExposedError);
     } finally {
       await storage.close();
       await db.query(`REVOKE ALL ON ${table} FROM PUBLIC`);

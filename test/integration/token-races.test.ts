@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine, ManualClock, PermissionDeniedError, PostgresStorage, type Client } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { connectionConfigFor, openEngineFixture } from "../support/engine-fixture.js";
+import { sealedForTest } from "../support/sealed-storage.js";
 
 const db = useTestDatabase();
 const TABLE = "token_races";
@@ -20,7 +21,7 @@ let rootA: Client;
 
 beforeAll(async () => {
   const clock = new ManualClock(Date.now());
-  ({ engine: a, root: rootA } = await openEngineFixture({ database: db, storage: new PostgresStorage({ connectionString: db.url, table: TABLE }), clock }));
+  ({ engine: a, root: rootA } = await openEngineFixture({ database: db, storage: sealedForTest(new PostgresStorage({ connectionString: db.url, table: TABLE })), clock }));
   await rootA.write("database/config/postgresql", connectionConfigFor(db, `readonly,${ROLE}`));
   await rootA.write(`database/roles/${ROLE}`, {
     db_name: "postgresql",
@@ -30,7 +31,7 @@ beforeAll(async () => {
   await rootA.write("sys/policy/apps", { policy: `path "database/creds/${ROLE}" { capabilities = ["read"] }` });
   await rootA.write("sys/policy/maker", { policy: 'path "auth/token/create" { capabilities = ["update"] }' });
   // Opened after the mount exists (mounts enabled later reach other engines through issue 10 item 1).
-  b = await Engine.open({ storage: new PostgresStorage({ connectionString: db.url, table: TABLE }), clock });
+  b = await Engine.open({ storage: sealedForTest(new PostgresStorage({ connectionString: db.url, table: TABLE })), clock });
 }, 60_000);
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Engine, FileStorage, MemoryStorage, type Storage } from "../../src/index.js";
 import { JsonStore } from "../../src/storage/json-store.js";
+import { sealedForTest } from "../support/sealed-storage.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -55,16 +56,16 @@ describe("mount records", () => {
   it("opens on FileStorage (single-process, no feed) and keeps mounts and tune across reopen, migrating too", async () => {
     const path = await mkdtemp(join(tmpdir(), "vaultlet-mounts-"));
     dirs.push(path);
-    const rootToken = await withMounts(new FileStorage({ path }), ["db"]);
+    const rootToken = await withMounts(sealedForTest(new FileStorage({ path })), ["db"]);
     {
-      await using engine = await Engine.open({ storage: new FileStorage({ path }) });
+      await using engine = await Engine.open({ storage: sealedForTest(new FileStorage({ path })) });
       await engine.client(rootToken).write("sys/mounts/db/tune", { max_lease_ttl: "1h" });
       await engine.client(rootToken).write("sys/mounts/other", { type: "database" });
     }
-    const legacy = new FileStorage({ path });
+    const legacy = sealedForTest(new FileStorage({ path }));
     await toLegacyTable(legacy);
     await legacy.close();
-    await using engine = await Engine.open({ storage: new FileStorage({ path }) });
+    await using engine = await Engine.open({ storage: sealedForTest(new FileStorage({ path })) });
     const { data } = await engine.client(rootToken).read<Record<string, { config: { max_lease_ttl: number } }>>("sys/mounts");
     expect(Object.keys(data!).sort()).toEqual(["auth/token/", "db/", "other/", "sys/"]);
     expect(data!["db/"]!.config.max_lease_ttl).toBe(3600);

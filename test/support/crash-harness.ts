@@ -11,6 +11,7 @@ import { Engine, ManualClock, type Storage } from "../../src/index.js";
 import type { TestDatabase } from "./database.js";
 import type { ChildConfig } from "./engine-process.js";
 import { connectionConfigFor } from "./engine-fixture.js";
+import { sealedForTest } from "./sealed-storage.js";
 
 const CHILD = fileURLToPath(new URL("./engine-process.ts", import.meta.url));
 const LEASES = "sys/expire/id/";
@@ -39,7 +40,8 @@ function runAndKill(config: ChildConfig, reports: Reports): Promise<void> {
  * Seeds `open()`'s storage, kills `kills` churning children, reconciles and checks. `role` names
  * the database role (usernames start with `v-root-<role>-`), so this run's roles can be told apart.
  */
-export async function crashTest(db: TestDatabase, open: () => Storage, childStorage: ChildConfig["storage"], role: string, kills: number): Promise<void> {
+export async function crashTest(db: TestDatabase, openRaw: () => Storage, childStorage: ChildConfig["storage"], role: string, kills: number): Promise<void> {
+  const open = () => sealedForTest(openRaw()); // as the children open it
   const clock = new ManualClock(Date.now());
   const setup = await Engine.open({ storage: open(), clock });
   const { rootToken } = await setup.initialize();
@@ -54,11 +56,15 @@ export async function crashTest(db: TestDatabase, open: () => Storage, childStor
   for (let i = 0; i < kills; i++) await runAndKill(config, reports);
   expect(reports.issued.size).toBeGreaterThan(kills); // the children did real work between kills
 
-  const engine = await Engine.open({ storage: open(), clock });
+  // A clock from after the kills: the children issued with real time, and 30 kills take over a
+  // minute on a loaded machine, so "6m" from the setup's clock could end before a late pending
+  // lease's grace does.
+  const reconcile = new ManualClock(Date.now());
+  const engine = await Engine.open({ storage: open(), clock: reconcile });
   try {
     await engine.leasesRestored();
-    await clock.advance(0); // single-process storage: pending leases (killed mid-issue) roll back at once
-    await clock.advance("6m"); // shared storage: once their grace (5 min by default) has passed
+    await reconcile.advance(0); // single-process storage: pending leases (killed mid-issue) roll back at once
+    await reconcile.advance("6m"); // shared storage: once their grace (5 min by default) has passed
     const storage = open();
     const leases = await Promise.all(
       (await storage.list(LEASES)).map(async (key) => JSON.parse(new TextDecoder().decode(await storage.get(key))) as { id: string; state: string; internal: { username: string } }),

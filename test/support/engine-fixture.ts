@@ -10,9 +10,11 @@
  * ```
  */
 import { afterEach } from "vitest";
-import { Engine, ManualClock, MemoryStorage, type Client, type RevocationOptions, type Storage } from "../../src/index.js";
+import { Engine, ManualClock, MemoryStorage, type AtRestOptions, type Client, type RevocationOptions, type Storage } from "../../src/index.js";
 import { FakeDatabase } from "../fakes/fake-database-plugin.js";
 import type { TestDatabase } from "./database.js";
+
+export { sealedForTest, TEST_KEYRING } from "./sealed-storage.js";
 
 /** The usual creation statement: a login role valid until the lease's expiry. */
 export const CREATE_LOGIN = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
@@ -24,8 +26,10 @@ export const FAST_REVOCATION: RevocationOptions = { initialBackoffMs: 1000, maxA
 export interface EngineFixtureOptions<D extends FakeDatabase | TestDatabase = FakeDatabase> {
   /** Where credentials are made: a test database (the PostgreSQL plugin) or a fake (default: a new {@link FakeDatabase}). */
   database?: D;
-  /** Default: a new MemoryStorage. */
+  /** Default: a new MemoryStorage. Durable storage goes through `sealedForTest` (or `atRest`). */
   storage?: Storage;
+  /** How the engine keeps secrets at rest (`encryptionKey`, `allowUnencryptedStorage`); default none. */
+  atRest?: AtRestOptions;
   /** Default: 2026-01-01 on a fake database; now on a real one (PostgreSQL checks `VALID UNTIL` against real time). */
   clock?: ManualClock;
   /** Revocation tuning (default: the engine's). */
@@ -107,7 +111,7 @@ export async function openEngineFixture<D extends FakeDatabase | TestDatabase = 
   const clock = options.clock ?? (fake ? new ManualClock(Date.UTC(2026, 0, 1)) : new ManualClock());
   const storage = options.storage ?? new MemoryStorage();
   const plugins = fake ? [fake.plugin()] : [];
-  const open = () => Engine.open({ storage, clock, plugins, revocation: options.revocation });
+  const open = () => Engine.open({ storage, clock, plugins, revocation: options.revocation, ...options.atRest });
   const connection = options.connection ?? (fake ? "fake" : "postgresql");
   const allowedRoles = options.allowedRoles ?? "readonly";
   const config = fake ? fakeConnectionConfig(allowedRoles) : connectionConfigFor(db as TestDatabase, allowedRoles);

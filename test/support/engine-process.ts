@@ -12,6 +12,7 @@
  * `ManualClock` can start children that see them as expired, with real timers.
  */
 import { Engine, FileStorage, PostgresStorage, SystemClock, type RevocationOptions, type Storage } from "../../src/index.js";
+import { sealedForTest } from "./sealed-storage.js";
 
 /** What the parent passes in `VAULTLET_CHILD`. */
 export interface ChildConfig {
@@ -35,7 +36,7 @@ class OffsetClock extends SystemClock {
 }
 
 function storageFor(config: ChildConfig["storage"]): Storage {
-  return config.kind === "file" ? new FileStorage({ path: config.path }) : new PostgresStorage({ connectionString: config.url, table: config.table });
+  return sealedForTest(config.kind === "file" ? new FileStorage({ path: config.path }) : new PostgresStorage({ connectionString: config.url, table: config.table }));
 }
 
 async function main(): Promise<void> {

@@ -43,7 +43,8 @@ const keyLocks = new KeyedMutex();
  *
  * @example
  * ```ts
- * const engine = await Engine.open({ storage: new FileStorage({ path: "/var/lib/myapp/vaultlet" }) });
+ * const encryptionKey = Buffer.from(process.env.VAULTLET_KEY!, "base64"); // 32 bytes, kept outside storage
+ * const engine = await Engine.open({ storage: new FileStorage({ path: "/var/lib/myapp/vaultlet" }), encryptionKey });
  * ```
  */
 export class FileStorage implements Storage {

@@ -73,7 +73,7 @@ const MAX_CHAR = "\u{10FFFF}";
  * @example
  * ```ts
  * const storage = new PostgresStorage({ pool: hostPool, table: "vaultlet_storage" });
- * const engine = await Engine.open({ storage });
+ * const engine = await Engine.open({ storage, encryptionKey }); // a 32-byte key the host keeps outside storage
  * ```
  */
 export class PostgresStorage implements Storage {
