@@ -49,7 +49,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";`;
 
   it("refuses statements fields past MAX_STATEMENTS_LENGTH, counting every item", () => {
     const half = "x".repeat(MAX_STATEMENTS_LENGTH / 2);
-    expect(normalizeStatements([half, half])).toEqual([half + "", half].filter(Boolean));
+    expect(normalizeStatements([half, half])).toEqual([half, half]);
     expect(() => normalizeStatements([half, half, "y"])).toThrow(InvalidRequestError);
     expect(() => normalizeStatements("z".repeat(MAX_STATEMENTS_LENGTH + 1))).toThrow(/at most 65536/);
   });
