@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { InvalidRequestError } from "../../../src/errors.js";
 import { MAX_STATEMENTS_LENGTH, normalizeStatements, splitStatements } from "../../../src/secrets/database/sql-statements.js";
+import { useEngineFixture } from "../../support/engine-fixture.js";
+
+const open = useEngineFixture();
 
 describe("splitStatements", () => {
   it("splits the seed's creation statements", () => {
@@ -53,6 +56,13 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";`;
     expect(() => normalizeStatements([half, half, "y"])).toThrow(InvalidRequestError);
     expect(() => normalizeStatements("z".repeat(MAX_STATEMENTS_LENGTH + 1))).toThrow(/at most 65536/);
   });
+});
+
+it("refuses a role whose statements are past MAX_STATEMENTS_LENGTH, and stores nothing", async () => {
+  const { root } = await open();
+  const huge = `CREATE ROLE "{{name}}"; /*${"x".repeat(MAX_STATEMENTS_LENGTH)}*/`;
+  await expect(root.write("database/roles/huge", { db_name: "fake", creation_statements: huge })).rejects.toThrow(InvalidRequestError);
+  await expect(root.read("database/roles/huge")).rejects.toThrow(/nothing at/);
 });
 
 // A generous bound, not a timing test: the splitter was quadratic (";/*" × 50 000 took seconds);
