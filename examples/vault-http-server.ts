@@ -10,7 +10,8 @@
  *   `LIST` (or `GET ?list=true`) lists, `PATCH` patches;
  * - answers are Vault's response envelope (200), or 204 when there is nothing to say;
  * - errors are `{"errors": ["…"]}` with the status of the `VaultletError` (400, 403, 404, 405, 500,
- *   503); anything unexpected is a 500 whose message is not echoed.
+ *   503); anything unexpected is a 500 whose message is not echoed. The server's own errors (bad
+ *   JSON, unknown method or path) never quote the request: a body may hold a password.
  *
  * The server never logs. Run it directly for a local dev server:
  *
@@ -120,7 +121,7 @@ function reportUnexpected(options: VaultHttpServerOptions, error: unknown): void
 
 async function serve(engine: Engine, request: HttpRequest, maxBodyBytes: number): Promise<Reply> {
   const url = parseUrl(request.url);
-  if (!url.pathname.startsWith(API_PREFIX)) throw new HttpError(404, `no API at ${JSON.stringify(url.pathname)}: vaultlet serves /v1/<path>`);
+  if (!url.pathname.startsWith(API_PREFIX)) throw new HttpError(404, "no API at this path: vaultlet serves /v1/<path>");
   const path = decodePath(url.pathname.slice(API_PREFIX.length));
   if (path === "sys/health" && (request.method === "GET" || request.method === "HEAD")) return health(engine);
   const operation = operationOf(request.method, url.searchParams);
@@ -150,7 +151,7 @@ function operationOf(method: string | undefined, query: URLSearchParams): Engine
     case "PATCH":
       return "patch";
     default:
-      throw new HttpError(405, `method ${JSON.stringify(method)} is not supported`);
+      throw new HttpError(405, "the method is not supported: use GET, LIST, POST, PUT, DELETE or PATCH");
   }
 }
 
@@ -194,8 +195,9 @@ function parseJsonBody(text: string): RequestData {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    // JSON.parse names the position, never the content of the body.
-    throw new HttpError(400, `failed to parse JSON input: ${(error as Error).message}`);
+    // JSON.parse's message may quote the body (`Unexpected token 'h', "hunter2" is not valid
+    // JSON`), and the body may hold a password: only the position, a number, is passed on.
+    throw new HttpError(400, `failed to parse JSON input: the body is not valid JSON${positionOf(error)}`);
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new HttpError(400, "failed to parse JSON input: the body must be a JSON object");
@@ -282,6 +284,12 @@ function writeReply(res: ServerResponse, reply: Reply): void {
 // node-vault send) is not one of them: it fails the request as HPE_INVALID_METHOD before any
 // handler runs. The parser error carries the raw bytes, so a LIST request is parsed here, served
 // like any other, answered on the socket, and the connection closed (the parser cannot go on).
+
+/** `" at position <n>"` when a JSON.parse error names one, else `""`: never any text of the body. */
+function positionOf(error: unknown): string {
+  const match = /\bposition (\d+)\b/.exec(error instanceof Error ? error.message : "");
+  return match ? ` at position ${match[1]}` : "";
+}
 
 /** The error node:http hands to `clientError`. */
 interface ParseError extends Error {

@@ -112,10 +112,13 @@ export class RequestPipeline implements RequestHandler {
     const token = (context.token = await this.#authenticate(context.presented.token));
     const operation = resolveWrite ? await this.#createOrUpdate(valid.path) : valid.operation;
     context.operation = operation;
-    const sudo = await this.#authorize(token, operation, valid.path, valid.data);
+    // A denial names the operation as the caller asked it: `write` for a `Client.write`, never
+    // `create` or `update`, which would tell whether something exists at the path.
+    const asked = resolveWrite ? "write" : operation;
+    const sudo = await this.#authorize(token, operation, valid.path, valid.data, asked);
     const route = this.#deps.route(valid.path);
     context.mount = route.mount;
-    this.#requireSudo(route, operation, valid.path, sudo);
+    this.#requireSudo(route, operation, valid.path, sudo, asked);
     // Fail closed: nothing is changed unless an audit device recorded the request.
     await audit.recordRequest();
     // Token use (num_uses): counted here, after every check passed and before the backend acts.
@@ -138,29 +141,44 @@ export class RequestPipeline implements RequestHandler {
    * caller is authenticated, so existence is never revealed to a caller without a valid token.
    */
   async #createOrUpdate(path: string): Promise<Operation> {
-    const { backend, relativePath } = this.#deps.route(path);
+    const route = this.#routeIfMounted(path);
+    // Nothing mounted: nothing exists. The authorization step decides next, so an unmounted path
+    // is denied like any other, and only an allowed caller learns that nothing serves it.
+    if (!route) return "create";
+    const { backend, relativePath } = route;
     const exists = backend.exists ? await backend.exists(relativePath) : true;
     this.#deps.assertServing(); // the engine may have closed while the backend looked
     return exists ? "update" : "create";
   }
 
+  /** The route of `path`, or `undefined` when nothing is mounted there. */
+  #routeIfMounted(path: string): MountRoute | undefined {
+    try {
+      return this.#deps.route(path);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
   /**
    * Allows the request only if the token's policies grant the operation.
    *
+   * @param asked - the operation as the caller asked it, the only one a denial names
    * @returns whether the policies also grant `sudo` there (the routed backend decides if it is needed)
    */
-  async #authorize(token: TokenEntry, operation: Operation, path: string, data: RequestData): Promise<boolean> {
+  async #authorize(token: TokenEntry, operation: Operation, path: string, data: RequestData, asked: string): Promise<boolean> {
     const evaluator = await this.#deps.policies.evaluatorFor(token.policies);
     const decision = evaluator.evaluate({ path, operation, data });
-    if (!decision.allowed) throw new PermissionDeniedError(`permission denied: ${operation} on ${JSON.stringify(path)}`);
+    if (!decision.allowed) throw new PermissionDeniedError(`permission denied: ${asked} on ${JSON.stringify(path)}`);
     return decision.sudo;
   }
 
   /** Refuses a request on one of the routed backend's root paths unless the policies grant `sudo`. */
-  #requireSudo(route: MountRoute, operation: Operation, path: string, sudo: boolean): void {
+  #requireSudo(route: MountRoute, operation: Operation, path: string, sudo: boolean, asked: string): void {
     if (sudo) return;
     if (rootPathsOf(route.backend)?.requiresSudo(route.relativePath, operation)) {
-      throw new PermissionDeniedError(`permission denied: ${operation} on ${JSON.stringify(path)} needs sudo`);
+      throw new PermissionDeniedError(`permission denied: ${asked} on ${JSON.stringify(path)} needs sudo`);
     }
   }
 

@@ -81,3 +81,38 @@ describe("the request pipeline", () => {
     await expect(client.read("database/creds/readonly")).rejects.toThrow(/permission denied: read on "database\/creds\/readonly"$/);
   });
 });
+
+describe("a denied request tells nothing about what exists", () => {
+  /** The error a write by `client` to `path` is refused with, as the caller sees it. */
+  async function refusal(write: () => Promise<unknown>) {
+    const error = await write().then(
+      () => expect.unreachable("the write was allowed"),
+      (err: unknown) => err as PermissionDeniedError,
+    );
+    return { type: error.constructor.name, code: error.code, status: error.status, message: error.message };
+  }
+
+  it("refuses a write the same way before and after something exists at the path (role, policy)", async () => {
+    const { root, engine } = await seed();
+    await root.write("sys/policy/reader", { policy: 'path "database/*" { capabilities = ["read"] } path "sys/policy/*" { capabilities = ["read"] }' });
+    const reader = engine.client((await root.write<never>("auth/token/create", { policies: ["reader"] })).auth!.client_token);
+    for (const [path, body] of [
+      ["database/roles/later", { db_name: "fake", creation_statements: "SELECT 1" }],
+      ["sys/policy/later", { policy: 'path "x" { capabilities = ["read"] }' }],
+    ] as const) {
+      const before = await refusal(() => reader.write(path, body));
+      await root.write(path, body);
+      const after = await refusal(() => reader.write(path, body));
+      expect(after).toEqual(before);
+      expect(before).toEqual({ type: "PermissionDeniedError", code: "permission_denied", status: 403, message: `permission denied: write on "${path}"` });
+    }
+  });
+
+  it("refuses a write the same way before and after a mount exists there", async () => {
+    const { root, engine } = await seed();
+    const nobody = engine.client((await root.write<never>("auth/token/create", { policies: ["default"] })).auth!.client_token);
+    const before = await refusal(() => nobody.write("later/config/x", {}));
+    await root.write("sys/mounts/later", { type: "database" });
+    expect(await refusal(() => nobody.write("later/config/x", {}))).toEqual(before);
+  });
+});

@@ -67,7 +67,15 @@ function requireSink(sink: string | undefined, sinkNames: string[]): void {
 function stringOptions(value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (typeof value !== "object" || Array.isArray(value)) throw new InvalidRequestError("options must be an object");
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, optionText(key, item)]));
+}
+
+/** An option's value as text: options are scalars (an object has no text form worth guessing). */
+function optionText(key: string, item: unknown): string {
+  if (item !== null && (typeof item === "object" || typeof item === "function")) {
+    throw new InvalidRequestError(`option ${JSON.stringify(key)} must be a string, a number or a boolean`);
+  }
+  return String(item);
 }
 
 function parseBoolean(value: string, field: string): boolean {

@@ -10,6 +10,12 @@ const KEY_RECORD = "core/audit-hmac-key";
 const PREFIX = "hmac-sha256:";
 /** Memoized hashes kept at most; the memo is emptied when full (tokens and accessors repeat a lot). */
 const MEMO_LIMIT = 10_000;
+/**
+ * Levels of nesting hashed; deeper values are recorded as `"[too deep]"`. Above the engine's
+ * `MAX_REQUEST_DATA_DEPTH` (32), so it only shows in the record of a request refused for its depth,
+ * whose data audit still records as presented: without the bound, hashing it overflowed the stack.
+ */
+const MAX_HASH_DEPTH = 64;
 
 /**
  * HMACs values for audit entries. The key is random (32 bytes from `node:crypto`), stored in the
@@ -61,19 +67,21 @@ export class AuditHasher {
 
   /**
    * A copy of `value` with every string (at any depth, in objects and arrays) replaced by its hash.
-   * Numbers, booleans and `null` stay as they are, and so do object keys, as in Vault.
+   * Numbers, booleans and `null` stay as they are, and so do object keys, as in Vault. Values
+   * nested deeper than 64 levels are recorded as `"[too deep]"`.
    */
   hashStrings(value: unknown): unknown {
-    return this.#hashStrings(value, new WeakSet());
+    return this.#hashStrings(value, new WeakSet(), 0);
   }
 
-  #hashStrings(value: unknown, seen: WeakSet<object>): unknown {
+  #hashStrings(value: unknown, seen: WeakSet<object>, depth: number): unknown {
     if (typeof value === "string") return this.hash(value);
     if (value === null || typeof value !== "object") return typeof value === "bigint" ? this.hash(String(value)) : value;
     if (seen.has(value)) return "[circular]";
+    if (depth >= MAX_HASH_DEPTH) return "[too deep]";
     seen.add(value);
-    if (Array.isArray(value)) return value.map((item) => this.#hashStrings(item, seen));
+    if (Array.isArray(value)) return value.map((item) => this.#hashStrings(item, seen, depth + 1));
     if (value instanceof Date) return this.hash(value.toISOString());
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.#hashStrings(item, seen)]));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.#hashStrings(item, seen, depth + 1)]));
   }
 }

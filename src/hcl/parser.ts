@@ -20,9 +20,16 @@ import type { ListNode, ObjectEntry, ObjectNode, ValueNode } from "./syntax-tree
 import { PolicySourceError } from "./source-error.js";
 
 /**
+ * How deep braces and brackets may nest in policy text: 32 levels. A Vault policy needs three
+ * (`path "…" { allowed_parameters = { "k" = [] } }`); the bound keeps the recursive parser, and
+ * every walk over its tree, far from the stack's limit.
+ */
+export const MAX_HCL_DEPTH = 32;
+
+/**
  * Parses HCL or JSON policy text into its top-level object.
  *
- * @throws PolicySourceError naming the line of the first problem
+ * @throws PolicySourceError naming the line of the first problem (nesting past {@link MAX_HCL_DEPTH} included)
  */
 export function parseHcl(text: string): ObjectNode {
   return new Parser(tokenize(text)).parseDocument();
@@ -31,6 +38,8 @@ export function parseHcl(text: string): ObjectNode {
 class Parser {
   readonly #tokens: Token[];
   #index = 0;
+  /** How many `{` and `[` enclose the current token. */
+  #depth = 0;
 
   constructor(tokens: Token[]) {
     this.#tokens = tokens;
@@ -102,14 +111,15 @@ class Parser {
   }
 
   #parseBracedObject(): ObjectNode {
-    const open = this.#next();
+    const open = this.#enter();
     const body = this.#parseBody(open.line, "}");
     this.#next();
+    this.#depth--;
     return body;
   }
 
   #parseList(): ListNode {
-    const open = this.#next();
+    const open = this.#enter();
     const items: ValueNode[] = [];
     for (;;) {
       const token = this.#peek();
@@ -124,7 +134,15 @@ class Parser {
       }
     }
     this.#next();
+    this.#depth--;
     return { kind: "list", items, line: open.line };
+  }
+
+  /** Consumes an opening `{` or `[`, one level deeper, refused past {@link MAX_HCL_DEPTH}. */
+  #enter(): Token {
+    const open = this.#next();
+    if (++this.#depth > MAX_HCL_DEPTH) throw new PolicySourceError(open.line, `nesting deeper than ${MAX_HCL_DEPTH} levels`);
+    return open;
   }
 
   #peek(): Token {

@@ -9,6 +9,13 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 }
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
 
 /**
+ * The longest duration accepted anywhere (a TTL, a max TTL, a period, an increment): 100 years
+ * (876 000 h, 3 153 600 000 s). Far above any useful lease, far below the point where a time stops
+ * being a valid date, so every duration the engine keeps can be added to now and printed.
+ */
+export const MAX_DURATION_SECONDS = 100 * 365 * 86_400;
+
+/**
  * Parses a duration into whole seconds.
  *
  * Accepts a non-negative number of seconds (`3600`), a numeric string (`"3600"`) or Go-style unit
@@ -16,7 +23,8 @@ const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
  * second round down. `undefined`, `null` and `""` mean "not set" and return `undefined`.
  *
  * @param field - the field name, used in the error message
- * @throws InvalidRequestError when the value is not a valid duration
+ * @throws InvalidRequestError when the value is not a valid duration, or is longer than
+ *   {@link MAX_DURATION_SECONDS}
  */
 export function parseDuration(value: unknown, field: string): number {
   const seconds = parseOptionalDuration(value, field);
@@ -50,6 +58,9 @@ function sumUnitParts(text: string, field: string): number {
 
 function checkSeconds(seconds: number, field: string, original: unknown): number {
   if (!Number.isFinite(seconds) || seconds < 0) throw invalidDuration(field, original);
+  if (seconds > MAX_DURATION_SECONDS) {
+    throw new InvalidRequestError(`${field}: the longest duration accepted is ${MAX_DURATION_SECONDS} seconds (876000h, 100 years)`);
+  }
   return Math.floor(seconds);
 }
 

@@ -50,6 +50,14 @@ async function readEntries(path: string): Promise<AuditEntry[]> {
 }
 
 describe("sys/audit", () => {
+  it("refuses an option that is an object or a list with InvalidRequestError (options are scalars)", async () => {
+    const { root } = await setup({ memory: () => {} });
+    for (const value of [{ nested: "x" }, ["a"]]) {
+      await expect(root.write("sys/audit/mem", { type: "stream", options: { sink: "memory", format: value } })).rejects.toThrow(InvalidRequestError);
+    }
+    expect((await root.read("sys/audit")).data).toEqual({});
+  });
+
   it("enables, lists and disables devices; the listing shows type and options", async () => {
     const { root } = await setup({ memory: () => {} });
     const file = await tempFile();

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { InvalidRequestError } from "../../src/errors.js";
+import { MAX_HCL_DEPTH } from "../../src/hcl/parser.js";
+import { parsePasswordPolicy } from "../../src/passwords/password-policy-parse.js";
 import { parsePolicy } from "../../src/policy/policy-api.js";
 import { errorMessageOf } from "./helpers.js";
 
@@ -204,5 +206,26 @@ describe("bad policy text", () => {
     }
     expect(caught).toBeInstanceOf(InvalidRequestError);
     expect((caught as InvalidRequestError).status).toBe(400);
+  });
+});
+
+describe("nesting in policy text", () => {
+  const deepList = (levels: number) => `path "a" { capabilities = ${"[".repeat(levels)}${"]".repeat(levels)} }`;
+  const deepJson = (levels: number) => `{"path": {"a": ${'{"x": '.repeat(levels)}1${"}".repeat(levels)}}}`;
+
+  it(`refuses braces and brackets nested past ${MAX_HCL_DEPTH} levels with InvalidRequestError, HCL and JSON alike`, () => {
+    for (const text of [deepList(MAX_HCL_DEPTH), deepJson(MAX_HCL_DEPTH), deepList(100_000), deepJson(100_000)]) {
+      expect(() => parsePolicy("deep", text)).toThrow(InvalidRequestError);
+    }
+    expect(errorMessageOf(() => parsePolicy("deep", deepList(100_000)))).toBe(`policy "deep": line 1: nesting deeper than ${MAX_HCL_DEPTH} levels`);
+  });
+
+  it(`parses text nested exactly ${MAX_HCL_DEPTH} levels (the parser's refusal is the depth, not the shape)`, () => {
+    // 1 for path's block, 1 for "a"'s block, then lists: the last "[" sits at depth 32.
+    expect(errorMessageOf(() => parsePolicy("deep", deepList(MAX_HCL_DEPTH - 2)))).not.toMatch(/nesting/);
+  });
+
+  it("refuses a deeply nested password policy with InvalidRequestError", () => {
+    expect(() => parsePasswordPolicy("deep", `length = 20 rule "charset" { charset = ${"[".repeat(100_000)} }`)).toThrow(InvalidRequestError);
   });
 });

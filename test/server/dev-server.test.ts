@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { once } from "node:events";
 import { afterEach, expect, it } from "vitest";
-import type { Engine } from "../../src/index.js";
+import { Engine, MemoryStorage } from "../../src/index.js";
 import { serveOnLoopback } from "./serve.js";
 
 const repo = resolve(import.meta.dirname, "../..");
@@ -80,4 +80,34 @@ it("answers an unexpected error with a generic 500 and hands it to onUnexpectedE
   });
   cleanups.push(() => throwingHook.close());
   expect((await fetch(`${throwingHook.address}/v1/x`, { headers: { "X-Vault-Token": "t" } })).status).toBe(500);
+});
+
+it("never quotes the request in its own errors: malformed JSON, an unknown path or method", async () => {
+  const engine = await Engine.open({ storage: new MemoryStorage() });
+  cleanups.push(() => engine.close());
+  const { rootToken } = await engine.initialize();
+  const server = await serveOnLoopback(engine);
+  cleanups.push(() => server.close());
+  const secret = "hunter2-Sup3r-secret";
+  const headers = { "X-Vault-Token": rootToken, "Content-Type": "application/json" };
+  const bodies = [
+    `{"password": ${secret}}`, // Unexpected token … "…hunter2…" is not valid JSON
+    secret,
+    `["${secret}"`,
+    `{"username": "u", "password": "${secret}"} trailing-${secret}`,
+    `{"password": "${secret}`,
+  ];
+  for (const body of bodies) {
+    const reply = await fetch(`${server.address}/v1/database/config/pg`, { method: "POST", headers, body });
+    const text = await reply.text();
+    expect(reply.status, body).toBe(400);
+    expect(JSON.parse(text).errors[0]).toMatch(/^failed to parse JSON input: the body is not valid JSON( at position \d+)?$/);
+    expect(text, body).not.toContain("hunter2");
+  }
+  const unknownPath = await fetch(`${server.address}/${secret}`, { headers });
+  expect(unknownPath.status).toBe(404);
+  expect(await unknownPath.text()).not.toContain("hunter2");
+  const unknownMethod = await fetch(`${server.address}/v1/sys/mounts`, { method: "OPTIONS", headers });
+  expect(unknownMethod.status).toBe(405);
+  expect(await unknownMethod.text()).not.toContain("OPTIONS");
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { InvalidRequestError } from "../../src/errors.js";
-import { calculateTtl, formatDuration, parseDuration, parseOptionalDuration } from "../../src/util/ttl.js";
+import { InvalidRequestError, NotFoundError } from "../../src/errors.js";
+import { calculateTtl, formatDuration, MAX_DURATION_SECONDS, parseDuration, parseOptionalDuration } from "../../src/util/ttl.js";
+import { useEngineFixture } from "../support/engine-fixture.js";
 
 describe("parseDuration", () => {
   it.each([
@@ -68,5 +69,45 @@ describe("formatDuration", () => {
     expect(formatDuration(2_764_800)).toBe("768h0m0s");
     expect(formatDuration(45)).toBe("45s");
     expect(formatDuration(61)).toBe("1m1s");
+  });
+});
+
+describe("the ceiling on durations", () => {
+  it(`accepts ${MAX_DURATION_SECONDS} seconds (100 years) and refuses anything longer with InvalidRequestError`, () => {
+    expect(parseDuration(MAX_DURATION_SECONDS, "ttl")).toBe(MAX_DURATION_SECONDS);
+    expect(parseDuration("876000h", "ttl")).toBe(MAX_DURATION_SECONDS);
+    expect(parseDuration("87600h", "max_lease_ttl")).toBe(315_360_000); // Vault's docs' favourite
+    for (const value of [MAX_DURATION_SECONDS + 1, 1e300, "876001h", "1e300", "99999999999999999999d", "36500d1s"]) {
+      expect(() => parseDuration(value, "ttl"), String(value)).toThrow(InvalidRequestError);
+    }
+  });
+});
+
+describe("durations past the ceiling, through the engine", () => {
+  const open = useEngineFixture();
+
+  it("are refused wherever a duration is written, and nothing is stored", async () => {
+    const fixture = await open();
+    const { root } = fixture;
+    const writes: Array<[string, Record<string, unknown>]> = [
+      ["database/roles/forever", { db_name: "fake", creation_statements: "SELECT 1", default_ttl: 1e300 }],
+      ["database/roles/forever", { db_name: "fake", creation_statements: "SELECT 1", max_ttl: "876001h" }],
+      ["auth/token/create", { ttl: 1e300 }],
+      ["auth/token/create", { explicit_max_ttl: 1e300 }],
+      ["sys/mounts/database/tune", { max_lease_ttl: 1e300 }],
+    ];
+    for (const [path, body] of writes) {
+      await expect(root.write(path, body), path).rejects.toThrow(InvalidRequestError);
+    }
+    await expect(root.read("database/roles/forever")).rejects.toThrow(NotFoundError);
+    const { leaseId } = await fixture.issue("readonly"); // the mount's tune was refused: it still issues
+    expect(leaseId).toMatch(/^database\/creds\/readonly\//);
+  });
+
+  it("leave a token's lookup-self working: a 100-year token is printable", async () => {
+    const { root, engine } = await open();
+    const created = await root.write<never>("auth/token/create", { ttl: "876000h", explicit_max_ttl: "876000h" });
+    const self = await engine.client(created.auth!.client_token).read<{ expire_time: string }>("auth/token/lookup-self");
+    expect(typeof self.data!.expire_time).toBe("string");
   });
 });

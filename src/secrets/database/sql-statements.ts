@@ -6,8 +6,20 @@
  * dollar-quoted bodies (`$$ … $$`, `$fn$ … $fn$`), `--` line comments and nested `/* *\/` comments,
  * and splits only on a top-level `;`.
  *
+ * Linear in the text's length whatever it holds (an unclosed `/*`, quote or `$tag$` runs to the end
+ * of the text once; nothing is scanned twice), so hostile input cannot stall the event loop; the
+ * figures are in docs/benchmarks.md (`bench/sql-split.ts`).
+ *
  * @module
  */
+import { InvalidRequestError } from "../../errors.js";
+
+/**
+ * The most characters one statements field (e.g. a role's `creation_statements`, all items
+ * together) may hold: 64 KiB. Real statements are a few hundred characters; the bound keeps a role
+ * record, and what the engine sends to the database, small.
+ */
+export const MAX_STATEMENTS_LENGTH = 64 * 1024;
 
 /**
  * Splits SQL text into statements (without their trailing `;`), dropping empty ones.
@@ -23,22 +35,38 @@ export function splitStatements(sql: string): string[] {
   let start = 0;
   let i = 0;
   while (i < sql.length) {
-    const ch = sql[i]!;
-    if (ch === ";") {
-      statements.push(sql.slice(start, i));
+    if (sql.charCodeAt(i) === SEMICOLON) {
+      pushStatement(statements, sql, start, i);
       start = ++i;
     } else {
       i = skipToken(sql, i);
     }
   }
-  statements.push(sql.slice(start));
-  return statements.map((s) => s.trim()).filter((s) => s.length > 0 && !isOnlyComments(s));
+  pushStatement(statements, sql, start, sql.length);
+  return statements;
 }
 
-/** Flattens statements given as a string or a list (each item may itself hold several). */
+const SEMICOLON = 59;
+
+/** Adds `sql[start, end)` trimmed, unless it is empty or only comments. */
+function pushStatement(statements: string[], sql: string, start: number, end: number): void {
+  if (start === end) return; // `;;`: skipped without a slice
+  const statement = sql.slice(start, end).trim();
+  if (statement.length > 0 && !isOnlyComments(statement)) statements.push(statement);
+}
+
+/**
+ * Flattens statements given as a string or a list (each item may itself hold several).
+ *
+ * @throws InvalidRequestError when the items hold more than {@link MAX_STATEMENTS_LENGTH} characters in all
+ */
 export function normalizeStatements(value: string | readonly string[] | undefined): string[] {
   if (value === undefined) return [];
   const items = typeof value === "string" ? [value] : value;
+  const length = items.reduce((sum, item) => sum + item.length, 0);
+  if (length > MAX_STATEMENTS_LENGTH) {
+    throw new InvalidRequestError(`statements hold ${length} characters; at most ${MAX_STATEMENTS_LENGTH} are accepted`);
+  }
   return items.flatMap(splitStatements);
 }
 
@@ -79,20 +107,31 @@ function skipLineComment(sql: string, i: number): number {
 }
 
 function skipBlockComment(sql: string, i: number): number {
+  const end = blockCommentEnd(sql, i);
+  return end === -1 ? sql.length : end;
+}
+
+/** The index just after the (nested) block comment opening at `i`, or -1 when it never closes. */
+function blockCommentEnd(sql: string, i: number): number {
   let depth = 0;
   let j = i;
   while (j < sql.length) {
-    if (sql.startsWith("/*", j)) {
+    const ch = sql.charCodeAt(j);
+    const next = sql.charCodeAt(j + 1);
+    if (ch === SLASH && next === STAR) {
       depth++;
       j += 2;
-    } else if (sql.startsWith("*/", j)) {
+    } else if (ch === STAR && next === SLASH) {
       depth--;
       j += 2;
       if (depth === 0) return j;
     } else j++;
   }
-  return sql.length;
+  return -1;
 }
+
+const SLASH = 47;
+const STAR = 42;
 
 const DOLLAR_TAG = /\$([A-Za-z_][A-Za-z0-9_]*)?\$/y;
 
@@ -107,7 +146,21 @@ function skipDollarQuoted(sql: string, i: number): number {
   return end === -1 ? sql.length : end + tag.length;
 }
 
+/**
+ * Whether a (trimmed) statement holds nothing but comments. One pass with the splitter's own comment
+ * rules (nested `/* *\/` included): a regex here was quadratic on text with many unclosed `/*`.
+ */
 function isOnlyComments(statement: string): boolean {
-  const withoutComments = statement.replace(/--[^\n]*/g, "").replace(/\/\*[\s\S]*?\*\//g, "");
-  return withoutComments.trim().length === 0;
+  let i = 0;
+  while (i < statement.length) {
+    const ch = statement[i]!;
+    const next = statement[i + 1];
+    if (ch === "-" && next === "-") i = skipLineComment(statement, i);
+    else if (ch === "/" && next === "*") {
+      i = blockCommentEnd(statement, i);
+      if (i === -1) return false; // an unclosed comment is sent on, for the database to refuse
+    } else if (/\s/.test(ch)) i++;
+    else return false;
+  }
+  return true;
 }
