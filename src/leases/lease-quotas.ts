@@ -12,6 +12,7 @@ import type { Clock } from "../util/clock.js";
 import type { LeaseLifecycleEvent } from "./lease-events.js";
 import type { LeaseRecord } from "./lease.js";
 import { LeaseSlots } from "./lease-slots.js";
+import { LeaseCounts } from "../observability/lease-counts.js";
 
 /** Takes the slots of a lease about to be written (see {@link LeaseQuotas.guard}). */
 export type ReserveSlots = (lease: LeaseRecord) => Promise<void>;
@@ -31,7 +32,10 @@ interface Limit {
   /** The slot record in storage. */
   slotKey: string;
   maxLeases: number;
+  /** Live leases this engine knows of (for warnings). */
   live: () => number;
+  /** Live leases this engine knows of that hold no slot (issued before the limit was set). */
+  unslotted: () => number;
 }
 
 /**
@@ -48,6 +52,12 @@ export class LeaseQuotas {
   readonly #slots: LeaseSlots;
   readonly #clock: Clock;
   readonly #inFlight = new Map<string, number>();
+  /**
+   * Leases holding no slot (issued while no limit was set), which a new limit must still count.
+   * Only those: a lease that holds a slot is counted by its slot record, which another engine's
+   * revocation frees — this engine's own tally of live leases does not hear of that.
+   */
+  readonly #unslotted = new LeaseCounts();
   readonly #onReleaseFailure: (error: unknown) => void;
 
   /**
@@ -88,7 +98,7 @@ export class LeaseQuotas {
     const reserve: ReserveSlots = async (lease) => {
       const taken: string[] = [];
       for (const limit of limits) {
-        const local = limit.live() + (this.#inFlight.get(limit.key) ?? 0);
+        const local = limit.unslotted() + (this.#inFlight.get(limit.key) ?? 0);
         const { taken: ok, count } = await this.#slots.take(limit.slotKey, lease.id, limit.maxLeases, local, this.#clock.now());
         if (!ok) {
           await Promise.all(taken.map((key) => this.#slots.release(key, lease.id)));
@@ -119,7 +129,10 @@ export class LeaseQuotas {
    * the promise). Never rejects: a failure is reported, and reconciliation frees the slot later.
    */
   readonly leaseChanged = (event: LeaseLifecycleEvent): Promise<void> | undefined => {
-    if ((event.type !== "revoked" && event.type !== "forgotten") || !event.lease.quotas?.length) return undefined;
+    const { type, lease } = event;
+    if ((type === "created" || type === "restored") && !lease.quotas?.length) this.#unslotted.track(lease);
+    if (type === "revoked" || type === "forgotten") this.#unslotted.untrack(lease.id);
+    if ((type !== "revoked" && type !== "forgotten") || !lease.quotas?.length) return undefined;
     return this.#release(event.lease).catch((err: unknown) => this.#onReleaseFailure(err));
   };
 
@@ -137,7 +150,7 @@ export class LeaseQuotas {
     const limits: Limit[] = [];
     const mountMax = mount.config.max_leases ?? 0;
     if (mountMax > 0) {
-      limits.push({ scope: "mount", key: mount.path, slotKey: LeaseSlots.mountKey(mount.uuid), maxLeases: mountMax, live: () => counts.live(mount.path) });
+      limits.push({ scope: "mount", key: mount.path, slotKey: LeaseSlots.mountKey(mount.uuid), maxLeases: mountMax, live: () => counts.live(mount.path), unslotted: () => this.#unslotted.live(mount.path) });
     }
     if (roleMax > 0 && role !== null) {
       limits.push({
@@ -146,6 +159,7 @@ export class LeaseQuotas {
         slotKey: LeaseSlots.roleKey(mount.uuid, role),
         maxLeases: roleMax,
         live: () => counts.live(mount.path, role),
+        unslotted: () => this.#unslotted.live(mount.path, role),
       });
     }
     return limits;

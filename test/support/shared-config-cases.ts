@@ -190,6 +190,19 @@ export function sharedConfigCases(name: string, pair: () => Promise<StoragePair>
       await expect(rootB.read("database/creds/readonly")).rejects.toMatchObject({ code: "quota_exceeded" });
     });
 
+    it("leases A issued and B revoked free A's slots too (A's own counts do not stand in for storage)", async () => {
+      const { rootA, rootB } = await open();
+      await mountFakeDatabase(rootA);
+      await rootA.write("database/roles/readonly", { max_leases: 3 });
+      const issued = [];
+      for (let i = 0; i < 3; i++) issued.push(await rootA.read("database/creds/readonly"));
+      await expect(rootA.read("database/creds/readonly")).rejects.toMatchObject({ code: "quota_exceeded" });
+      await vi.waitFor(async () => expect((await rootB.read("database/roles/readonly")).data).toMatchObject({ max_leases: 3 }), BOUND);
+      await rootB.write("sys/leases/revoke", { lease_id: issued[0]!.lease_id });
+      await expect(rootA.read("database/creds/readonly")).resolves.toMatchObject({ lease_id: expect.any(String) });
+      await expect(rootA.read("database/creds/readonly")).rejects.toMatchObject({ code: "quota_exceeded" });
+    });
+
     it("a mount's max_leases tuned through A holds across A and B", async () => {
       const { rootA, rootB } = await open();
       await mountFakeDatabase(rootA);
