@@ -108,6 +108,7 @@ class DatabaseBackend implements Backend {
       username: internal.username,
       expiration: new Date(expireTime),
       statements: role?.renew_statements ?? [],
+      marker: internal.marker,
     });
   }
 

@@ -67,6 +67,8 @@ export interface RenewUserRequest {
   expiration: Date;
   /** Renew statement templates, already split; empty = the plugin's default. */
   statements: string[];
+  /** The lease's ownership marker, as in {@link DeleteUserRequest.marker}: a renewal, too, touches only the lease's own user. */
+  marker?: string;
 }
 
 /** Remove a user. Empty `statements` means the plugin's default revocation. Must be idempotent. */

@@ -56,6 +56,14 @@ describe("revocation checks the role is the one this lease created", () => {
     await db.query(`DROP ROLE "${creds.username}"`);
   });
 
+  it("does not renew (set VALID UNTIL on) the connection's own user through a tampered lease", async () => {
+    const creds = await fx.issue("readonly");
+    await tamper(creds.leaseId, (internal) => ({ ...internal, username: db.user }));
+    await expect(fx.root.write("sys/leases/renew", { lease_id: creds.leaseId, increment: "30m" })).rejects.toThrow(/connection's own user/);
+    const { rows } = await db.query<{ until: string | null }>("SELECT rolvaliduntil AS until FROM pg_roles WHERE rolname = current_user");
+    expect(rows[0]!.until).toBeNull();
+  });
+
   it("does not drop an existing superuser, nor an ordinary role it did not create", async () => {
     for (const attributes of ["SUPERUSER NOLOGIN", "NOLOGIN"]) {
       const victim = db.roleName("victim");

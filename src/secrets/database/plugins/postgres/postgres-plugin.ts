@@ -134,6 +134,8 @@ class PostgresPlugin implements DatabasePlugin {
   async #renewUser(request: RenewUserRequest): Promise<void> {
     const statements = request.statements.length > 0 ? request.statements : DEFAULT_RENEW_STATEMENTS;
     try {
+      // A tampered lease must not set VALID UNTIL on a role it does not own (the admin, say).
+      await this.#confirmOwnership(request.username, request.marker);
       await this.#transaction(statements, statementValues(request.username, "", request.expiration));
     } catch (err) {
       throw pluginError("renewing the database user failed", err, this.#secrets);
