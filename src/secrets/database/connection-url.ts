@@ -43,10 +43,12 @@ export function maskConnectionUrl(url: string): string {
   const userinfo = at === -1 ? "" : rest.slice(0, at);
   const colon = userinfo.indexOf(":");
   const maskedInfo = colon === -1 ? userinfo : `${userinfo.slice(0, colon + 1)}${maskValue(userinfo.slice(colon + 1))}`;
-  const tail = (at === -1 ? rest : rest.slice(at)).replace(QUERY_PARAM, (param, sep: string, key: string, value: string) =>
+  // Parameters are masked over the whole remainder: an `@` in the query (no userinfo at all) must
+  // not hide a `?password=` before it inside what looked like userinfo.
+  const masked = `${maskedInfo}${at === -1 ? rest : rest.slice(at)}`.replace(QUERY_PARAM, (param, sep: string, key: string, value: string) =>
     isPasswordKey(safeDecode(key)) ? `${sep}${key}=${maskValue(value)}` : param,
   );
-  return `${scheme}${maskedInfo}${tail}`;
+  return `${scheme}${masked}`;
 }
 
 function maskValue(value: string): string {

@@ -13,6 +13,8 @@ describe("maskConnectionUrl (issue 11, item 6)", () => {
     ["?password=", `postgresql://admin@db.example/app?password=${SECRET}`],
     ["&password= after other parameters", `postgresql://db.example/app?user=admin&password=${SECRET}&sslmode=require`],
     ["raw & in a query password", `postgresql://db.example/app?password=${SECRET}&${SECRET}`],
+    ["?password= before an @ in the query", `postgresql://db.example/app?password=${SECRET}&application_name=a@b`],
+    ["raw /, ? in the userinfo password", `postgresql://admin:${SECRET}/?${SECRET}@db.example/app`],
     ["upper-case key", `postgresql://db.example/app?PASSWORD=${SECRET}`],
     ["sslpassword", `postgresql://db.example/app?sslpassword=${SECRET}`],
     ["keyword/value DSN", `host=db.example user=admin password=${SECRET} dbname=app`],
