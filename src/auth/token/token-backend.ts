@@ -47,7 +47,7 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
     const parentSudo = evaluator.evaluate({ path, operation: "update" }).sudo;
     const created = await manager.create(parent, parseTokenCreate(req.data), { orphan, parentSudo, path });
     const duration = created.entry.expireTime === undefined ? 0 : created.entry.ttl;
-    return { auth: authBlock(created, duration), warnings: created.warning ? [created.warning] : undefined };
+    return { auth: authBlock(created, duration), warnings: created.warnings?.length ? created.warnings : undefined };
   };
 
   const router = new PathRouter([

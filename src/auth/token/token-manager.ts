@@ -36,7 +36,17 @@ export interface TokenManagerDeps {
 export interface CreatedToken {
   token: string;
   entry: TokenEntry;
-  warning?: string;
+  /** What the creation capped (TTL, `explicit_max_ttl`, `period`), in Vault's words. */
+  warnings?: string[];
+}
+
+/** A new token's lifetime once every cap is applied; `ttl` 0 = never expires. */
+interface TokenLifetime {
+  ttl: number;
+  maxTtl: number;
+  explicitMaxTtl: number | undefined;
+  period: number | undefined;
+  warnings: string[];
 }
 
 /** Creates, renews, uses and revokes tokens. */
@@ -51,19 +61,17 @@ export class TokenManager {
   /**
    * Creates a child of `parent` (or an orphan).
    *
-   * @param parentSudo - whether the parent has `sudo` on the creating path (needed for `no_parent`)
-   * @throws PermissionDeniedError when asking for policies the parent lacks, or for `no_parent`
-   *   without root or sudo
+   * @param parentSudo - whether the parent has `sudo` on the creating path (needed for `no_parent`
+   *   and `period`)
+   * @throws PermissionDeniedError when the parent is use-limited, when asking for policies the
+   *   parent lacks, or for `no_parent` or `period` without root or sudo
    */
   async create(
     parent: TokenEntry,
     params: TokenCreateParams,
     options: { orphan: boolean; parentSudo: boolean; path: string },
   ): Promise<CreatedToken> {
-    const parentIsRoot = parent.policies.includes("root");
-    if (params.noParent && !options.orphan && !parentIsRoot && !options.parentSudo) {
-      throw new PermissionDeniedError("permission denied: no_parent needs a root token or sudo on this path; use auth/token/create-orphan");
-    }
+    checkCreationRights(parent, params, options);
     const policies = this.#childPolicies(parent, params, options.parentSudo);
     const lifetime = this.#lifetime(params, policies);
     const accessor = randomId();
@@ -71,14 +79,14 @@ export class TokenManager {
       policies,
       displayName: params.displayName,
       ttl: lifetime.ttl,
-      period: params.period,
+      period: lifetime.period,
       renewable: params.renewable && lifetime.ttl > 0,
       numUses: params.numUses,
       meta: params.meta,
       path: options.path,
       accessor,
       parentAccessor: options.orphan || params.noParent ? undefined : parent.accessor,
-      explicitMaxExpireTime: params.explicitMaxTtl ? this.#deps.clock.now() + params.explicitMaxTtl * 1000 : undefined,
+      explicitMaxExpireTime: lifetime.explicitMaxTtl ? this.#deps.clock.now() + lifetime.explicitMaxTtl * 1000 : undefined,
     };
     // A child is recorded (with its parent/ entry) before its parent is confirmed: a revocation
     // of the parent that this check misses lists the child (see leases/pending-lease.ts).
@@ -90,19 +98,19 @@ export class TokenManager {
         throw err;
       });
       this.#deps.onEvent?.({ type: "created", entry: created.entry });
-      return created;
+      return { ...created, warnings: lifetime.warnings };
     }
     let created: CreatedToken | undefined;
     await this.#deps.leases.issue(
       { mount: this.#deps.mount(), path: "create", tokenAccessor: parent.accessor, confirm },
-      { ttl: lifetime, renewable: spec.renewable, internal: { accessor }, owner: accessor },
+      { ttl: { ttl: lifetime.ttl, maxTtl: lifetime.maxTtl }, renewable: spec.renewable, internal: { accessor }, owner: accessor },
       async (lease) => {
         created = await this.#deps.tokens.create({ ...spec, expireTime: lease.expireTime, leaseId: lease.id });
         return {};
       },
     );
     this.#deps.onEvent?.({ type: "created", entry: created!.entry });
-    return { ...created!, warning: lifetime.warning };
+    return { ...created!, warnings: lifetime.warnings };
   }
 
   /**
@@ -225,18 +233,49 @@ export class TokenManager {
     return [...new Set(withDefault)].sort();
   }
 
-  /** TTL and max of a new token; 0 = never expires (root tokens created without a TTL). */
-  #lifetime(params: TokenCreateParams, policies: string[]): { ttl: number; maxTtl: number; warning?: string } {
+  /**
+   * TTL and max of a new token, as Vault's `CalculateTTL`: the cap is the token mount's tuned
+   * `max_lease_ttl`, never above the system's maximum; `explicit_max_ttl` and `period` above the cap
+   * are lowered to it, and a TTL above the effective max to that, each with a warning. A periodic
+   * token without `explicit_max_ttl` has no max (each renewal grants its period again).
+   */
+  #lifetime(params: TokenCreateParams, policies: string[]): TokenLifetime {
     const mount = this.#deps.mount().config;
-    if (policies.includes("root") && !params.ttl && !params.period && !params.explicitMaxTtl) return { ttl: 0, maxTtl: 0 };
-    const systemMax = mount.max_lease_ttl || SYSTEM_MAX_TTL_SECONDS;
-    const maxTtl = params.explicitMaxTtl || (params.period ? NO_MAX_TTL_SECONDS : systemMax);
-    const wanted = params.period || params.ttl || mount.default_lease_ttl || SYSTEM_DEFAULT_TTL_SECONDS;
-    if (wanted <= maxTtl) return { ttl: wanted, maxTtl };
-    return {
-      ttl: maxTtl,
-      maxTtl,
-      warning: `TTL of ${formatDuration(wanted)} exceeded the effective max_ttl of ${formatDuration(maxTtl)}; TTL value is capped accordingly`,
+    if (policies.includes("root") && !params.ttl && !params.period && !params.explicitMaxTtl) {
+      return { ttl: 0, maxTtl: 0, explicitMaxTtl: undefined, period: undefined, warnings: [] };
+    }
+    const warnings: string[] = [];
+    const cap = Math.min(mount.max_lease_ttl || SYSTEM_MAX_TTL_SECONDS, SYSTEM_MAX_TTL_SECONDS);
+    const capped = (value: number | undefined, field: string): number | undefined => {
+      if (!value || value <= cap) return value || undefined;
+      warnings.push(`${field} of ${formatDuration(value)} exceeded the effective max_ttl of ${formatDuration(cap)}; ${field} value is capped accordingly`);
+      return cap;
     };
+    const explicitMaxTtl = capped(params.explicitMaxTtl, "explicit_max_ttl");
+    const period = capped(params.period, "period");
+    const maxTtl = explicitMaxTtl || (period ? NO_MAX_TTL_SECONDS : cap);
+    const wanted = period || params.ttl || mount.default_lease_ttl || SYSTEM_DEFAULT_TTL_SECONDS;
+    const limit = Math.min(maxTtl, cap);
+    if (wanted > limit) {
+      warnings.push(`TTL of ${formatDuration(wanted)} exceeded the effective max_ttl of ${formatDuration(limit)}; TTL value is capped accordingly`);
+    }
+    return { ttl: Math.min(wanted, limit), maxTtl, explicitMaxTtl, period, warnings };
+  }
+}
+
+/**
+ * Vault's creation rights: a use-limited token creates no child (else one use would mint
+ * unlimited ones), and `no_parent` and `period` (a token renewable for ever) need root or sudo.
+ *
+ * @throws PermissionDeniedError naming the rule
+ */
+function checkCreationRights(parent: TokenEntry, params: TokenCreateParams, options: { orphan: boolean; parentSudo: boolean }): void {
+  const privileged = parent.policies.includes("root") || options.parentSudo;
+  if (parent.numUses !== 0) throw new PermissionDeniedError("permission denied: a use-limited token cannot create child tokens");
+  if (params.noParent && !options.orphan && !privileged) {
+    throw new PermissionDeniedError("permission denied: no_parent needs a root token or sudo on this path; use auth/token/create-orphan");
+  }
+  if (params.period && !privileged) {
+    throw new PermissionDeniedError("permission denied: a periodic token (period) needs a root token or sudo on this path");
   }
 }

@@ -6,6 +6,7 @@
 import { InvalidRequestError } from "../../errors.js";
 import type { RequestData } from "../../request.js";
 import { validateTemplate } from "./template.js";
+import { maskConnectionUrl } from "./connection-url.js";
 import { optionalBoolean, optionalChoice, optionalString, statementList, stringList } from "./fields.js";
 import { normalizeStatements } from "./sql-statements.js";
 import type { PasswordAuthentication } from "./plugin.js";
@@ -89,12 +90,12 @@ export function parseConnectionConfig(
   return config;
 }
 
-/** The config as a read returns it: never the password, and the URL with any password masked. */
+/** The config as a read returns it: never the password, and the URL with every password in it masked (see `connection-url.ts`). */
 export function describeConnectionConfig(config: ConnectionConfig): Record<string, unknown> {
   return {
     plugin_name: config.plugin_name,
     connection_details: {
-      connection_url: maskUrlPassword(config.connection_url),
+      connection_url: maskConnectionUrl(config.connection_url),
       username: config.username ?? "",
       max_open_connections: config.max_open_connections,
       host: config.host ?? "",
@@ -144,13 +145,6 @@ function wildcardMatches(pattern: string, text: string): boolean {
     position = found + parts[index]!.length;
   }
   return true;
-}
-
-/** Replaces the password in `scheme://user:password@host` with `*****`; templates are left alone. */
-export function maskUrlPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)([^@]*)@/i, (_m, head: string, password: string) =>
-    password === "{{password}}" ? `${head}${password}@` : `${head}*****@`,
-  );
 }
 
 function optionalPositiveInteger(value: unknown, field: string): number | undefined {

@@ -24,6 +24,7 @@ import { UsernameGenerator } from "./username.js";
 import { rotateRoot, settleRootRotation } from "./root-rotation.js";
 import { StaticRoles } from "./static-roles.js";
 import { UsernameTemplate } from "./username-template.js";
+import { randomId } from "../../util/random.js";
 
 /**
  * What a database lease keeps to renew and revoke its user (never the password): the backend's
@@ -33,6 +34,8 @@ interface CredentialInternal {
   username: string;
   role: string;
   db_name: string;
+  /** The ownership marker the plugin tagged the user with (absent on leases from before markers). */
+  marker?: string;
 }
 
 /**
@@ -93,6 +96,7 @@ class DatabaseBackend implements Backend {
       username: internal.username,
       statements: role?.revocation_statements ?? [],
       settings: revocationSettingsOf(role),
+      marker: internal.marker,
     });
   }
 
@@ -104,6 +108,7 @@ class DatabaseBackend implements Backend {
       username: internal.username,
       expiration: new Date(expireTime),
       statements: role?.renew_statements ?? [],
+      marker: internal.marker,
     });
   }
 
@@ -227,7 +232,8 @@ class DatabaseBackend implements Backend {
       maxBytes: this.#plugins.maxUsernameBytes(config.plugin_name),
     });
     const password = generatePassword(await this.#requirePasswordPolicy(role.password_policy || config.password_policy));
-    const internal: CredentialInternal = { username, role: roleName, db_name: role.db_name };
+    // Written ahead with the lease, so a revocation after a crash mid-creation still has it.
+    const internal: CredentialInternal = { username, role: roleName, db_name: role.db_name, marker: randomId() };
     return request.secrets.issue({ ttl, renewable: true, internal: { ...internal }, role: roleName, maxLeases: role.max_leases ?? 0 }, async (lease) => {
       await plugin.newUser({
         username,
@@ -235,6 +241,7 @@ class DatabaseBackend implements Backend {
         expiration: new Date(lease.expireTime),
         statements: role.creation_statements,
         rollbackStatements: role.rollback_statements,
+        marker: internal.marker,
       });
       return { username, password };
     });

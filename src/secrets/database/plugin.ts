@@ -51,6 +51,12 @@ export interface NewUserRequest {
   statements: string[];
   /** Statements that undo a partial creation (templates); may be empty. */
   rollbackStatements: string[];
+  /**
+   * The lease's ownership marker (random, `[A-Za-z0-9-]`, kept in the lease's internal data). A
+   * plugin that can should refuse a user that already exists and tag the new one with it, so that
+   * {@link DeleteUserRequest.marker} can prove the user is the one this lease created.
+   */
+  marker?: string;
 }
 
 /** Extend a user's validity to `expiration`. Empty `statements` means the plugin's default. */
@@ -61,6 +67,8 @@ export interface RenewUserRequest {
   expiration: Date;
   /** Renew statement templates, already split; empty = the plugin's default. */
   statements: string[];
+  /** The lease's ownership marker, as in {@link DeleteUserRequest.marker}: a renewal, too, touches only the lease's own user. */
+  marker?: string;
 }
 
 /** Remove a user. Empty `statements` means the plugin's default revocation. Must be idempotent. */
@@ -71,6 +79,12 @@ export interface DeleteUserRequest {
   statements: string[];
   /** How to revoke (the role's settings); absent means the defaults (end sessions, reassign owned objects to the connection's user). */
   settings?: RevocationSettings;
+  /**
+   * The marker given to {@link NewUserRequest.marker} when this lease created the user. A plugin
+   * that tags users refuses (a `PluginError` with `refused`, nothing dropped) a user that does not
+   * carry it; absent for leases created before markers existed.
+   */
+  marker?: string;
 }
 
 /** Set a user's password (root rotation, static roles). Empty `statements` means the plugin's default. */

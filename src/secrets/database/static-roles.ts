@@ -16,6 +16,7 @@ import type { JsonStore } from "../../storage/json-store.js";
 import type { Clock } from "../../util/clock.js";
 import { generatePassword, type PasswordPolicy } from "../../passwords/password-generator.js";
 import { isRoleAllowed, type ConnectionConfig } from "./connection-config.js";
+import { connectionUsers, sameRoleName } from "./connection-url.js";
 import type { DatabasePlugin } from "./plugin.js";
 import { refusedByDatabase } from "./root-rotation.js";
 import { RotationScheduler } from "./rotation-scheduler.js";
@@ -109,9 +110,7 @@ export class StaticRoles {
     if (!isRoleAllowed(config, name)) {
       throw new PermissionDeniedError(`${JSON.stringify(name)} is not an allowed role of connection ${JSON.stringify(role.db_name)}`);
     }
-    if (role.username === config.username) {
-      throw new InvalidRequestError("a static role cannot manage the connection's own user; use rotate-root for it");
-    }
+    assertNotConnectionUser(role.username, config);
     await this.#deps.passwordPolicy(role.password_policy);
     if (!existing) {
       await this.#rotate(name, role, { initial: true });
@@ -146,6 +145,8 @@ export class StaticRoles {
     const now = this.#deps.clock.now();
     try {
       const config = await this.#deps.config(role.db_name);
+      // Checked again at each rotation: the connection may have been rewritten to log in as this user.
+      assertNotConnectionUser(role.username, config);
       const plugin = await this.#deps.plugin(role.db_name, config);
       if (!plugin.changePassword) throw new UnsupportedOperationError(`the ${plugin.name} plugin cannot rotate passwords`);
       const password = generatePassword(await this.#deps.passwordPolicy(role.password_policy || config.password_policy));
@@ -194,3 +195,16 @@ export class StaticRoles {
   }
 }
 
+
+/**
+ * Refuses a static role on a user the connection logs in as, in whatever form the connection names
+ * it (`username`, the URL's user, a `user=` parameter; compared without quotes or case): rotating
+ * it would take the engine's own root password away and hand it out through `static-creds`.
+ *
+ * @throws InvalidRequestError naming the rule (never the connection's URL)
+ */
+function assertNotConnectionUser(username: string, config: ConnectionConfig): void {
+  if (connectionUsers(config.connection_url, config.username).some((admin) => sameRoleName(admin, username))) {
+    throw new InvalidRequestError("a static role cannot manage the connection's own user; use rotate-root for it");
+  }
+}

@@ -79,7 +79,7 @@ export class UsernameTemplate {
     const parsed = new UsernameTemplate(parseParts(template, field));
     const probe = parsed.#render({ displayName: "x".repeat(64), roleName: "x".repeat(64), now: Date.UTC(2100, 0) }, "#");
     const randomKept = [...truncateBytes(probe, maxBytes)].filter((c) => c === "#").length;
-    if (randomKept < MIN_RANDOM_CHARS) {
+    if (randomKept < MIN_RANDOM_CHARS || parsed.#rendersAlike(maxBytes)) {
       throw new InvalidRequestError(
         `${field}: needs {{random N}} with at least ${MIN_RANDOM_CHARS} characters within the first ${maxBytes} bytes, ` +
           `even for long display and role names (truncate them), so that every username is unique`,
@@ -91,6 +91,16 @@ export class UsernameTemplate {
   /** Renders a username, cut to `maxBytes`. */
   render(values: UsernameValues, maxBytes: number): string {
     return truncateBytes(this.#render(values), maxBytes);
+  }
+
+  /**
+   * Whether two renders with the same names and time but fresh random values give the same
+   * username: a belt over the structural rule (no `replace` on `random`), since a fixed name is what
+   * would make the engine create, and later revoke, a role it does not own.
+   */
+  #rendersAlike(maxBytes: number): boolean {
+    const values = { displayName: "x".repeat(64), roleName: "x".repeat(64), now: Date.UTC(2100, 0) };
+    return this.render(values, maxBytes) === this.render(values, maxBytes);
   }
 
   #render(values: UsernameValues, randomChar?: string): string {
@@ -130,6 +140,11 @@ function parseExpression(text: string, field: string): Expression {
     throw new InvalidRequestError(`${field}: ${value === "random" ? "random takes one length, e.g. {{random 20}}" : `${String(value)} takes no arguments`}`);
   }
   const steps = pipeline.map((segment) => parseStep(segment, field));
+  // `replace` can map every random character to a fixed one (62 steps once made a template always
+  // render `postgres`), so it never applies to `random`; truncation is caught by the probe.
+  if (value === "random" && steps.some((step) => step.helper === "replace")) {
+    throw new InvalidRequestError(`${field}: replace cannot apply to {{random N}}: generated usernames must stay unique`);
+  }
   return { value: value as ValueName, length: expected ? Number(valueArgs[0]) : 0, steps };
 }
 

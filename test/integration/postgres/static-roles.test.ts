@@ -141,6 +141,18 @@ it("refuses to manage the connection's own user", async () => {
   });
 });
 
+it("refuses the connection's admin given only in connection_url, and its password keeps working", async () => {
+  await fx.root.write("database/config/admin-url", { plugin_name: "postgresql-database-plugin", connection_url: db.url, allowed_roles: "*" });
+  for (const username of [db.user, db.user.toUpperCase(), `"${db.user}"`]) {
+    await expect(fx.root.write("database/static-roles/admin", { db_name: "admin-url", username, rotation_period: "1h" })).rejects.toMatchObject({
+      code: "invalid_request",
+    });
+  }
+  await (await db.connectAs(db.user, db.password)).end();
+  const read = await fx.root.read<{ connection_details: { connection_url: string } }>("database/config/admin-url");
+  expect(read.data!.connection_details.connection_url).not.toContain(db.password);
+});
+
 it("after a crash mid-rotation, sets a fresh password before handing one out", async () => {
   await fx.root.write("database/static-roles/app", { db_name: "pg", username: user, rotation_period: "1h" });
   const first = await creds();

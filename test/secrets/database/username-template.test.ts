@@ -44,6 +44,15 @@ describe("username templates", () => {
     for (const name of names) expect(Buffer.byteLength(name)).toBe(63);
   });
 
+  it("refuses a template whose random part can be made fixed (62 replace steps once rendered `postgres`)", () => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const collapse = [...alphabet].map((c) => ` | replace "${c}" "x"`).join("");
+    const template = `postgres{{random 8${collapse} | truncate 0}}`.replace(" | truncate 0", "");
+    expect(() => UsernameTemplate.parse(template, 63)).toThrow(/replace cannot apply to \{\{random N\}\}/);
+    expect(() => UsernameTemplate.parse('v-{{random 8 | replace "a" "b"}}', 63)).toThrow(InvalidRequestError);
+    expect(() => UsernameTemplate.parse("v-{{random 8 | lowercase}}", 63)).not.toThrow();
+  });
+
   it.each([
     ["{{nope}}-{{random 20}}", /unknown value "nope"/],
     ["{{role_name | frobnicate}}-{{random 20}}", /unknown helper "frobnicate"/],

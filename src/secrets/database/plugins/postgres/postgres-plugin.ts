@@ -20,7 +20,8 @@ import type {
 } from "../../plugin.js";
 import { scramSha256Verifier } from "./scram.js";
 import pg from "pg";
-import type { PostgresPool, PostgresQueryResult } from "../../../../util/postgres-pool.js";
+import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "../../../../util/postgres-pool.js";
+import { ROLE_FACTS_SQL, ownershipRefused, refusalReason, roleFacts, tagStatement } from "./role-ownership.js";
 import { clientConfigFor, createPool } from "./pool-factory.js";
 import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
@@ -115,8 +116,11 @@ class PostgresPlugin implements DatabasePlugin {
   async #newUser(request: NewUserRequest): Promise<void> {
     const values = statementValues(request.username, await this.#passwordValue(request.password), request.expiration);
     const secrets = [...this.#secrets, request.password];
+    const { marker, username } = request;
+    // An existing role is never taken over, nor touched by the rollback statements.
+    if (marker !== undefined) await this.#refuseExisting(username).catch((err: unknown) => Promise.reject(pluginError("creating the database user failed", err, secrets)));
     try {
-      await this.#transaction(request.statements, values);
+      await this.#transaction(request.statements, values, marker === undefined ? undefined : (client) => tagCreatedRole(client, username, marker));
     } catch (err) {
       await this.#rollback(request.rollbackStatements, values);
       throw pluginError("creating the database user failed", err, secrets);
@@ -130,6 +134,8 @@ class PostgresPlugin implements DatabasePlugin {
   async #renewUser(request: RenewUserRequest): Promise<void> {
     const statements = request.statements.length > 0 ? request.statements : DEFAULT_RENEW_STATEMENTS;
     try {
+      // A tampered lease must not set VALID UNTIL on a role it does not own (the admin, say).
+      await this.#confirmOwnership(request.username, request.marker);
       await this.#transaction(statements, statementValues(request.username, "", request.expiration));
     } catch (err) {
       throw pluginError("renewing the database user failed", err, this.#secrets);
@@ -145,6 +151,7 @@ class PostgresPlugin implements DatabasePlugin {
     try {
       const otherDatabases = await this.#otherDatabasesOf(request.username);
       if (otherDatabases === undefined) return; // already gone
+      await this.#confirmOwnership(request.username, request.marker);
       if (request.statements.length > 0) {
         if (settings.terminateSessions) await this.#terminateSessions(request.username);
         await this.#transaction(request.statements, statementValues(request.username, "", undefined));
@@ -261,6 +268,25 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
+  /**
+   * Resolves when this lease may drop `username` (see `role-ownership.ts`).
+   *
+   * @throws PluginError (refused) naming why not
+   */
+  async #confirmOwnership(username: string, marker: string | undefined): Promise<void> {
+    const { rows } = await this.#query(ROLE_FACTS_SQL, [username]);
+    if (rows.length === 0) return; // gone meanwhile: the drop is a no-op
+    const reason = refusalReason(username, roleFacts(rows[0]), marker);
+    if (reason !== undefined) throw ownershipRefused(reason);
+  }
+
+  /** @throws PluginError (refused) when `username` already exists */
+  async #refuseExisting(username: string): Promise<void> {
+    if (await this.#roleExists(username)) {
+      throw new PluginError(`the database user ${JSON.stringify(username)} already exists; the engine only creates new users`, { refused: true });
+    }
+  }
+
   /** Ends every session of `username` except ours. */
   async #terminateSessions(username: string): Promise<void> {
     await this.#query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", [username]);
@@ -303,10 +329,10 @@ class PostgresPlugin implements DatabasePlugin {
    * transaction that lost a race with another (catalog rows updated concurrently, as parallel
    * GRANTs or DROP OWNEDs on the same table do) is retried a few times, after a short random pause.
    */
-  async #transaction(statements: readonly string[], values: Record<string, string> | null): Promise<void> {
+  async #transaction(statements: readonly string[], values: Record<string, string> | null, last?: TransactionStep): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#transactionOnce(statements, values);
+        return await this.#transactionOnce(statements, values, last);
       } catch (err) {
         if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err;
         await pause(conflictBackoffMs(attempt));
@@ -314,13 +340,17 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
-  /** `values: null` runs statements we built ourselves as they are (no template to render). */
-  async #transactionOnce(statements: readonly string[], values: Record<string, string> | null): Promise<void> {
+  /**
+   * `values: null` runs statements we built ourselves as they are (no template to render); `last`
+   * runs after them, before the commit.
+   */
+  async #transactionOnce(statements: readonly string[], values: Record<string, string> | null, last?: TransactionStep): Promise<void> {
     const client = await this.#requirePool().connect();
     let broken = false;
     try {
       await client.query("BEGIN");
       for (const statement of statements) await client.query(values ? renderTemplate(statement, values) : statement);
+      await last?.(client);
       await client.query("COMMIT");
     } catch (err) {
       broken = await client.query("ROLLBACK").then(() => false, () => true);
@@ -340,6 +370,23 @@ class PostgresPlugin implements DatabasePlugin {
     if (!this.#pool) throw new PluginError("the PostgreSQL plugin is not initialized or already closed");
     return this.#pool;
   }
+}
+
+/** A step run inside a transaction, after its statements. */
+type TransactionStep = (client: PostgresPoolClient) => Promise<void>;
+
+/**
+ * Tags the role the creation statements just made with the lease's marker, in their transaction
+ * (so a role exists tagged or not at all).
+ *
+ * @throws PluginError (refused) when the statements did not create a role named `username`
+ */
+async function tagCreatedRole(client: PostgresPoolClient, username: string, marker: string): Promise<void> {
+  const result = (await client.query("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = $1", [username])) as PostgresQueryResult;
+  if (result.rows.length === 0) {
+    throw new PluginError(`the creation statements did not create the database user ${JSON.stringify(username)} ({{name}})`, { refused: true });
+  }
+  await client.query(tagStatement(username, marker, result.rows[0].rolsuper === true));
 }
 
 /**
