@@ -58,9 +58,16 @@ export class MountTable {
     return entries.filter((entry): entry is MountEntry => entry !== undefined);
   }
 
-  /** Replaces the user mounts held in memory with `saved` (built-in ones stay). */
+  /**
+   * Replaces the user mounts held in memory with `saved` (built-in ones stay; a saved record of a
+   * tuned built-in mount gives it its tune settings, nothing else).
+   */
   replace(saved: MountEntry[]): void {
-    this.#entries = new Map([...this.#builtins, ...saved].map((entry) => [entry.path, entry]));
+    const tuned = (entry: MountEntry) => {
+      const stored = saved.find((record) => record.builtin && record.path === entry.path);
+      return stored ? { ...entry, config: stored.config } : entry;
+    };
+    this.#entries = new Map([...this.#builtins.map(tuned), ...saved.filter((entry) => !entry.builtin)].map((entry) => [entry.path, entry]));
   }
 
   /** Every mount entry. */
@@ -117,8 +124,12 @@ export class MountTable {
    */
   async tune(path: string, change: (entry: MountEntry) => MountEntry): Promise<MountEntry> {
     const builtin = this.#builtins.find((entry) => entry.path === path);
-    if (builtin) throw new InvalidRequestError(`cannot tune the built-in mount ${JSON.stringify(path)}`);
-    const { next } = await this.#store.update<MountEntry>(recordKey(path), (current) => (current === undefined ? UNCHANGED : change(current)));
+    if (builtin && !TUNABLE_BUILTINS.includes(path)) throw new InvalidRequestError(`cannot tune the built-in mount ${JSON.stringify(path)}`);
+    // A tunable built-in mount has a record only once tuned: the first tune starts from its definition.
+    const { next } = await this.#store.update<MountEntry>(recordKey(path), (current) => {
+      const base = current ?? builtin;
+      return base === undefined ? UNCHANGED : change(base);
+    });
     if (next === UNCHANGED || next === undefined) throw new NotFoundError(`no mount at ${JSON.stringify(path)}`);
     this.#entries = new Map(this.#entries).set(path, next);
     return next;
@@ -148,6 +159,12 @@ export class MountTable {
 }
 
 /** `database/` → `core/mounts/database` (no trailing slash: every storage accepts that key). */
+/**
+ * Built-in mounts whose tune settings may change: the token mount, whose `max_lease_ttl` caps the
+ * TTLs of tokens (as Vault's `sys/auth/token/tune`). `sys/` is not tunable.
+ */
+const TUNABLE_BUILTINS: readonly string[] = ["auth/token/"];
+
 function recordKey(path: string): string {
   return MOUNT_RECORD_PREFIX + path.slice(0, -1);
 }

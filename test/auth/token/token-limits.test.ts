@@ -28,6 +28,19 @@ describe("token limits (issue 11, item 4)", () => {
     await expect(limited.write("auth/token/create", {})).rejects.toBeInstanceOf(PermissionDeniedError);
   });
 
+  it("sys/mounts/auth/token/tune caps every later token's TTL at the tuned max_lease_ttl, kept across a restart", async () => {
+    const fixture = await seed();
+    await fixture.root.write("sys/mounts/auth/token/tune", { max_lease_ttl: "1h" });
+    expect((await fixture.root.read("sys/mounts/auth/token/tune")).data).toMatchObject({ max_lease_ttl: 3600 });
+    const capped = await createToken(fixture.root, { policies: ["maker"], ttl: YEAR });
+    expect(capped.auth).toMatchObject({ lease_duration: 3600 });
+    expect(capped.warnings?.join(" ")).toMatch(/max_ttl|capped/);
+    await fixture.restart();
+    const afterRestart = await createToken(fixture.root, { policies: ["maker"], explicit_max_ttl: YEAR });
+    expect(afterRestart.auth!.lease_duration).toBeLessThanOrEqual(3600);
+    await expect(fixture.root.write("sys/mounts/sys/tune", { max_lease_ttl: "1h" })).rejects.toThrow(/built-in/);
+  });
+
   it("period needs root or sudo", async () => {
     const { root, engine } = await seed();
     const maker = engine.client((await createToken(root, { policies: ["maker"] })).auth!.client_token);
