@@ -58,7 +58,7 @@ async function postgresBackend(): Promise<RawBackend> {
   return {
     open: () => new PostgresStorage({ pool: db.pool, table }),
     rawBytes: async () => {
-      const { rows } = await db.query<{ key: string; value: Buffer }>(`SELECT key, value FROM ${table}`);
+      const { rows } = await db.query<{ key: string; value: Buffer }>(`SELECT key, value FROM vaultlet.${table}`);
       return Buffer.concat(rows.flatMap((row) => [Buffer.from(row.key), row.value]));
     },
   };
