@@ -37,7 +37,10 @@ export type { ListenConnection } from "./storage/postgres/postgres-change-feed.j
 export type { PostgresStoragePool } from "./storage/postgres/postgres-storage.js";
 export { EncryptedStorage, type Keyring } from "./storage/encrypted-storage.js";
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle, type TimerCallback } from "./util/clock.js";
-export { parseDuration } from "./util/ttl.js";
+export { parseDuration, MAX_DURATION_SECONDS } from "./util/ttl.js";
+export { MAX_REQUEST_DATA_DEPTH } from "./request-validation.js";
+export { MAX_HCL_DEPTH } from "./hcl/parser.js";
+export { MAX_STATEMENTS_LENGTH } from "./secrets/database/sql-statements.js";
 export type { RevocationOptions } from "./leases/lease-manager.js";
 export type { LeaseRecord, LeaseState } from "./leases/lease.js";
 export type {
