@@ -3,51 +3,14 @@
  * the connection password, nor a generated password, nor a token; without it, it would.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { EncryptedStorage, EncryptionError, Engine, FileStorage, ManualClock, PostgresStorage, type AtRestOptions, type Storage } from "../../src/index.js";
+import { describe, expect, it } from "vitest";
+import { EncryptedStorage, EncryptionError, Engine, ManualClock, type AtRestOptions, type Storage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
+import { useRawBackends } from "../support/raw-storage.js";
 import { openEngineFixture } from "../support/engine-fixture.js";
 
 const db = useTestDatabase();
-const directories: string[] = [];
-afterAll(async () => {
-  await Promise.all(directories.map((path) => rm(path, { recursive: true, force: true })));
-});
-
-/** A backend: a storage factory and a way to read every raw byte it holds. */
-interface RawBackend {
-  open(): Storage;
-  rawBytes(): Promise<Buffer>;
-}
-
-async function fileBackend(): Promise<RawBackend> {
-  const path = await mkdtemp(join(tmpdir(), "vaultlet-enc-"));
-  directories.push(path);
-  const readAll = async (dir: string): Promise<Buffer[]> => {
-    const out: Buffer[] = [];
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
-      out.push(Buffer.from(entry.name), ...(entry.isDirectory() ? await readAll(full) : [await readFile(full)]));
-    }
-    return out;
-  };
-  return { open: () => new FileStorage({ path }), rawBytes: async () => Buffer.concat(await readAll(path)) };
-}
-
-let tableCounter = 0;
-async function postgresBackend(): Promise<RawBackend> {
-  const table = `enc_${++tableCounter}`;
-  return {
-    open: () => new PostgresStorage({ pool: db.pool, table }),
-    rawBytes: async () => {
-      const { rows } = await db.query<{ key: string; value: Buffer }>(`SELECT key, value FROM vaultlet.${table}`);
-      return Buffer.concat(rows.flatMap((row) => [Buffer.from(row.key), row.value]));
-    },
-  };
-}
+const { fileBackend, postgresBackend } = useRawBackends(db, "enc");
 
 /** Uses the engine the way an app does and returns every secret it saw. */
 async function secretsFrom(storage: Storage, atRest?: AtRestOptions): Promise<string[]> {

@@ -6,17 +6,12 @@
  * and durable storage with neither fails with `UnencryptedStorageError`.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   EncryptedStorage,
   Engine,
-  FileStorage,
   ManualClock,
   PluginError,
-  PostgresStorage,
   UnencryptedStorageError,
   type AtRestOptions,
   type DatabasePluginDescriptor,
@@ -24,45 +19,11 @@ import {
 } from "../../src/index.js";
 import { FakeDatabase } from "../fakes/fake-database-plugin.js";
 import { useTestDatabase } from "../support/database.js";
+import { useRawBackends, type RawBackend } from "../support/raw-storage.js";
 import { CREATE_LOGIN, fakeConnectionConfig } from "../support/engine-fixture.js";
 
 const db = useTestDatabase();
-const directories: string[] = [];
-afterAll(async () => {
-  await Promise.all(directories.map((path) => rm(path, { recursive: true, force: true })));
-});
-
-/** A durable storage: a factory of handles and every raw byte it holds (keys and values). */
-interface RawBackend {
-  open(): Storage;
-  rawBytes(): Promise<Buffer>;
-}
-
-async function fileBackend(): Promise<RawBackend> {
-  const path = await mkdtemp(join(tmpdir(), "vaultlet-at-rest-"));
-  directories.push(path);
-  const readAll = async (dir: string): Promise<Buffer[]> => {
-    const out: Buffer[] = [];
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
-      out.push(Buffer.from(entry.name), ...(entry.isDirectory() ? await readAll(full) : [await readFile(full)]));
-    }
-    return out;
-  };
-  return { open: () => new FileStorage({ path }), rawBytes: async () => Buffer.concat(await readAll(path)) };
-}
-
-let tables = 0;
-async function postgresBackend(): Promise<RawBackend> {
-  const table = `at_rest_${++tables}`;
-  return {
-    open: () => new PostgresStorage({ pool: db.pool, table }),
-    rawBytes: async () => {
-      const { rows } = await db.query<{ key: string; value: Buffer }>(`SELECT key, value FROM vaultlet.${table}`);
-      return Buffer.concat(rows.flatMap((row) => [Buffer.from(row.key), row.value]));
-    },
-  };
-}
+const { fileBackend, postgresBackend } = useRawBackends(db, "at_rest");
 
 /** Every kind of secret the engine keeps in storage, as the engine produced it. */
 interface Secrets {
