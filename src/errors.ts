@@ -68,6 +68,19 @@ export class NotFoundError extends VaultletError {
 }
 
 /**
+ * No route of the mounted backend serves the path, whatever the operation (404, Vault's
+ * "unsupported path"). A write or delete there did nothing, so it never answers success.
+ */
+export class UnsupportedPathError extends NotFoundError {
+  override readonly code: string = "unsupported_path";
+
+  /** @param path - the full request path */
+  constructor(path: string, options?: VaultletErrorOptions) {
+    super(`unsupported path: ${JSON.stringify(path)}`, options);
+  }
+}
+
+/**
  * The request itself is wrong: a missing or malformed field, a conflicting value (400).
  *
  * @example

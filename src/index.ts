@@ -14,6 +14,7 @@ export {
   NotFoundError,
   InvalidRequestError,
   UnsupportedOperationError,
+  UnsupportedPathError,
   LeaseNotFoundError,
   PluginError,
   type PluginErrorOptions,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { NotFoundError, PermissionDeniedError } from "./errors.js";
+import { NotFoundError, PermissionDeniedError, UnsupportedPathError } from "./errors.js";
 import type { Backend, BackendRequest, BackendResponse, PendingLease, SecretSpec } from "./backend/backend.js";
 import { rootPathsOf } from "./backend/root-paths.js";
 import type { AuditBroker } from "./audit/audit-broker.js";
@@ -197,7 +197,10 @@ export class RequestPipeline implements RequestHandler {
         },
       },
     };
-    const answer = await backend.handle(request);
+    const answer = await backend.handle(request).catch((err: unknown) => {
+      // The backend names the path below its mount; the caller asked for the full one.
+      throw err instanceof UnsupportedPathError ? new UnsupportedPathError(path, { cause: err }) : err;
+    });
     if (answer === null && (operation === "read" || operation === "list")) {
       throw new NotFoundError(`nothing at ${JSON.stringify(path)}`);
     }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { UnsupportedOperationError } from "../errors.js";
+import { UnsupportedOperationError, UnsupportedPathError } from "../errors.js";
 import type { Operation } from "../request.js";
 import type { BackendRequest, BackendResponse } from "./backend.js";
 
@@ -20,6 +20,12 @@ export interface PathRoute {
    * one non-empty segment; a final `*x` matches the rest of the path (possibly empty).
    */
   pattern: string;
+  /**
+   * The request fields this path reads, for any of its operations (Vault's field schema). The
+   * pattern's `:x`/`*x` names are known too. Any other field is named in the response's
+   * `warnings`, as Vault does, so a misspelt or unsupported parameter is never silently dropped.
+   */
+  fields: readonly string[];
   read?: PathHandler;
   write?: PathHandler;
   delete?: PathHandler;
@@ -31,6 +37,8 @@ export interface PathRoute {
 
 interface CompiledRoute {
   route: PathRoute;
+  /** The declared fields and the pattern's parameter names. */
+  known: ReadonlySet<string>;
   regex: RegExp;
   names: string[];
   /** The pattern's first segment when it is literal: only paths starting with it can match. */
@@ -42,7 +50,7 @@ interface CompiledRoute {
  *
  * @example
  * ```ts
- * const router = new PathRouter([{ pattern: "roles/:name", read: readRole, write: writeRole }]);
+ * const router = new PathRouter([{ pattern: "roles/:name", fields: ["db_name"], read: readRole, write: writeRole }]);
  * await router.handle(request); // request.path === "roles/readonly"
  * ```
  */
@@ -68,14 +76,19 @@ export class PathRouter {
 
   /** The matching route and its parameters, or `undefined`. */
   match(path: string): { route: PathRoute; params: PathParams } | undefined {
+    const matched = this.#match(path);
+    return matched && { route: matched.compiled.route, params: matched.params };
+  }
+
+  #match(path: string): { compiled: CompiledRoute; params: PathParams } | undefined {
     const slash = path.indexOf("/");
     const candidates = this.#bySegment.get(slash === -1 ? path : path.slice(0, slash)) ?? this.#generic;
-    for (const { route, regex, names } of candidates) {
-      const match = regex.exec(path);
+    for (const compiled of candidates) {
+      const match = compiled.regex.exec(path);
       if (!match) continue;
       const params: PathParams = {};
-      names.forEach((name, i) => (params[name] = match[i + 1] ?? ""));
-      return { route, params };
+      compiled.names.forEach((name, i) => (params[name] = match[i + 1] ?? ""));
+      return { compiled, params };
     }
     return undefined;
   }
@@ -87,18 +100,40 @@ export class PathRouter {
   }
 
   /**
-   * Dispatches a request. Resolves to `null` when no route matches (the engine answers 404);
-   * rejects with {@link UnsupportedOperationError} when the route does not support the operation.
+   * Dispatches a request, naming the fields the route does not know in the answer's `warnings`.
+   *
+   * @throws UnsupportedPathError when no route matches, whatever the operation: a write or delete
+   *   there would do nothing, so it must not answer success
+   * @throws UnsupportedOperationError when the route does not support the operation
    */
   async handle(request: BackendRequest): Promise<BackendResponse | null> {
-    const matched = this.match(request.path);
-    if (!matched) return null;
-    const handler = handlerFor(matched.route, request.operation);
+    const matched = this.#match(request.path);
+    if (!matched) throw new UnsupportedPathError(request.path);
+    const { route, known } = matched.compiled;
+    const handler = handlerFor(route, request.operation);
     if (!handler) {
       throw new UnsupportedOperationError(`${request.operation} is not supported on this path`);
     }
-    return handler(request, matched.params);
+    const answer = await handler(request, matched.params);
+    return withUnknownFieldWarning(answer, request, known);
   }
+}
+
+/**
+ * Adds Vault's warning naming the request fields the route ignored. A read that found nothing
+ * stays `null` (a 404): the warning would be lost in the error anyway.
+ */
+function withUnknownFieldWarning(answer: BackendResponse | null, request: BackendRequest, known: ReadonlySet<string>): BackendResponse | null {
+  const unknown = Object.keys(request.data).filter((field) => !known.has(field));
+  if (unknown.length === 0) return answer;
+  if (answer === null && (request.operation === "read" || request.operation === "list")) return answer;
+  const warning = unrecognizedParametersWarning(unknown);
+  return { ...answer, warnings: [...(answer?.warnings ?? []), warning] };
+}
+
+/** Vault's wording, so clients and scripts that look for it find it: `…parameters: [a b]`. */
+export function unrecognizedParametersWarning(fields: readonly string[]): string {
+  return `Endpoint ignored these unrecognized parameters: [${[...fields].sort().join(" ")}]`;
 }
 
 function handlerFor(route: PathRoute, operation: Operation): PathHandler | undefined {
@@ -123,7 +158,7 @@ function compile(route: PathRoute): CompiledRoute {
   });
   const first = route.pattern.split("/")[0]!;
   const firstSegment = first.startsWith(":") || first.startsWith("*") ? undefined : first;
-  return { route, regex: new RegExp(`^${source}$`), names, firstSegment };
+  return { route, known: new Set([...route.fields, ...names]), regex: new RegExp(`^${source}$`), names, firstSegment };
 }
 
 function escapeRegex(text: string): string {

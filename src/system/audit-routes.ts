@@ -22,9 +22,10 @@ export interface AuditRoutesDeps {
 export function auditRoutes({ audit, events }: AuditRoutesDeps): PathRoute[] {
   const list = async () => ({ data: Object.fromEntries(audit.list().map((c) => [`${c.path}/`, describeDevice(c)])) });
   return [
-    { pattern: "audit", read: list, list },
+    { pattern: "audit", fields: [], read: list, list },
     {
       pattern: "audit/*path",
+      fields: ["type", "description", "options", "local"],
       write: async (req, { path }) => {
         await audit.enable(path!, req.data);
         events("audit.enabled", { path: trimSlashes(path!), type: String(req.data.type) });
@@ -38,6 +39,7 @@ export function auditRoutes({ audit, events }: AuditRoutesDeps): PathRoute[] {
     },
     {
       pattern: "audit-hash/*path",
+      fields: ["input"],
       write: async (req, { path }) => {
         const input = req.data.input;
         if (typeof input !== "string") throw new InvalidRequestError("input is required: the value to hash, as a string");

@@ -29,10 +29,12 @@ export function capabilitiesRoutes({ policies, tokens }: CapabilitiesRoutesDeps)
   return [
     {
       pattern: "capabilities-self",
+      fields: ["paths", "path"],
       write: async (req) => answer(req.caller.policies, req.data),
     },
     {
       pattern: "capabilities",
+      fields: ["token", "paths", "path"],
       write: async (req) => {
         const token = await tokens.lookup(req.data.token);
         if (!token) throw new PermissionDeniedError("permission denied: the token to check is invalid or expired");

@@ -34,20 +34,22 @@ export function leaseRoutes({ leases, tokens }: LeaseRoutesDeps): PathRoute[] {
     return null;
   };
   return [
-    { pattern: "leases/lookup", write: async (req) => ({ data: await leases.lookup(leaseIdFrom(req.data, undefined)) }) },
+    { pattern: "leases/lookup", fields: ["lease_id"], write: async (req) => ({ data: await leases.lookup(leaseIdFrom(req.data, undefined)) }) },
     {
       pattern: "leases/lookup/*prefix",
+      fields: [],
       list: async (_req, { prefix }) => {
         const keys = await listChildren(leases, prefix!);
         return keys.length === 0 ? null : { data: { keys } };
       },
     },
-    { pattern: "leases/renew/*id", write: (req, { id }) => renew(req.data, id) },
-    { pattern: "renew/*id", write: (req, { id }) => renew(req.data, id) },
-    { pattern: "leases/revoke/*id", write: (req, { id }) => revoke(req.data, id) },
-    { pattern: "revoke/*id", write: (req, { id }) => revoke(req.data, id) },
+    { pattern: "leases/renew/*id", fields: ["lease_id", "increment"], write: (req, { id }) => renew(req.data, id) },
+    { pattern: "renew/*id", fields: ["lease_id", "increment"], write: (req, { id }) => renew(req.data, id) },
+    { pattern: "leases/revoke/*id", fields: ["lease_id"], write: (req, { id }) => revoke(req.data, id) },
+    { pattern: "revoke/*id", fields: ["lease_id"], write: (req, { id }) => revoke(req.data, id) },
     {
       pattern: "leases/revoke-prefix/*prefix",
+      fields: [],
       write: async (_req, { prefix }) => {
         await leases.revokePrefix(requirePrefix(prefix));
         return null;
@@ -56,6 +58,7 @@ export function leaseRoutes({ leases, tokens }: LeaseRoutesDeps): PathRoute[] {
     {
       // Vault's older alias, still used by clients such as node-vault's `revokePrefix`.
       pattern: "revoke-prefix/*prefix",
+      fields: [],
       write: async (_req, { prefix }) => {
         await leases.revokePrefix(requirePrefix(prefix));
         return null;
@@ -63,6 +66,7 @@ export function leaseRoutes({ leases, tokens }: LeaseRoutesDeps): PathRoute[] {
     },
     {
       pattern: "leases/count",
+      fields: ["type"],
       read: async (req) => {
         const type = req.data.type ?? "all";
         if (type !== "all" && type !== "irrevocable") throw new InvalidRequestError('type must be "all" or "irrevocable"');
@@ -72,12 +76,14 @@ export function leaseRoutes({ leases, tokens }: LeaseRoutesDeps): PathRoute[] {
     {
       // Runs to completion (Vault starts it in the background); answers what it did.
       pattern: "leases/tidy",
+      fields: [],
       write: async () => ({
         data: await leases.tidy(async (accessor) => (await tokens.lookupByAccessor(accessor)) !== undefined),
       }),
     },
     {
       pattern: "leases/revoke-force/*prefix",
+      fields: [],
       write: async (_req, { prefix }) => {
         await leases.forgetPrefix(requirePrefix(prefix));
         return null;

@@ -31,10 +31,12 @@ export function mountRoutes(engine: MountRoutesDeps): PathRoute[] {
   return [
     {
       pattern: "mounts",
+      fields: [],
       read: async () => ({ data: Object.fromEntries(engine.mounts.all().map((e) => [e.path, describeMount(e)])) }),
     },
     {
       pattern: "mounts/*path/tune",
+      fields: ["default_lease_ttl", "max_lease_ttl", "max_leases", "description"],
       read: async (_req, { path }) => ({ data: { ...requireMount(engine, path!).config } }),
       write: async (req, { path }) => {
         const entry = requireMount(engine, path!);
@@ -47,6 +49,7 @@ export function mountRoutes(engine: MountRoutesDeps): PathRoute[] {
     },
     {
       pattern: "mounts/*path",
+      fields: ["type", "description", "config", "options"],
       exists: async ({ path }) => engine.mounts.get(normalizeMountPath(path!)) !== undefined,
       read: async (_req, { path }) => ({ data: describeMount(requireMount(engine, path!)) }),
       write: async (req, { path }) => {

@@ -20,6 +20,7 @@ export function passwordPolicyRoutes({ passwordPolicies }: PasswordPolicyRoutesD
   return [
     {
       pattern: "policies/password",
+      fields: [],
       list: async () => {
         const keys = await passwordPolicies.names();
         return keys.length === 0 ? null : { data: { keys } };
@@ -27,6 +28,7 @@ export function passwordPolicyRoutes({ passwordPolicies }: PasswordPolicyRoutesD
     },
     {
       pattern: "policies/password/:name/generate",
+      fields: [],
       read: async (_req, { name }) => {
         const policy = await passwordPolicies.get(name!);
         if (!policy) throw new NotFoundError(`no password policy named ${JSON.stringify(name)}`);
@@ -35,6 +37,7 @@ export function passwordPolicyRoutes({ passwordPolicies }: PasswordPolicyRoutesD
     },
     {
       pattern: "policies/password/:name",
+      fields: ["policy"],
       exists: async ({ name }) => (await passwordPolicies.text(name!)) !== undefined,
       read: async (_req, { name }) => {
         const policy = await passwordPolicies.text(name!);

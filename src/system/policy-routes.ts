@@ -43,11 +43,12 @@ export function policyRoutes({ policies, events }: PolicyRoutesDeps): PathRoute[
   return [
     {
       pattern: "policy",
+      fields: [],
       read: async () => ({ data: { keys: await policies.names(), policies: await policies.names() } }),
       list: async () => ({ data: { keys: await policies.names() } }),
     },
-    { pattern: "policy/:name", exists, read: read("rules"), write: writeWithRules, delete: remove },
-    { pattern: "policies/acl", list: async () => ({ data: { keys: await policies.names() } }) },
-    { pattern: "policies/acl/:name", exists, read: read("policy"), write, delete: remove },
+    { pattern: "policy/:name", fields: ["policy", "rules"], exists, read: read("rules"), write: writeWithRules, delete: remove },
+    { pattern: "policies/acl", fields: [], list: async () => ({ data: { keys: await policies.names() } }) },
+    { pattern: "policies/acl/:name", fields: ["policy"], exists, read: read("policy"), write, delete: remove },
   ];
 }

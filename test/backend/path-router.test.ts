@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { PathRouter, type PathRoute } from "../../src/backend/path-router.js";
-import { UnsupportedOperationError } from "../../src/errors.js";
+import { UnsupportedOperationError, UnsupportedPathError } from "../../src/errors.js";
 import type { BackendRequest } from "../../src/backend/backend.js";
 
 /** A route whose read handler answers with its own pattern and the parameters it matched. */
 function route(pattern: string, extra: Partial<PathRoute> = {}): PathRoute {
-  return { pattern, read: async (_request, params) => ({ data: { pattern, ...params } }), ...extra };
+  return { pattern, fields: [], read: async (_request, params) => ({ data: { pattern, ...params } }), ...extra };
 }
 
-const read = (path: string) => ({ operation: "read", path }) as BackendRequest;
+const read = (path: string, data: Record<string, unknown> = {}) => ({ operation: "read", path, data }) as BackendRequest;
 
 describe("PathRouter", () => {
   const router = new PathRouter([
@@ -38,11 +38,32 @@ describe("PathRouter", () => {
     expect(await winner("other/last")).toEqual({ pattern: ":anything/last", anything: "other" });
   });
 
-  it("matches nothing for a path no pattern fits", async () => {
-    expect(await router.handle(read("unknown/path"))).toBeNull();
-    expect(await router.handle(read("mountsx"))).toBeNull();
-    expect(await router.handle(read("creds/a/b"))).toBeNull();
+  it("refuses a path no pattern fits as unsupported, for every operation", async () => {
+    for (const path of ["unknown/path", "mountsx", "creds/a/b"]) {
+      await expect(router.handle(read(path))).rejects.toThrow(UnsupportedPathError);
+    }
+    for (const operation of ["create", "update", "delete", "patch"] as const) {
+      await expect(router.handle({ operation, path: "remount", data: {} } as unknown as BackendRequest)).rejects.toMatchObject({
+        code: "unsupported_path",
+        status: 404,
+      });
+    }
     expect(router.match("")).toBeUndefined();
+  });
+
+  it("names the fields a route does not know in Vault's warning, and keeps the handler's warnings", async () => {
+    const declared = new PathRouter([
+      route("roles/:name", {
+        fields: ["db_name"],
+        write: async () => ({ warnings: ["capped"] }),
+        delete: async () => null,
+      }),
+    ]);
+    const write = { operation: "update", path: "roles/r", data: { db_name: "pg", name: "r", zeta: 1, alpha: 2 } } as unknown as BackendRequest;
+    expect((await declared.handle(write))?.warnings).toEqual(["capped", "Endpoint ignored these unrecognized parameters: [alpha zeta]"]);
+    const remove = { operation: "delete", path: "roles/r", data: { typo: true } } as unknown as BackendRequest;
+    expect((await declared.handle(remove))?.warnings).toEqual(["Endpoint ignored these unrecognized parameters: [typo]"]);
+    expect(await declared.handle({ ...write, data: { db_name: "pg" } })).toEqual({ warnings: ["capped"] });
   });
 
   it("refuses an operation the route lacks, and asks the route whether a path exists", async () => {

@@ -51,18 +51,18 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
   };
 
   const router = new PathRouter([
-    { pattern: "create", write: create(false) },
-    { pattern: "create-orphan", write: create(true) },
-    { pattern: "lookup", write: async (req) => lookup(await byToken(req.data)) },
-    { pattern: "lookup-self", read: async (req) => lookup(await self(req)) },
-    { pattern: "lookup-accessor", write: async (req) => lookup(await byAccessor(req.data)) },
-    { pattern: "renew", write: async (req) => renew(await byToken(req.data), req.data) },
-    { pattern: "renew-self", write: async (req) => renew(await self(req), req.data) },
-    { pattern: "renew-accessor", write: async (req) => renew(await byAccessor(req.data), req.data) },
-    { pattern: "revoke", write: async (req) => revoke(await byToken(req.data)) },
-    { pattern: "revoke-self", write: async (req) => revoke(await self(req)) },
-    { pattern: "revoke-accessor", write: async (req) => revoke(await byAccessor(req.data)) },
-    { pattern: "accessors", list: async () => ({ data: { keys: await tokens.accessors() } }) },
+    { pattern: "create", fields: TOKEN_CREATE_FIELDS, write: create(false) },
+    { pattern: "create-orphan", fields: TOKEN_CREATE_FIELDS, write: create(true) },
+    { pattern: "lookup", fields: ["token"], write: async (req) => lookup(await byToken(req.data)) },
+    { pattern: "lookup-self", fields: [], read: async (req) => lookup(await self(req)) },
+    { pattern: "lookup-accessor", fields: ["accessor"], write: async (req) => lookup(await byAccessor(req.data)) },
+    { pattern: "renew", fields: ["token", "increment"], write: async (req) => renew(await byToken(req.data), req.data) },
+    { pattern: "renew-self", fields: ["increment"], write: async (req) => renew(await self(req), req.data) },
+    { pattern: "renew-accessor", fields: ["accessor", "increment"], write: async (req) => renew(await byAccessor(req.data), req.data) },
+    { pattern: "revoke", fields: ["token"], write: async (req) => revoke(await byToken(req.data)) },
+    { pattern: "revoke-self", fields: [], write: async (req) => revoke(await self(req)) },
+    { pattern: "revoke-accessor", fields: ["accessor"], write: async (req) => revoke(await byAccessor(req.data)) },
+    { pattern: "accessors", fields: [], list: async () => ({ data: { keys: await tokens.accessors() } }) },
   ]);
 
   return {
@@ -77,6 +77,11 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
     },
   };
 }
+
+/** The fields `create` and `create-orphan` read (see `token-request.ts`). */
+const TOKEN_CREATE_FIELDS = [
+  "type", "policies", "no_default_policy", "ttl", "explicit_max_ttl", "period", "renewable", "display_name", "num_uses", "meta", "no_parent",
+] as const;
 
 function requireToken(entry: TokenEntry | undefined): TokenEntry {
   if (!entry) throw new InvalidRequestError("bad token: unknown, expired or revoked");

@@ -47,6 +47,13 @@ export interface ConnectionConfig {
 
 const DEFAULT_MAX_OPEN_CONNECTIONS = 4;
 
+/** The fields `config/:name` reads (anything else is named in the response's warnings). */
+export const CONNECTION_CONFIG_FIELDS = [
+  "plugin_name", "connection_url", "username", "password", "allowed_roles", "verify_connection", "max_open_connections",
+  "username_template", "password_policy", "root_rotation_statements", "host", "port", "database", "tls_ca",
+  "tls_certificate", "private_key", "password_authentication",
+] as const;
+
 /**
  * Builds a config from a write request, over the existing config when updating.
  *

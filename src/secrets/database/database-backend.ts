@@ -12,6 +12,7 @@ import { DEFAULT_PASSWORD_POLICY, generatePassword, type PasswordPolicy } from "
 import { calculateTtl } from "../../util/ttl.js";
 import type { RequestData } from "../../request.js";
 import {
+  CONNECTION_CONFIG_FIELDS,
   describeConnectionConfig,
   isRoleAllowed,
   parseConnectionConfig,
@@ -19,7 +20,7 @@ import {
 } from "./connection-config.js";
 import type { DatabasePlugin, DatabasePluginDescriptor } from "./plugin.js";
 import { PluginInstances } from "./plugin-instances.js";
-import { describeRole, parseRole, revocationSettingsOf, type Role } from "./role.js";
+import { ROLE_FIELDS, describeRole, parseRole, revocationSettingsOf, type Role } from "./role.js";
 import { UsernameGenerator } from "./username.js";
 import { rotateRoot, settleRootRotation } from "./root-rotation.js";
 import { StaticRoles } from "./static-roles.js";
@@ -119,9 +120,10 @@ class DatabaseBackend implements Backend {
 
   #routes(): PathRoute[] {
     return [
-      { pattern: "config", list: () => this.#list(this.#configs) },
+      { pattern: "config", fields: [], list: () => this.#list(this.#configs) },
       {
         pattern: "config/:name",
+        fields: CONNECTION_CONFIG_FIELDS,
         exists: async ({ name }) => (await this.#configs.get(name!)) !== undefined,
         read: async (_req, { name }) => {
           const config = await this.#configs.get<ConnectionConfig>(name!);
@@ -137,6 +139,7 @@ class DatabaseBackend implements Backend {
       },
       {
         pattern: "reset/:name",
+        fields: [],
         write: async (_req, { name }) => {
           await this.#requireConfig(name!);
           await this.#plugins.close(name!);
@@ -145,6 +148,7 @@ class DatabaseBackend implements Backend {
       },
       {
         pattern: "rotate-root/:name",
+        fields: [],
         write: async (_req, { name }) => {
           const config = await this.#settledConfig(name!);
           await rotateRoot(name!, config, {
@@ -155,9 +159,10 @@ class DatabaseBackend implements Backend {
           return null;
         },
       },
-      { pattern: "roles", list: () => this.#list(this.#roles) },
+      { pattern: "roles", fields: [], list: () => this.#list(this.#roles) },
       {
         pattern: "roles/:name",
+        fields: ROLE_FIELDS,
         exists: async ({ name }) => (await this.#roles.get(name!)) !== undefined,
         read: async (_req, { name }) => {
           const role = await this.#roles.get<Role>(name!);
@@ -170,7 +175,7 @@ class DatabaseBackend implements Backend {
           return null;
         },
       },
-      { pattern: "creds/:name", read: (req, { name }) => this.#issueCredentials(name!, req) },
+      { pattern: "creds/:name", fields: [], read: (req, { name }) => this.#issueCredentials(name!, req) },
     ];
   }
 

@@ -39,6 +39,12 @@ export interface Role {
 /** The variables a statement template may use. `{{username}}` is an alias of `{{name}}`. */
 export const STATEMENT_VARIABLES = ["name", "username", "password", "expiration"] as const;
 
+/** The fields `roles/:name` reads (anything else is named in the response's warnings). */
+export const ROLE_FIELDS = [
+  "db_name", "creation_statements", "revocation_statements", "renew_statements", "rollback_statements", "default_ttl",
+  "max_ttl", "max_leases", "revoke_terminate_sessions", "revoke_owned_objects", "reassign_owned_to", "password_policy",
+] as const;
+
 const OWNED_OBJECT_CHOICES = ["reassign", "drop"] as const;
 
 const STATEMENT_FIELDS = ["creation_statements", "revocation_statements", "renew_statements", "rollback_statements"] as const;

@@ -38,6 +38,11 @@ export interface StaticRole {
   failures?: number;
 }
 
+/** The fields `static-roles/:name` reads (anything else is named in the response's warnings). */
+export const STATIC_ROLE_FIELDS = [
+  "db_name", "username", "rotation_period", "rotation_schedule", "rotation_statements", "password_policy",
+] as const;
+
 /**
  * Builds a static role from a write request, over the existing one when updating.
  *

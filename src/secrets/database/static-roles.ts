@@ -20,7 +20,7 @@ import { connectionUsers, sameRoleName } from "./connection-url.js";
 import type { DatabasePlugin } from "./plugin.js";
 import { refusedByDatabase } from "./root-rotation.js";
 import { RotationScheduler } from "./rotation-scheduler.js";
-import { describeStaticCredentials, describeStaticRole, nextRotation, parseStaticRole, type StaticRole } from "./static-role.js";
+import { STATIC_ROLE_FIELDS, describeStaticCredentials, describeStaticRole, nextRotation, parseStaticRole, type StaticRole } from "./static-role.js";
 
 /** What static roles need from the database backend. */
 export interface StaticRoleDependencies {
@@ -70,6 +70,7 @@ export class StaticRoles {
     return [
       {
         pattern: "static-roles",
+        fields: [],
         list: async () => {
           const keys = await store.listChildren();
           return keys.length === 0 ? null : { data: { keys } };
@@ -77,6 +78,7 @@ export class StaticRoles {
       },
       {
         pattern: "static-roles/:name",
+        fields: STATIC_ROLE_FIELDS,
         exists: async ({ name }) => (await store.get(name!)) !== undefined,
         read: async (_req, { name }) => {
           const role = await store.get<StaticRole>(name!);
@@ -90,9 +92,10 @@ export class StaticRoles {
             return null;
           }),
       },
-      { pattern: "static-creds/:name", read: (_req, { name }) => this.#credentials(name!) },
+      { pattern: "static-creds/:name", fields: [], read: (_req, { name }) => this.#credentials(name!) },
       {
         pattern: "rotate-role/:name",
+        fields: [],
         write: (_req, { name }) =>
           this.#locked(name!, async () => {
             const role = await this.#require(name!);
