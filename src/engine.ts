@@ -32,6 +32,7 @@ import type { DatabasePluginDescriptor } from "./secrets/database/plugin.js";
 import { PolicyStore } from "./policy/policy-store.js";
 import { TokenManager } from "./auth/token/token-manager.js";
 import { createTokenBackend } from "./auth/token/token-backend.js";
+import { TokenRoleStore } from "./auth/token/token-role-store.js";
 import { AuditBroker } from "./audit/audit-broker.js";
 import { AuditHasher } from "./audit/audit-hasher.js";
 import type { AuditSink } from "./audit/audit-device.js";
@@ -346,7 +347,13 @@ export class Engine implements RequestHandler, AsyncDisposable {
     return createMountBackend(entry, {
       factories: this.#factories,
       system: () => createSystemBackend(this.#systemDeps()),
-      token: () => createTokenBackend({ tokens: this.#tokens, manager: this.#tokenManager, policies: this.#policies }),
+      token: () =>
+        createTokenBackend({
+          tokens: this.#tokens,
+          manager: this.#tokenManager,
+          policies: this.#policies,
+          roles: new TokenRoleStore(this.#core.sub("sys/token/roles/")),
+        }),
       core: this.#core,
       clock: this.#clock,
       passwordPolicy: this.#passwordPolicies.lookup,

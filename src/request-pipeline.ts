@@ -124,7 +124,7 @@ export class RequestPipeline implements RequestHandler {
     // Token use (num_uses): counted here, after every check passed and before the backend acts.
     const lastUse = await this.#deps.tokenUse.use(token);
     try {
-      return await this.#dispatch(route, operation, valid.path, valid.data, token, context.id);
+      return await this.#dispatch(route, operation, valid.path, valid.data, token, context.id, context.presented.token);
     } finally {
       if (lastUse) await this.#deps.tokenUse.revoke(token);
     }
@@ -182,7 +182,15 @@ export class RequestPipeline implements RequestHandler {
     }
   }
 
-  async #dispatch(route: MountRoute, operation: Operation, path: string, data: RequestData, token: TokenEntry, requestId: string): Promise<Response> {
+  async #dispatch(
+    route: MountRoute,
+    operation: Operation,
+    path: string,
+    data: RequestData,
+    token: TokenEntry,
+    requestId: string,
+    presented: unknown,
+  ): Promise<Response> {
     const { mount, backend, relativePath } = route;
     const request: BackendRequest = {
       operation,
@@ -197,6 +205,8 @@ export class RequestPipeline implements RequestHandler {
         },
       },
     };
+    // Authenticated above, so it is the caller's valid token; only the token backend gets it.
+    if (backend.receivesClientToken) request.clientToken = presented as string;
     const answer = await backend.handle(request).catch((err: unknown) => {
       // The backend names the path below its mount; the caller asked for the full one.
       throw err instanceof UnsupportedPathError ? new UnsupportedPathError(path, { cause: err }) : err;

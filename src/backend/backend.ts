@@ -84,6 +84,12 @@ export interface BackendRequest {
   caller: Caller;
   /** Issues leased secrets for this request. */
   secrets: SecretIssuer;
+  /**
+   * The token the request was made with, given only to a backend that declares
+   * {@link Backend.receivesClientToken} (the token backend: `lookup-self` and `renew-self` answer
+   * with it, as Vault's do). Every other backend never sees a token.
+   */
+  clientToken?: string;
 }
 
 /** What a backend answers; the engine wraps it in the response envelope. */
@@ -144,6 +150,8 @@ export interface Backend {
    * backend without them costs its requests no check.
    */
   readonly rootPaths?: readonly RootPath[];
+  /** Whether requests carry the caller's token ({@link BackendRequest.clientToken}); only the token backend's do. */
+  readonly receivesClientToken?: boolean;
   /** Serves a request; resolves to `null` when nothing exists at the path (a 404 for reads). */
   handle(request: BackendRequest): Promise<BackendResponse | null>;
   /** Whether something exists at `path`: decides if a write is a `create` or an `update`. */

@@ -1,5 +1,6 @@
 /**
- * `sys/capabilities` and `sys/capabilities-self`: what a token may do on given paths.
+ * `sys/capabilities`, `sys/capabilities-self` and `sys/capabilities-accessor`: what a token may do
+ * on given paths.
  *
  * @module
  */
@@ -13,8 +14,8 @@ import type { TokenStore } from "../auth/token/token-store.js";
 export interface CapabilitiesRoutesDeps {
   /** The evaluators of token policies. */
   policies: Pick<PolicyStore, "evaluatorFor">;
-  /** Looks up the token to check (`sys/capabilities`). */
-  tokens: Pick<TokenStore, "lookup">;
+  /** Looks up the token to check (`sys/capabilities`, by accessor `sys/capabilities-accessor`). */
+  tokens: Pick<TokenStore, "lookup" | "lookupByAccessor" | "isExpired">;
 }
 
 /** The routes of `sys/capabilities…`. */
@@ -38,6 +39,18 @@ export function capabilitiesRoutes({ policies, tokens }: CapabilitiesRoutesDeps)
       write: async (req) => {
         const token = await tokens.lookup(req.data.token);
         if (!token) throw new PermissionDeniedError("permission denied: the token to check is invalid or expired");
+        return answer(token.policies, req.data);
+      },
+    },
+    {
+      pattern: "capabilities-accessor",
+      fields: ["accessor", "paths", "path"],
+      write: async (req) => {
+        const accessor = req.data.accessor;
+        if (typeof accessor !== "string" || accessor === "") throw new InvalidRequestError("accessor is required");
+        const token = await tokens.lookupByAccessor(accessor);
+        // Vault's answer for an unknown accessor; an expired token is as good as unknown.
+        if (!token || tokens.isExpired(token) || token.numUses < 0) throw new InvalidRequestError("invalid accessor");
         return answer(token.policies, req.data);
       },
     },

@@ -6,13 +6,15 @@
 import { InvalidRequestError, PermissionDeniedError } from "../../errors.js";
 import type { AuthBlock, RequestData } from "../../request.js";
 import type { Backend, BackendRequest, BackendResponse, RootPath } from "../../backend/backend.js";
-import { PathRouter } from "../../backend/path-router.js";
+import { PathRouter, type PathParams } from "../../backend/path-router.js";
 import type { LeaseRecord } from "../../leases/lease.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
 import { parseOptionalDuration } from "../../util/ttl.js";
 import type { TokenEntry } from "./token-entry.js";
 import type { CreatedToken, TokenManager } from "./token-manager.js";
 import { parseTokenCreate } from "./token-request.js";
+import { checkRoleName, describeRole, TOKEN_ROLE_FIELDS, type TokenRole } from "./token-role.js";
+import type { TokenRoleStore } from "./token-role-store.js";
 import type { TokenStore } from "./token-store.js";
 
 /** What the token backend needs. */
@@ -20,68 +22,170 @@ export interface TokenBackendDeps {
   tokens: TokenStore;
   manager: TokenManager;
   policies: PolicyStore;
+  roles: TokenRoleStore;
 }
 
 /** The `auth/token/` paths that need `sudo`, as Vault's token backend declares them. */
 export const TOKEN_ROOT_PATHS: readonly RootPath[] = [{ path: "accessors" }, { path: "revoke-orphan" }, { path: "revoke-orphan/*" }];
 
+/** The fields `create`, `create-orphan` and `create/:role_name` read (see `token-request.ts`). */
+const TOKEN_CREATE_FIELDS = [
+  "type", "policies", "no_default_policy", "ttl", "lease", "explicit_max_ttl", "period", "renewable", "display_name", "num_uses", "meta",
+  "no_parent", "role_name", "id", "entity_alias",
+] as const;
+
 /** Creates the `auth/token/` backend. */
 export function createTokenBackend(deps: TokenBackendDeps): Backend {
-  const { tokens, manager } = deps;
+  const { tokens, manager, roles } = deps;
   const self = async (req: BackendRequest) => requireOwnToken(await tokens.lookupByAccessor(req.caller.accessor));
   const byToken = async (data: RequestData) => requireToken(await tokens.lookup(requireString(data.token, "token")));
   const byAccessor = async (data: RequestData) => requireToken(await tokens.lookupByAccessor(requireString(data.accessor, "accessor")));
-  const lookup = async (entry: TokenEntry): Promise<BackendResponse> => ({ data: manager.describe(entry) });
-  const renew = async (entry: TokenEntry, data: RequestData): Promise<BackendResponse> => {
-    const result = await manager.renew(entry, parseOptionalDuration(data.increment, "increment"));
-    return { auth: authBlock({ token: "", entry: result.entry }, result.duration), warnings: result.warning ? [result.warning] : undefined };
+  const lookup = (entry: TokenEntry, id = ""): BackendResponse => ({ data: manager.describe(entry, id) });
+
+  /** Renews a token; `clientToken` is what Vault puts in `auth.client_token` ("" by accessor). */
+  const renew = async (entry: TokenEntry, data: RequestData, clientToken: string): Promise<BackendResponse> => {
+    const role = await roleOfToken(entry);
+    const result = await manager.renew(entry, parseOptionalDuration(data.increment, "increment"), role?.tokenPeriod || undefined);
+    return { auth: authBlock({ token: clientToken, entry: result.entry }, result.duration), warnings: result.warning ? [result.warning] : undefined };
   };
-  const revoke = async (entry: TokenEntry): Promise<null> => {
-    await manager.revoke(entry);
+  /** A role token renews only while its role exists (Vault's `authRenew`). */
+  const roleOfToken = async (entry: TokenEntry): Promise<TokenRole | undefined> => {
+    if (entry.role === undefined) return undefined;
+    const role = await roles.get(entry.role);
+    if (!role) throw new InvalidRequestError(`the token's role ${JSON.stringify(entry.role)} no longer exists; not renewing`);
+    return role;
+  };
+  const revoke = async (entry: TokenEntry | undefined): Promise<null> => {
+    if (entry) await manager.revoke(entry);
     return null;
   };
-  const create = (orphan: boolean) => async (req: BackendRequest): Promise<BackendResponse> => {
+
+  const create = (kind: "create" | "create-orphan" | "role") => async (req: BackendRequest, params: PathParams): Promise<BackendResponse> => {
     const parent = await self(req);
+    const input = parseTokenCreate(req.data);
+    const roleName = chooseRoleName(kind, params.role_name, input.roleName);
+    const path = roleName === undefined ? kind : `create/${roleName}`;
     const evaluator = await deps.policies.evaluatorFor(parent.policies);
-    const path = `auth/token/${orphan ? "create-orphan" : "create"}`;
-    const parentSudo = evaluator.evaluate({ path, operation: "update" }).sudo;
-    const created = await manager.create(parent, parseTokenCreate(req.data), { orphan, parentSudo, path });
+    // `role_name` in the body of `create` is served as `create/<role>`: the caller's policies must
+    // grant that path too, or the body would sidestep a policy that denies it.
+    if (kind === "create" && roleName !== undefined && !evaluator.evaluate({ path: `auth/token/${path}`, operation: "update" }).allowed) {
+      throw new PermissionDeniedError(`permission denied: role_name ${JSON.stringify(roleName)} needs update on "auth/token/${path}"`);
+    }
+    const role = roleName === undefined ? undefined : await roles.get(roleName);
+    if (roleName !== undefined && !role) throw new InvalidRequestError(`unknown role ${roleName}`);
+    const parentSudo = evaluator.evaluate({ path: `auth/token/${path}`, operation: "update" }).sudo;
+    const created = await manager.create(parent, input, { orphan: kind === "create-orphan", parentSudo, path, role });
     const duration = created.entry.expireTime === undefined ? 0 : created.entry.ttl;
     return { auth: authBlock(created, duration), warnings: created.warnings?.length ? created.warnings : undefined };
   };
 
+  const roleName = (params: PathParams) => checkRoleName(params.name!);
   const router = new PathRouter([
-    { pattern: "create", fields: TOKEN_CREATE_FIELDS, write: create(false) },
-    { pattern: "create-orphan", fields: TOKEN_CREATE_FIELDS, write: create(true) },
-    { pattern: "lookup", fields: ["token"], write: async (req) => lookup(await byToken(req.data)) },
-    { pattern: "lookup-self", fields: [], read: async (req) => lookup(await self(req)) },
+    { pattern: "create", fields: TOKEN_CREATE_FIELDS, write: create("create") },
+    { pattern: "create-orphan", fields: TOKEN_CREATE_FIELDS, write: create("create-orphan") },
+    { pattern: "create/:role_name", fields: TOKEN_CREATE_FIELDS, write: create("role") },
+    {
+      pattern: "lookup",
+      fields: ["token"],
+      // A read has no body: it looks up the caller's own token, as Vault's GET does.
+      read: async (req) => lookup(await self(req), req.clientToken),
+      write: async (req) => {
+        if (req.data.token === undefined || req.data.token === "") return lookup(await self(req), req.clientToken);
+        const token = requireString(req.data.token, "token");
+        const entry = await tokens.lookup(token);
+        if (!entry) throw new PermissionDeniedError("bad token: unknown, expired or revoked");
+        return lookup(entry, token);
+      },
+    },
+    { pattern: "lookup-self", fields: [], read: async (req) => lookup(await self(req), req.clientToken), write: async (req) => lookup(await self(req), req.clientToken) },
     { pattern: "lookup-accessor", fields: ["accessor"], write: async (req) => lookup(await byAccessor(req.data)) },
-    { pattern: "renew", fields: ["token", "increment"], write: async (req) => renew(await byToken(req.data), req.data) },
-    { pattern: "renew-self", fields: ["increment"], write: async (req) => renew(await self(req), req.data) },
-    { pattern: "renew-accessor", fields: ["accessor", "increment"], write: async (req) => renew(await byAccessor(req.data), req.data) },
-    { pattern: "revoke", fields: ["token"], write: async (req) => revoke(await byToken(req.data)) },
+    {
+      pattern: "renew",
+      fields: ["token", "increment"],
+      write: async (req) => renew(await byToken(req.data), req.data, requireString(req.data.token, "token")),
+    },
+    { pattern: "renew-self", fields: ["increment"], write: async (req) => renew(await self(req), req.data, req.clientToken ?? "") },
+    { pattern: "renew-accessor", fields: ["accessor", "increment"], write: async (req) => renew(await byAccessor(req.data), req.data, "") },
+    // Revoking a token that is already gone succeeds, as Vault's does: clean-up scripts are idempotent.
+    { pattern: "revoke", fields: ["token"], write: async (req) => revoke(await tokens.lookup(requireString(req.data.token, "token"))) },
     { pattern: "revoke-self", fields: [], write: async (req) => revoke(await self(req)) },
-    { pattern: "revoke-accessor", fields: ["accessor"], write: async (req) => revoke(await byAccessor(req.data)) },
+    {
+      pattern: "revoke-accessor",
+      fields: ["accessor"],
+      write: async (req) => {
+        const entry = await tokens.lookupByAccessor(requireString(req.data.accessor, "accessor"));
+        if (!entry) return { warnings: ["No token found with this accessor"] };
+        return revoke(entry);
+      },
+    },
+    {
+      pattern: "revoke-orphan",
+      fields: ["token"],
+      write: async (req) => {
+        const entry = await tokens.lookup(requireString(req.data.token, "token"));
+        if (!entry) throw new InvalidRequestError("token to revoke not found");
+        await manager.revokeOrphan(entry);
+        return null;
+      },
+    },
     { pattern: "accessors", fields: [], list: async () => ({ data: { keys: await tokens.accessors() } }) },
+    { pattern: "roles", fields: [], list: async () => ({ data: { keys: await roles.names() } }) },
+    {
+      pattern: "roles/:name",
+      fields: TOKEN_ROLE_FIELDS,
+      exists: async (params) => roles.exists(roleName(params)),
+      read: async (_req, params) => {
+        const role = await roles.get(roleName(params));
+        return role ? { data: describeRole(role) } : null;
+      },
+      write: async (req, params) => {
+        const warnings = await roles.write(roleName(params), req.data);
+        return warnings.length > 0 ? { warnings } : null;
+      },
+      delete: async (_req, params) => {
+        await roles.delete(roleName(params));
+        return null;
+      },
+    },
   ]);
 
   return {
     rootPaths: TOKEN_ROOT_PATHS,
+    receivesClientToken: true,
     handle: (request) => router.handle(request),
+    exists: (path) => router.exists(path),
     async revokeSecret(lease: LeaseRecord) {
       const entry = await tokens.lookupByAccessor(lease.internal.accessor);
       if (entry) await manager.revoke(entry);
     },
     async renewSecret(lease: LeaseRecord, expireTime: number) {
+      // Through `sys/leases/renew` too: a token whose role was deleted is not renewed.
+      const entry = await tokens.lookupByAccessor(lease.internal.accessor);
+      if (entry) await roleOfToken(entry);
       await manager.extend(String(lease.internal.accessor), expireTime);
     },
   };
 }
 
-/** The fields `create` and `create-orphan` read (see `token-request.ts`). */
-const TOKEN_CREATE_FIELDS = [
-  "type", "policies", "no_default_policy", "ttl", "explicit_max_ttl", "period", "renewable", "display_name", "num_uses", "meta", "no_parent",
-] as const;
+/**
+ * The role a creation is against: the path's on `create/:role_name`, the body's `role_name` on
+ * `create` (Vault's docs list it there). `create-orphan` takes none: a role decides orphaning.
+ *
+ * @throws InvalidRequestError for `role_name` on `create-orphan`, or a body naming another role than the path
+ */
+function chooseRoleName(kind: "create" | "create-orphan" | "role", fromPath: string | undefined, fromBody: string | undefined): string | undefined {
+  if (kind === "role") {
+    if (fromBody !== undefined && fromBody !== fromPath) {
+      throw new InvalidRequestError(`role_name ${JSON.stringify(fromBody)} differs from the role in the path ${JSON.stringify(fromPath)}`);
+    }
+    return checkRoleName(fromPath!);
+  }
+  if (fromBody === undefined) return undefined;
+  if (kind === "create-orphan") {
+    throw new InvalidRequestError("role_name is not accepted on create-orphan: a role decides whether its tokens are orphans; use auth/token/create/<role>");
+  }
+  return checkRoleName(fromBody);
+}
 
 function requireToken(entry: TokenEntry | undefined): TokenEntry {
   if (!entry) throw new InvalidRequestError("bad token: unknown, expired or revoked");

@@ -34,4 +34,8 @@ export interface TokenEntry {
   path: string;
   /** The lease that expires the token; undefined for tokens that never expire. */
   leaseId?: string;
+  /** The token role it was created against (`auth/token/create/<role>`), if any. */
+  role?: string;
+  /** When the token was last renewed, ms since the epoch; undefined before its first renewal. */
+  lastRenewalTime?: number;
 }

@@ -16,6 +16,8 @@ import type { TokenEntry } from "./token-entry.js";
 import type { TokenCreateParams } from "./token-request.js";
 import type { TokenStore } from "./token-store.js";
 import { confirmTokenLive } from "./token-liveness.js";
+import { resolveTokenPolicies } from "./token-policies.js";
+import { roleCreateTerms, type TokenRole } from "./token-role.js";
 
 /** A century, in seconds: the "no maximum" of periodic tokens. */
 const NO_MAX_TTL_SECONDS = 100 * 365 * 86_400;
@@ -59,34 +61,50 @@ export class TokenManager {
   }
 
   /**
-   * Creates a child of `parent` (or an orphan).
+   * Creates a child of `parent` (or an orphan), against a token role when `options.role` is set.
    *
-   * @param parentSudo - whether the parent has `sudo` on the creating path (needed for `no_parent`
-   *   and `period`)
+   * @param options.parentSudo - whether the parent has `sudo` on the creating path (needed for
+   *   `no_parent`, `period` and policies outside its own without a role)
+   * @param options.path - the creating path below the mount (`"create"`, `"create-orphan"`,
+   *   `"create/<role>"`): the token's `path` and the prefix of its lease
    * @throws PermissionDeniedError when the parent is use-limited, when asking for policies the
    *   parent lacks, or for `no_parent` or `period` without root or sudo
+   * @throws InvalidRequestError for policies the role does not allow
    */
   async create(
     parent: TokenEntry,
     params: TokenCreateParams,
-    options: { orphan: boolean; parentSudo: boolean; path: string },
+    options: { orphan: boolean; parentSudo: boolean; path: string; role?: TokenRole },
   ): Promise<CreatedToken> {
-    checkCreationRights(parent, params, options);
-    const policies = this.#childPolicies(parent, params, options.parentSudo);
-    const lifetime = this.#lifetime(params, policies);
+    const { role } = options;
+    checkCreationRights(parent, params, { orphan: options.orphan || role !== undefined, parentSudo: options.parentSudo });
+    const policies = resolveTokenPolicies({
+      requested: params.policies,
+      noDefaultPolicy: params.noDefaultPolicy,
+      parent: parent.policies,
+      sudo: options.parentSudo || parent.policies.includes("root"),
+      role,
+    });
+    const terms = role ? roleCreateTerms(role, params) : { ...params, warnings: [] };
+    const lifetime = this.#lifetime({ ...params, ...terms }, policies);
+    lifetime.warnings.unshift(...terms.warnings);
+    // A role decides orphaning (no_parent is not read then); else create-orphan or no_parent.
+    const orphan = role ? role.orphan : options.orphan || params.noParent;
+    const path = role?.pathSuffix ? `${options.path}/${role.pathSuffix}` : options.path;
     const accessor = randomId();
     const spec = {
       policies,
       displayName: params.displayName,
       ttl: lifetime.ttl,
       period: lifetime.period,
-      renewable: params.renewable && lifetime.ttl > 0,
-      numUses: params.numUses,
+      renewable: terms.renewable && lifetime.ttl > 0,
+      numUses: terms.numUses,
       meta: params.meta,
-      path: options.path,
+      path: `auth/token/${path}`,
       accessor,
-      parentAccessor: options.orphan || params.noParent ? undefined : parent.accessor,
+      parentAccessor: orphan ? undefined : parent.accessor,
       explicitMaxExpireTime: lifetime.explicitMaxTtl ? this.#deps.clock.now() + lifetime.explicitMaxTtl * 1000 : undefined,
+      ...(role ? { role: role.name } : {}),
     };
     // A child is recorded (with its parent/ entry) before its parent is confirmed: a revocation
     // of the parent that this check misses lists the child (see leases/pending-lease.ts).
@@ -102,7 +120,7 @@ export class TokenManager {
     }
     let created: CreatedToken | undefined;
     await this.#deps.leases.issue(
-      { mount: this.#deps.mount(), path: "create", tokenAccessor: parent.accessor, confirm },
+      { mount: this.#deps.mount(), path, tokenAccessor: parent.accessor, confirm },
       { ttl: { ttl: lifetime.ttl, maxTtl: lifetime.maxTtl }, renewable: spec.renewable, internal: { accessor }, owner: accessor },
       async (lease) => {
         created = await this.#deps.tokens.create({ ...spec, expireTime: lease.expireTime, leaseId: lease.id });
@@ -117,12 +135,18 @@ export class TokenManager {
    * Renews a token: a periodic token back to its period, any other by `increment` (default: its
    * TTL), never past its `explicit_max_ttl` or the maximum TTL.
    *
+   * @param rolePeriod - the current `token_period` of the token's role, when it has one
    * @throws InvalidRequestError for a token that does not expire or is not renewable
    */
-  async renew(entry: TokenEntry, increment: number | undefined): Promise<{ entry: TokenEntry; duration: number; warning?: string }> {
+  async renew(
+    entry: TokenEntry,
+    increment: number | undefined,
+    rolePeriod?: number,
+  ): Promise<{ entry: TokenEntry; duration: number; warning?: string }> {
     if (!entry.leaseId) throw new InvalidRequestError("this token does not expire and cannot be renewed");
     if (!entry.renewable) throw new InvalidRequestError("this token is not renewable");
-    const result = await this.#deps.leases.renew(entry.leaseId, entry.period ?? increment);
+    // A role token renews to its role's current period, as Vault's: lowering it applies at once.
+    const result = await this.#deps.leases.renew(entry.leaseId, rolePeriod ?? entry.period ?? increment);
     const renewed = (await this.#deps.tokens.lookupByAccessor(entry.accessor)) ?? entry;
     return { entry: renewed, duration: result.duration, warning: result.warning };
   }
@@ -186,21 +210,41 @@ export class TokenManager {
     await Promise.all(ids.map((id) => this.#deps.leases.revokeForToken(id, entry.accessor).catch(() => undefined)));
   }
 
-  /** Vault's token lookup view (without the token itself, which is never stored). */
-  describe(entry: TokenEntry): Record<string, unknown> {
+  /**
+   * Revokes a token but not its children, which become orphans (Vault's `revoke-orphan`): it stops
+   * working at once, each child loses its parent (and stays valid), then every lease it created is
+   * revoked. Ordered as {@link TokenManager.revoke}: a child created in flight either is listed
+   * here and orphaned, or finds its parent gone and undoes itself.
+   */
+  async revokeOrphan(entry: TokenEntry): Promise<void> {
+    await this.#deps.tokens.delete(entry);
+    this.#deps.onEvent?.({ type: "revoked", entry });
+    for (const childAccessor of await this.#deps.tokens.childAccessors(entry.accessor)) {
+      await this.#deps.tokens.orphanChild(entry.accessor, childAccessor);
+    }
+    await this.#revokeLeasesOf(entry);
+    if (entry.leaseId) await this.#deps.leases.forget(entry.leaseId);
+  }
+
+  /**
+   * Vault's token lookup view. `id` is the token when the caller presented it (`lookup`,
+   * `lookup-self`); vaultlet never stores it, so a lookup by accessor answers `""`, as Vault's does.
+   */
+  describe(entry: TokenEntry, id = ""): Record<string, unknown> {
     const now = this.#deps.clock.now();
-    return {
-      id: "",
+    const view: Record<string, unknown> = {
+      id,
       accessor: entry.accessor,
       policies: entry.policies,
       display_name: entry.displayName,
       creation_time: Math.floor(entry.creationTime / 1000),
       creation_ttl: entry.ttl,
+      issue_time: new Date(entry.creationTime).toISOString(),
       expire_time: entry.expireTime === undefined ? null : new Date(entry.expireTime).toISOString(),
       explicit_max_ttl: entry.explicitMaxExpireTime === undefined ? 0 : Math.round((entry.explicitMaxExpireTime - entry.creationTime) / 1000),
       ttl: entry.expireTime === undefined ? 0 : Math.max(0, Math.floor((entry.expireTime - now) / 1000)),
       period: entry.period ?? null,
-      renewable: entry.renewable,
+      renewable: entry.renewable && entry.expireTime !== undefined && entry.expireTime > now,
       num_uses: Math.max(0, entry.numUses),
       orphan: entry.parentAccessor === undefined,
       meta: Object.keys(entry.meta).length === 0 ? null : entry.meta,
@@ -208,29 +252,12 @@ export class TokenManager {
       entity_id: "",
       type: "service",
     };
-  }
-
-  /**
-   * The child's policies: requested or inherited, plus `default`. As in Vault, requested policies
-   * must be a subset of the parent's unless the parent is root or has `sudo` on the creating path
-   * (the seed guide's admin creates the apps token that way), and only a root token may create
-   * another root token.
-   */
-  #childPolicies(parent: TokenEntry, params: TokenCreateParams, parentSudo: boolean): string[] {
-    const parentIsRoot = parent.policies.includes("root");
-    const requested = params.policies ?? parent.policies.filter((p) => p !== "default");
-    if (requested.includes("root") && !parentIsRoot) {
-      throw new PermissionDeniedError("permission denied: only a root token can create a root token");
+    if (entry.role !== undefined) view.role = entry.role;
+    if (entry.lastRenewalTime !== undefined) {
+      view.last_renewal_time = Math.floor(entry.lastRenewalTime / 1000);
+      view.last_renewal = new Date(entry.lastRenewalTime).toISOString();
     }
-    if (!parentIsRoot && !parentSudo) {
-      const missing = requested.filter((p) => p !== "default" && !parent.policies.includes(p));
-      if (missing.length > 0) {
-        throw new PermissionDeniedError(`child policies must be a subset of the parent's; the parent lacks ${missing.join(", ")}`);
-      }
-    }
-    if (requested.includes("root")) return ["root"];
-    const withDefault = params.noDefaultPolicy ? requested : [...requested, "default"];
-    return [...new Set(withDefault)].sort();
+    return view;
   }
 
   /**
@@ -239,7 +266,7 @@ export class TokenManager {
    * are lowered to it, and a TTL above the effective max to that, each with a warning. A periodic
    * token without `explicit_max_ttl` has no max (each renewal grants its period again).
    */
-  #lifetime(params: TokenCreateParams, policies: string[]): TokenLifetime {
+  #lifetime(params: Pick<TokenCreateParams, "ttl" | "explicitMaxTtl" | "period">, policies: string[]): TokenLifetime {
     const mount = this.#deps.mount().config;
     if (policies.includes("root") && !params.ttl && !params.period && !params.explicitMaxTtl) {
       return { ttl: 0, maxTtl: 0, explicitMaxTtl: undefined, period: undefined, warnings: [] };

@@ -20,6 +20,8 @@ export interface TokenCreateParams {
   numUses: number;
   meta: Record<string, string>;
   noParent: boolean;
+  /** The token role named in the body (`role_name`), if any. */
+  roleName?: string;
 }
 
 /**
@@ -28,11 +30,12 @@ export interface TokenCreateParams {
  * @throws InvalidRequestError naming the bad field
  */
 export function parseTokenCreate(data: RequestData): TokenCreateParams {
-  if (data.type !== undefined && data.type !== "service") throw new InvalidRequestError('type: only "service" tokens are supported');
+  refuseUnsupported(data);
   return {
     policies: data.policies === undefined ? undefined : policyList(data.policies),
     noDefaultPolicy: flag(data.no_default_policy, "no_default_policy", false),
-    ttl: parseOptionalDuration(data.ttl, "ttl"),
+    // `lease` is Vault's deprecated name of `ttl`, read only when `ttl` is absent.
+    ttl: parseOptionalDuration(data.ttl, "ttl") ?? parseOptionalDuration(data.lease, "lease"),
     explicitMaxTtl: parseOptionalDuration(data.explicit_max_ttl, "explicit_max_ttl"),
     period: parseOptionalDuration(data.period, "period"),
     renewable: flag(data.renewable, "renewable", true),
@@ -40,7 +43,32 @@ export function parseTokenCreate(data: RequestData): TokenCreateParams {
     numUses: numUses(data.num_uses),
     meta: meta(data.meta),
     noParent: flag(data.no_parent, "no_parent", false),
+    roleName: optionalString(data.role_name, "role_name"),
   };
+}
+
+/**
+ * What Vault documents for `create` but vaultlet cannot honour, refused when set: batch tokens,
+ * entity aliases (no identity store) and caller-chosen token ids.
+ */
+function refuseUnsupported(data: RequestData): void {
+  if (data.type !== undefined && data.type !== null && data.type !== "" && data.type !== "service") {
+    throw new InvalidRequestError(`type ${JSON.stringify(data.type)} is not supported: vaultlet issues service tokens only; use "service" or leave it out`);
+  }
+  if (data.entity_alias !== undefined && data.entity_alias !== null && data.entity_alias !== "") {
+    throw new InvalidRequestError("entity_alias is not supported: vaultlet has no identity store (entities and aliases); leave it out");
+  }
+  if (data.id !== undefined && data.id !== null && data.id !== "") {
+    throw new InvalidRequestError(
+      "id is not supported: vaultlet draws every token from node:crypto and never accepts a chosen one (a chosen token can be guessed); leave it out",
+    );
+  }
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string") throw new InvalidRequestError(`${field} must be a string`);
+  return value;
 }
 
 function policyList(value: unknown): string[] {

@@ -105,7 +105,26 @@ export class TokenStore {
   async setExpireTime(accessor: string, expireTime: number): Promise<void> {
     const hash = await this.#store.get<string>(`accessor/${accessor}`);
     if (hash === undefined) return;
-    await this.#store.update<TokenEntry>(`id/${hash}`, (current) => (current ? { ...current, expireTime } : UNCHANGED));
+    const lastRenewalTime = this.#clock.now();
+    await this.#store.update<TokenEntry>(`id/${hash}`, (current) => (current ? { ...current, expireTime, lastRenewalTime } : UNCHANGED));
+  }
+
+  /**
+   * Makes the child with `childAccessor` an orphan of `parentAccessor` (its parent is being revoked
+   * with `revoke-orphan`): its record loses the parent, atomically against uses and renewals in
+   * flight, then the parent's record of it goes. A child that is gone, or has another parent by
+   * now, only loses the stale record.
+   */
+  async orphanChild(parentAccessor: string, childAccessor: string): Promise<void> {
+    const hash = await this.#store.get<string>(`accessor/${childAccessor}`);
+    if (hash !== undefined) {
+      await this.#store.update<TokenEntry>(`id/${hash}`, (current) => {
+        if (!current || current.parentAccessor !== parentAccessor) return UNCHANGED;
+        const { parentAccessor: _dropped, ...orphan } = current;
+        return orphan;
+      });
+    }
+    await this.deleteChildRecord(parentAccessor, childAccessor);
   }
 
   /** Whether the token of `entry` is still stored (spent and expired ones included): one read. */
