@@ -128,6 +128,15 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
         return null;
       },
     },
+    {
+      pattern: "tidy",
+      fields: [],
+      write: async () => {
+        const { strandedChildren, removed } = await tokens.tidyIndexes();
+        for (const accessor of strandedChildren) await revoke(await tokens.lookupByAccessor(accessor));
+        return { warnings: [`Tidy operation completed: ${removed} stale index records removed, ${strandedChildren.length} tokens whose parent was gone revoked`] };
+      },
+    },
     { pattern: "accessors", fields: [], list: async () => ({ data: { keys: await tokens.accessors() } }) },
     { pattern: "roles", fields: [], list: async () => ({ data: { keys: await roles.names() } }) },
     {

@@ -154,6 +154,34 @@ export class TokenStore {
     return (await this.#store.list(prefix)).map((key) => key.slice(prefix.length));
   }
 
+  /**
+   * Vault's tidy of the token indexes: removes `parent/` records of children that are gone and
+   * `accessor/` records of tokens that are gone. Returns the accessors of children that still exist
+   * while their parent does not (a revocation cut short by a crash); the caller revokes them, as
+   * the parent's revocation would have.
+   */
+  async tidyIndexes(): Promise<{ strandedChildren: string[]; removed: number }> {
+    const strandedChildren: string[] = [];
+    let removed = 0;
+    for (const key of await this.#store.list("parent/")) {
+      const [parentAccessor, childAccessor] = key.slice("parent/".length).split("/") as [string, string];
+      if (!(await this.lookupByAccessor(childAccessor))) {
+        await this.deleteChildRecord(parentAccessor, childAccessor);
+        removed++;
+      } else if (!(await this.lookupByAccessor(parentAccessor))) {
+        strandedChildren.push(childAccessor);
+      }
+    }
+    for (const accessor of await this.accessors()) {
+      const hash = await this.#store.get<string>(`accessor/${accessor}`);
+      if (hash !== undefined && !(await this.#store.has(`id/${hash}`))) {
+        await this.#store.delete(`accessor/${accessor}`);
+        removed++;
+      }
+    }
+    return { strandedChildren, removed };
+  }
+
   /** Accessors of every stored token. */
   async accessors(): Promise<string[]> {
     return (await this.#store.list("accessor/")).map((key) => key.slice("accessor/".length));

@@ -154,6 +154,25 @@ describe("auth/token/create parameters", () => {
   });
 });
 
+describe("auth/token/tidy", () => {
+  it("removes stale index records and revokes children a crashed revocation left behind", async () => {
+    const { root, engine, storage } = await seed();
+    const parentAuth = await createToken(root, { policies: ["maker", "apps"] });
+    const child = engine.client((await createToken(engine.client(parentAuth.client_token), { policies: ["apps"] })).client_token);
+    const gone = await createToken(root, { policies: ["apps"] });
+    // A crash after deleting records: the parent's token record, and another token's record. Each leaves
+    // its accessor record and its place among the root token's children: 4 stale records.
+    const hashOf = async (accessor: string) => new TextDecoder().decode(await storage.get(`sys/token/accessor/${accessor}`)).replaceAll('"', "");
+    await storage.delete(`sys/token/id/${await hashOf(parentAuth.accessor)}`);
+    await storage.delete(`sys/token/id/${await hashOf(gone.accessor)}`);
+    const { warnings } = await root.write("auth/token/tidy", {});
+    expect(warnings).toEqual(["Tidy operation completed: 4 stale index records removed, 1 tokens whose parent was gone revoked"]);
+    await expect(child.read("auth/token/lookup-self")).rejects.toBeInstanceOf(PermissionDeniedError);
+    expect((await root.list("auth/token/accessors")).data!.keys).not.toContain(gone.accessor);
+    expect(await storage.list("sys/token/parent/")).toEqual([]);
+  });
+});
+
 describe("sys/capabilities-accessor", () => {
   it("answers the capabilities of the token behind an accessor, like sys/capabilities", async () => {
     const { root } = await seed();
