@@ -49,6 +49,8 @@ export interface AuthBlock {
   token_type: "service";
   /** Whether the token has no parent. */
   orphan: boolean;
+  /** The uses the token has left; 0 = unlimited. */
+  num_uses: number;
 }
 
 /**

@@ -41,6 +41,14 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
   const byToken = async (data: RequestData) => requireToken(await tokens.lookup(requireString(data.token, "token")));
   const byAccessor = async (data: RequestData) => requireToken(await tokens.lookupByAccessor(requireString(data.accessor, "accessor")));
   const lookup = (entry: TokenEntry, id = ""): BackendResponse => ({ data: manager.describe(entry, id) });
+  /** `lookup`: the given token (a bad one is a 403, as Vault's), else the caller's own. */
+  const lookupGiven = async (req: BackendRequest): Promise<BackendResponse> => {
+    if (req.data.token === undefined || req.data.token === "") return lookup(await self(req), req.clientToken);
+    const token = requireString(req.data.token, "token");
+    const entry = await tokens.lookup(token);
+    if (!entry) throw new PermissionDeniedError("bad token: unknown, expired or revoked");
+    return lookup(entry, token);
+  };
 
   /** Renews a token; `clientToken` is what Vault puts in `auth.client_token` ("" by accessor). */
   const renew = async (entry: TokenEntry, data: RequestData, clientToken: string): Promise<BackendResponse> => {
@@ -84,19 +92,7 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
     { pattern: "create", fields: TOKEN_CREATE_FIELDS, write: create("create") },
     { pattern: "create-orphan", fields: TOKEN_CREATE_FIELDS, write: create("create-orphan") },
     { pattern: "create/:role_name", fields: TOKEN_CREATE_FIELDS, write: create("role") },
-    {
-      pattern: "lookup",
-      fields: ["token"],
-      // A read has no body: it looks up the caller's own token, as Vault's GET does.
-      read: async (req) => lookup(await self(req), req.clientToken),
-      write: async (req) => {
-        if (req.data.token === undefined || req.data.token === "") return lookup(await self(req), req.clientToken);
-        const token = requireString(req.data.token, "token");
-        const entry = await tokens.lookup(token);
-        if (!entry) throw new PermissionDeniedError("bad token: unknown, expired or revoked");
-        return lookup(entry, token);
-      },
-    },
+    { pattern: "lookup", fields: ["token"], read: lookupGiven, write: lookupGiven },
     { pattern: "lookup-self", fields: [], read: async (req) => lookup(await self(req), req.clientToken), write: async (req) => lookup(await self(req), req.clientToken) },
     { pattern: "lookup-accessor", fields: ["accessor"], write: async (req) => lookup(await byAccessor(req.data)) },
     {
@@ -224,5 +220,6 @@ function authBlock({ token, entry }: CreatedToken, duration: number): AuthBlock 
     entity_id: "",
     token_type: "service",
     orphan: entry.parentAccessor === undefined,
+    num_uses: Math.max(0, entry.numUses),
   };
 }

@@ -243,7 +243,6 @@ export class TokenManager {
       expire_time: entry.expireTime === undefined ? null : new Date(entry.expireTime).toISOString(),
       explicit_max_ttl: entry.explicitMaxExpireTime === undefined ? 0 : Math.round((entry.explicitMaxExpireTime - entry.creationTime) / 1000),
       ttl: entry.expireTime === undefined ? 0 : Math.max(0, Math.floor((entry.expireTime - now) / 1000)),
-      period: entry.period ?? null,
       renewable: entry.renewable && entry.expireTime !== undefined && entry.expireTime > now,
       num_uses: Math.max(0, entry.numUses),
       orphan: entry.parentAccessor === undefined,
@@ -252,6 +251,8 @@ export class TokenManager {
       entity_id: "",
       type: "service",
     };
+    // As Vault's: `period` and `role` only when the token has them.
+    if (entry.period) view.period = entry.period;
     if (entry.role !== undefined) view.role = entry.role;
     if (entry.lastRenewalTime !== undefined) {
       view.last_renewal_time = Math.floor(entry.lastRenewalTime / 1000);

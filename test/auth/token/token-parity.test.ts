@@ -74,7 +74,7 @@ describe("auth/token/revoke-orphan", () => {
 
 describe("lookups", () => {
   it("lookup and lookup-self return the token as id and issue_time; lookup-accessor returns id \"\"", async () => {
-    const { root, engine, clock } = await seed();
+    const { root, engine, clock, rootToken } = await seed();
     const auth = await createToken(root, { policies: ["apps"], ttl: "1h", display_name: "web" });
     const app = engine.client(auth.client_token);
     const issued = new Date(clock.now()).toISOString();
@@ -85,7 +85,10 @@ describe("lookups", () => {
     });
     expect((await root.write("auth/token/lookup", { token: auth.client_token })).data).toMatchObject({ id: auth.client_token, issue_time: issued });
     expect((await root.write("auth/token/lookup-accessor", { accessor: auth.accessor })).data).toMatchObject({ id: "", issue_time: issued });
-    expect((await root.read("auth/token/lookup")).data!.policies).toEqual(["root"]); // GET: the caller's own token
+    expect((await root.read("auth/token/lookup")).data!.policies).toEqual(["root"]); // GET without a token: the caller's own
+    const byQuery = await engine.request({ token: rootToken, operation: "read", path: "auth/token/lookup", data: { token: auth.client_token } });
+    expect(byQuery.data).toMatchObject({ id: auth.client_token, accessor: auth.accessor });
+    expect(self.period).toBeUndefined(); // Vault shows period only for periodic tokens
     expect((await root.read("auth/token/lookup-self")).data).toMatchObject({ issue_time: expect.any(String), expire_time: null, ttl: 0, renewable: false });
   });
 
@@ -130,6 +133,12 @@ describe("revocation is idempotent, as Vault's", () => {
 });
 
 describe("auth/token/create parameters", () => {
+  it("answers num_uses in the auth block, as Vault's", async () => {
+    const { root } = await seed();
+    expect((await createToken(root, { policies: ["apps"], num_uses: 3 })).num_uses).toBe(3);
+    expect((await createToken(root, { policies: ["apps"] })).num_uses).toBe(0);
+  });
+
   it("honours lease as the deprecated name of ttl (ttl wins)", async () => {
     const { root } = await seed();
     expect((await createToken(root, { policies: ["apps"], lease: "20m" })).lease_duration).toBe(1200);
