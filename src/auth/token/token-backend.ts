@@ -81,6 +81,10 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
     }
     const role = roleName === undefined ? undefined : await roles.get(roleName);
     if (roleName !== undefined && !role) throw new InvalidRequestError(`unknown role ${roleName}`);
+    // Vault reads no_parent only without a role; asking for an orphan the role will not make is refused, not dropped.
+    if (role && input.noParent && !role.orphan) {
+      throw new InvalidRequestError(`no_parent: the role ${JSON.stringify(role.name)} decides whether its tokens are orphans (its orphan is false)`);
+    }
     const parentSudo = evaluator.evaluate({ path: `auth/token/${path}`, operation: "update" }).sudo;
     const created = await manager.create(parent, input, { orphan: kind === "create-orphan", parentSudo, path, role });
     const duration = created.entry.expireTime === undefined ? 0 : created.entry.ttl;

@@ -193,6 +193,48 @@ describe("auth/token/create/:role_name", () => {
     await expect(plain.read("auth/token/lookup-self")).resolves.toBeTruthy();
   });
 
+  it("never gives a root token to a non-root parent, even through a role that allows root", async () => {
+    const { root, engine } = await seed();
+    await root.write("auth/token/roles/admin", { allowed_policies: "root" });
+    await root.write("sys/policy/admin-minter", { policy: 'path "auth/token/create/admin" { capabilities = ["update", "sudo"] }' });
+    const minter = engine.client((await create(root, "auth/token/create", { policies: ["admin-minter"] })).client_token);
+    await expect(minter.write("auth/token/create/admin", {})).rejects.toThrow(/only a root token can create a root token/);
+    expect((await create(root, "auth/token/create/admin")).policies).toEqual(["root"]);
+  });
+
+  it("gives the lowest-privilege token nothing: no role read, write, list or create, no revoke-orphan, tidy or capabilities-accessor", async () => {
+    const { root, engine } = await seed();
+    await root.write("auth/token/roles/web", { allowed_policies: "apps" });
+    const low = engine.client((await create(root, "auth/token/create", { policies: ["default"] })).client_token);
+    const attempts = [
+      low.read("auth/token/roles/web"),
+      low.list("auth/token/roles"),
+      low.write("auth/token/roles/web", { allowed_policies: "root" }),
+      low.write("auth/token/roles/new", {}),
+      low.delete("auth/token/roles/web"),
+      low.write("auth/token/create/web", {}),
+      low.write("auth/token/create", { role_name: "web" }),
+      low.write("auth/token/revoke-orphan", { token: "vls.x" }),
+      low.write("auth/token/tidy", {}),
+      low.write("sys/capabilities-accessor", { accessor: "x", paths: ["x"] }),
+    ];
+    for (const attempt of await Promise.allSettled(attempts)) {
+      expect(attempt.status).toBe("rejected");
+      expect((attempt as PromiseRejectedResult).reason).toBeInstanceOf(PermissionDeniedError);
+    }
+    expect((await root.read("auth/token/roles/web")).data!.allowed_policies).toEqual(["apps"]);
+  });
+
+  it("refuses no_parent and a period without sudo on a role that does not make orphans; the role's own period needs no sudo", async () => {
+    const { root, engine } = await seed();
+    await root.write("auth/token/roles/web", { allowed_policies: "apps", token_period: "1h" });
+    await root.write("sys/policy/web-minter", { policy: 'path "auth/token/create/web" { capabilities = ["update"] }' });
+    const minter = engine.client((await create(root, "auth/token/create", { policies: ["web-minter"] })).client_token);
+    await expect(minter.write("auth/token/create/web", { no_parent: true })).rejects.toThrow(/^no_parent: the role "web" decides/);
+    await expect(minter.write("auth/token/create/web", { period: "2h" })).rejects.toThrow(/needs a root token or sudo/);
+    expect((await create(minter, "auth/token/create/web")).lease_duration).toBe(3600);
+  });
+
   it("honours role_name on auth/token/create, and refuses it where it makes no sense", async () => {
     const { root } = await seed();
     await root.write("auth/token/roles/web", { allowed_policies: "apps" });
