@@ -4,7 +4,7 @@
  * refused, sys/capabilities-accessor.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidRequestError, PermissionDeniedError, type Client } from "../../../src/index.js";
+import { Engine, InvalidRequestError, ManualClock, MemoryStorage, PermissionDeniedError, type Client } from "../../../src/index.js";
 import { FAST_REVOCATION, useEngineFixture } from "../../support/engine-fixture.js";
 
 const freshEngine = useEngineFixture({ revocation: FAST_REVOCATION });
@@ -90,6 +90,21 @@ describe("lookups", () => {
     expect(byQuery.data).toMatchObject({ id: auth.client_token, accessor: auth.accessor });
     expect(self.period).toBeUndefined(); // Vault shows period only for periodic tokens
     expect((await root.read("auth/token/lookup-self")).data).toMatchObject({ issue_time: expect.any(String), expire_time: null, ttl: 0, renewable: false });
+  });
+
+  it("the token in id and client_token never reaches the audit trail unhashed", async () => {
+    const entries: unknown[] = [];
+    await using engine = await Engine.open({ storage: new MemoryStorage(), clock: new ManualClock(), auditSinks: { memory: (entry) => void entries.push(entry) } });
+    const root = engine.client((await engine.initialize()).rootToken);
+    await root.write("sys/audit/mem", { type: "stream", options: { sink: "memory" } });
+    const auth = await createToken(root, { policies: ["default"], ttl: "1h" });
+    const app = engine.client(auth.client_token);
+    await app.read("auth/token/lookup-self");
+    await app.write("auth/token/renew-self", {});
+    await root.write("auth/token/lookup", { token: auth.client_token });
+    await root.write("auth/token/renew", { token: auth.client_token });
+    expect(entries.length).toBeGreaterThan(8);
+    expect(JSON.stringify(entries)).not.toContain(auth.client_token.slice(4));
   });
 
   it("shows last_renewal after a renewal", async () => {
