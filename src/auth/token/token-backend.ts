@@ -91,7 +91,13 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
     return { auth: authBlock(created, duration), warnings: created.warnings?.length ? created.warnings : undefined };
   };
 
-  const roleName = (params: PathParams) => checkRoleName(params.name!);
+  /** The role of `roles/:name`; a `role_name` in the body (Vault's path field) must name the same. */
+  const roleName = (params: PathParams, data?: RequestData) => {
+    if (data?.role_name !== undefined && data.role_name !== params.name) {
+      throw new InvalidRequestError(`role_name ${JSON.stringify(data.role_name)} differs from the role in the path ${JSON.stringify(params.name)}`);
+    }
+    return checkRoleName(params.name!);
+  };
   const router = new PathRouter([
     { pattern: "create", fields: TOKEN_CREATE_FIELDS, write: create("create") },
     { pattern: "create-orphan", fields: TOKEN_CREATE_FIELDS, write: create("create-orphan") },
@@ -141,14 +147,15 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
     { pattern: "roles", fields: [], list: async () => ({ data: { keys: await roles.names() } }) },
     {
       pattern: "roles/:name",
-      fields: TOKEN_ROLE_FIELDS,
+      fields: [...TOKEN_ROLE_FIELDS, "role_name"],
       exists: async (params) => roles.exists(roleName(params)),
       read: async (_req, params) => {
         const role = await roles.get(roleName(params));
         return role ? { data: describeRole(role) } : null;
       },
       write: async (req, params) => {
-        const warnings = await roles.write(roleName(params), req.data);
+        const { role_name: _path, ...fields } = req.data;
+        const warnings = await roles.write(roleName(params, req.data), fields);
         return warnings.length > 0 ? { warnings } : null;
       },
       delete: async (_req, params) => {

@@ -44,7 +44,8 @@ describe("auth/token/roles/:name", () => {
       token_type: "default-service",
       token_num_uses: 3,
     });
-    await root.write("auth/token/roles/db", {});
+    await root.write("auth/token/roles/db", { role_name: "db" }); // Vault's path field, in the body: the same role
+    await expect(root.write("auth/token/roles/db", { role_name: "other" })).rejects.toThrow(/differs from the role in the path/);
     expect((await root.list("auth/token/roles")).data!.keys).toEqual(["db", "web"]);
     await root.delete("auth/token/roles/web");
     await expect(root.read("auth/token/roles/web")).rejects.toBeInstanceOf(NotFoundError);
