@@ -165,6 +165,10 @@ describe("auth/token/create/:role_name", () => {
     await root.write("auth/token/roles/deny-secret", { disallowed_policies: "secret-x" });
     expect((await create(root, "auth/token/create/deny-secret", { policies: ["apps"] })).policies).toEqual(["apps", "default"]);
     await expect(root.write("auth/token/create/deny-secret", { policies: ["secret-x"] })).rejects.toThrow(/disallowed/);
+    // Without allowed lists a root parent's own policies pass (Vault's rule) unless root is disallowed.
+    expect((await create(root, "auth/token/create/deny-secret")).policies).toEqual(["root"]);
+    await root.write("auth/token/roles/no-root", { disallowed_policies: "root" });
+    await expect(root.write("auth/token/create/no-root", {})).rejects.toThrow(/"root" is disallowed by this role/);
   });
 
   it("takes orphan, renewable, num_uses, period and explicit max TTL from the role, and records the role and path", async () => {
