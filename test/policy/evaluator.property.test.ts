@@ -89,7 +89,7 @@ function randomRequest(random: SeededRandom): ReferenceRequest & { operation: Po
 }
 
 describe("compiled evaluator agrees with the reference evaluator", () => {
-  it(`on ${RULE_SETS} random rule sets × ${REQUESTS_PER_SET} requests`, () => {
+  it(`on ${RULE_SETS} random rule sets × ${REQUESTS_PER_SET} requests`, { timeout: 180_000 }, () => {
     let allowedCount = 0;
     let sudoCount = 0;
     for (let seed = 1; seed <= RULE_SETS; seed++) {
