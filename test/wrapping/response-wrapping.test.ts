@@ -176,6 +176,18 @@ describe("sys/wrapping/wrap, lookup and rewrap", () => {
   });
 });
 
+describe("parameters (no silent success)", () => {
+  it("names a parameter the wrapping endpoints do not know in warnings, and wraps every field given to wrap", async () => {
+    const { engine, root } = await seed();
+    const wrap = await wrappedCreds(root);
+    const lookup = await root.write("sys/wrapping/lookup", { token: wrap.token, bogus: 1 });
+    expect(lookup.warnings).toEqual(["Endpoint ignored these unrecognized parameters: [bogus]"]);
+    const wrapped = await root.write("sys/wrapping/wrap", { token: "not-a-parameter-here", ttl: "1h" }, { wrapTtl: 60 });
+    expect(wrapped.warnings).toBeNull();
+    expect((await engine.client(wrapped.wrap_info!.token).write("sys/wrapping/unwrap")).data).toEqual({ token: "not-a-parameter-here", ttl: "1h" });
+  });
+});
+
 describe("policies' wrapping TTL bounds", () => {
   it("demand wrapping within min_wrapping_ttl and max_wrapping_ttl", async () => {
     const { engine, root } = await seed();
