@@ -177,33 +177,41 @@ export class ResponseWrapping {
     const now = this.#deps.clock.now();
     const accessor = randomId();
     let token = "";
-    let expireTime = now + ttl * 1000;
     const record: Omit<WrappedRecord, "expireTime"> = { response: { ...response, wrap_info: null }, creationPath: path, creationTime: now, creationTtl: ttl };
     await this.#deps.leases.issue(
       { mount: this.#deps.tokenMount(), path: "create", tokenAccessor: caller?.accessor ?? accessor },
       { ttl: { ttl, maxTtl: ttl }, renewable: false, internal: { accessor }, owner: accessor },
       async (lease) => {
-        expireTime = lease.expireTime;
-        // The record first: a token that exists always has its response to give.
+        const { expireTime } = lease;
+        // The record first: a token that exists always has its response to give. If the token
+        // cannot be made, the record goes too (the lease, still pending, is removed by issue).
         await this.#deps.store.put(accessor, { ...record, expireTime } satisfies WrappedRecord);
-        const created = await this.#deps.tokens.create({
-          accessor,
-          policies: [RESPONSE_WRAPPING_POLICY_NAME],
-          displayName: caller?.displayName ?? "",
-          ttl,
-          expireTime,
-          explicitMaxExpireTime: expireTime,
-          renewable: false,
-          numUses: 1,
-          meta: {},
-          path,
-          leaseId: lease.id,
+        const created = await this.#createToken(accessor, ttl, expireTime, path, caller, lease.id).catch(async (err: unknown) => {
+          await this.discard(accessor).catch(() => undefined);
+          throw err;
         });
         token = created.token;
         return {};
       },
     );
     return { token, accessor, ttl, creation_time: new Date(now).toISOString(), creation_path: path };
+  }
+
+  /** The wrapping token: the `response-wrapping` policy alone, one use, expiring with its lease. */
+  #createToken(accessor: string, ttl: number, expireTime: number, path: string, caller: WrapRequest["caller"], leaseId: string) {
+    return this.#deps.tokens.create({
+      accessor,
+      policies: [RESPONSE_WRAPPING_POLICY_NAME],
+      displayName: caller?.displayName ?? "",
+      ttl,
+      expireTime,
+      explicitMaxExpireTime: expireTime,
+      renewable: false,
+      numUses: 1,
+      meta: {},
+      path,
+      leaseId,
+    });
   }
 
   /** Reads and deletes the record in one atomic step: of concurrent takers, one gets it. */
