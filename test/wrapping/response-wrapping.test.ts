@@ -8,13 +8,14 @@ import { describe, expect, it } from "vitest";
 import {
   Engine,
   InvalidRequestError,
+  MemoryStorage,
   PermissionDeniedError,
   type AuditEntry,
   type Client,
   type Response,
   type WrapInfo,
 } from "../../src/index.js";
-import { useEngineFixture } from "../support/engine-fixture.js";
+import { sealedForTest, useEngineFixture } from "../support/engine-fixture.js";
 
 const seed = useEngineFixture();
 
@@ -83,6 +84,19 @@ describe("wrapping a response", () => {
     await expect(engine.client(wrap.token).write("sys/wrapping/unwrap")).rejects.toBeInstanceOf(PermissionDeniedError);
     await expect(root.write("sys/wrapping/unwrap", { token: wrap.token })).rejects.toBeInstanceOf(InvalidRequestError);
     expect(await storage.list("sys/wrapping/")).toEqual([]);
+  });
+
+  it("keeps the wrapped response encrypted at rest: the raw record holds neither the password nor the username", async () => {
+    const raw = new MemoryStorage();
+    const { engine, root } = await seed({ storage: sealedForTest(raw) });
+    const wrap = await wrappedCreds(root);
+    const [key] = await raw.list("sys/wrapping/");
+    expect(key).toBe(`sys/wrapping/${wrap.accessor}`);
+    const bytes = Buffer.from((await raw.get(key!))!).toString("latin1");
+    const unwrapped = await engine.client(wrap.token).write<Creds>("sys/wrapping/unwrap");
+    expect(bytes).not.toContain(unwrapped.data!.password);
+    expect(bytes).not.toContain(unwrapped.data!.username);
+    expect(await raw.list("sys/wrapping/")).toEqual([]);
   });
 
   it("deletes the stored response on unwrap", async () => {
