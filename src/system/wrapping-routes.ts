@@ -36,6 +36,9 @@ export function wrappingRoutes({ wrapping }: WrappingRoutesDeps): PathRoute[] {
     }
     return action(request.caller.accessor);
   };
+  const lookup = async (request: BackendRequest): Promise<BackendResponse> => ({
+    data: { ...(await withWrappingToken(request, false, (accessor) => wrapping.lookup(accessor))) },
+  });
   return [
     {
       pattern: "wrapping/wrap",
@@ -53,7 +56,9 @@ export function wrappingRoutes({ wrapping }: WrappingRoutesDeps): PathRoute[] {
     {
       pattern: "wrapping/lookup",
       fields: ["token"],
-      write: async (request) => ({ data: { ...(await withWrappingToken(request, false, (accessor) => wrapping.lookup(accessor))) } }),
+      // Vault serves it as a read too (`GET sys/wrapping/lookup?token=…`).
+      read: lookup,
+      write: lookup,
     },
     {
       pattern: "wrapping/rewrap",

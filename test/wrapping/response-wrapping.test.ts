@@ -169,6 +169,7 @@ describe("sys/wrapping/wrap, lookup and rewrap", () => {
     const wrap = await wrappedCreds(root, "2m");
     const lookup = await engine.request({ operation: "update", path: "sys/wrapping/lookup", data: { token: wrap.token } });
     expect(lookup.data).toEqual({ creation_path: "database/creds/readonly", creation_time: new Date(clock.now()).toISOString(), creation_ttl: 120 });
+    expect((await engine.request({ operation: "read", path: "sys/wrapping/lookup", data: { token: wrap.token } })).data).toMatchObject({ creation_ttl: 120 });
     // By the wrapping token itself as the request token: still not used.
     await expect(engine.client(wrap.token).write("sys/wrapping/lookup")).resolves.toBeTruthy();
     await expect(engine.client(wrap.token).write("sys/wrapping/unwrap")).resolves.toMatchObject({ data: { username: expect.any(String) } });
