@@ -179,6 +179,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       leases: this.#leases,
       tokenMount: () => this.#mounts.table.get(TOKEN_MOUNT)!,
       clock: this.#clock,
+      onTokenCreated: (entry) => this.#observer.tokenChanged({ type: "created", entry }),
     });
     this.#config = new ConfigSync(this.#storage, [
       this.#mounts,

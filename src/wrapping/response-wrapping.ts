@@ -62,6 +62,8 @@ export interface ResponseWrappingDeps {
   /** The `auth/token/` mount entry. */
   tokenMount: () => MountEntry;
   clock: Clock;
+  /** Told of each wrapping token created (events and metrics, as for every token); must not throw. */
+  onTokenCreated?: (entry: TokenEntry) => void;
 }
 
 /** What the request being wrapped tells about itself. */
@@ -191,6 +193,7 @@ export class ResponseWrapping {
           throw err;
         });
         token = created.token;
+        this.#deps.onTokenCreated?.(created.entry);
         return {};
       },
     );

@@ -99,6 +99,14 @@ describe("wrapping a response", () => {
     expect(await raw.list("sys/wrapping/")).toEqual([]);
   });
 
+  it("counts the wrapping token as created and revoked, like every token", async () => {
+    const { engine, root } = await seed();
+    const before = engine.metrics().tokens;
+    const wrap = await wrappedCreds(root);
+    await engine.client(wrap.token).write("sys/wrapping/unwrap");
+    expect(engine.metrics().tokens).toEqual({ created: before.created + 1, revoked: before.revoked + 1 });
+  });
+
   it("deletes the stored response on unwrap", async () => {
     const { engine, root, storage } = await seed();
     const wrap = await wrappedCreds(root);
