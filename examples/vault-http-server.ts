@@ -9,6 +9,11 @@
  * - `GET` reads, `POST`/`PUT` write (the engine decides create or update), `DELETE` deletes,
  *   `LIST` (or `GET ?list=true`) lists, `PATCH` patches;
  * - answers are Vault's response envelope (200), or 204 when there is nothing to say;
+ * - `X-Vault-Wrap-TTL` wraps the response (Vault's response wrapping): only `wrap_info` comes back;
+ * - `sys/health`, `sys/init`, `sys/seal-status` and `sys/leader` (no token needed) answer as an
+ *   initialized, unsealed, single Vault node without HA does; `sys/init`, `sys/seal`,
+ *   `sys/unseal`, `sys/step-down` and `sys/auth` writes are refused with a 400 saying why (an
+ *   embedded engine has no seal, and one auth method: tokens);
  * - errors are `{"errors": ["…"]}` with the status of the `VaultletError` (400, 403, 404, 405, 500,
  *   503); anything unexpected is a 500 whose message is not echoed. The server's own errors (bad
  *   JSON, unknown method or path) never quote the request: a body may hold a password.
@@ -73,6 +78,8 @@ interface EngineCall {
   path: string;
   token: string | undefined;
   data: RequestData;
+  /** From `X-Vault-Wrap-TTL`: wrap the response behind a single-use token valid this long. */
+  wrapTtl: string | undefined;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -122,19 +129,94 @@ function reportUnexpected(options: VaultHttpServerOptions, error: unknown): void
 async function serve(engine: Engine, request: HttpRequest, maxBodyBytes: number): Promise<Reply> {
   const url = parseUrl(request.url);
   if (!url.pathname.startsWith(API_PREFIX)) throw new HttpError(404, "no API at this path: vaultlet serves /v1/<path>");
-  const path = decodePath(url.pathname.slice(API_PREFIX.length));
-  if (path === "sys/health" && (request.method === "GET" || request.method === "HEAD")) return health(engine);
+  const path = decodePath(url.pathname.slice(API_PREFIX.length)).replace(/\/+$/, "");
+  const node = nodeStatus(engine, path, request.method, url.searchParams);
+  if (node) return node;
   const operation = operationOf(request.method, url.searchParams);
   const body = parseJsonBody(await request.body(maxBodyBytes));
-  const call: EngineCall = { operation, path, token: tokenOf(request.headers), data: { ...queryData(operation, url.searchParams), ...body } };
+  const call: EngineCall = {
+    operation,
+    path,
+    token: tokenOf(request.headers),
+    data: { ...queryData(operation, url.searchParams), ...body },
+    wrapTtl: wrapTtlOf(request.headers),
+  };
   return replyOf(await dispatch(engine, call), path);
 }
 
-function dispatch(engine: Engine, { operation, path, token, data }: EngineCall): Promise<Response> {
+function dispatch(engine: Engine, { operation, path, token, data, wrapTtl }: EngineCall): Promise<Response> {
+  const options = wrapTtl === undefined ? {} : { wrapTtl };
   // An absent token goes to the engine as "", which it refuses with 403 like Vault does.
-  if (operation === "write") return engine.write(token ?? "", path, data);
-  return engine.request({ token: token ?? "", operation, path, data });
+  if (operation === "write") return wrapTtl === undefined ? engine.write(token ?? "", path, data) : engine.write(token ?? "", path, data, options);
+  return engine.request({ token: token ?? "", operation, path, data, ...options });
 }
+
+/** `X-Vault-Wrap-TTL` (the engine checks it is a duration); `X-Vault-Wrap-Format: jwt` is refused. */
+function wrapTtlOf(headers: IncomingHttpHeaders): string | undefined {
+  if (headers["x-vault-wrap-format"] === "jwt") {
+    throw new HttpError(400, "X-Vault-Wrap-Format jwt is not supported: vaultlet's wrapping tokens are plain tokens");
+  }
+  const header = headers["x-vault-wrap-ttl"];
+  return typeof header === "string" && header.trim() !== "" ? header.trim() : undefined;
+}
+
+// ── The node's own status ───────────────────────────────────────────────────────────────────────
+// Vault answers these outside its logical backends, without a token: what the node is (initialized,
+// sealed, HA). An embedded engine is one node without HA, initialized by its host and never sealed.
+
+/** What vaultlet reports as its `version` to clients that probe. */
+const VERSION = "vaultlet";
+
+/** Writes a Vault server accepts that make no sense for an embedded engine, with the reason. */
+const REFUSED_WRITES: ReadonlyArray<[RegExp, string]> = [
+  [/^sys\/(seal|unseal)$/, "vaultlet embeds no seal: the engine is unsealed while its host runs it, and its storage is encrypted with the host's key"],
+  [/^sys\/step-down$/, "vaultlet has no HA cluster to step down from: every engine on the storage serves"],
+  [/^sys\/init$/, "vaultlet embeds no seal: the host initializes the engine (engine.initialize()), and this one is initialized"],
+  [/^sys\/auth(\/|$)/, "vaultlet has one auth method, token (auth/token/): enabling or tuning others is not supported"],
+];
+
+/** The answer of a node-status path, or of a refused write; `undefined` for every other request. */
+function nodeStatus(engine: Engine, path: string, method: string | undefined, query: URLSearchParams): Reply | undefined {
+  const reading = method === "GET" || method === "HEAD";
+  if (reading && path === "sys/health") return health(engine, query);
+  if (reading && path === "sys/init") return { status: 200, body: { initialized: engine.initialized } };
+  if (reading && path === "sys/seal-status") return { status: 200, body: sealStatus(engine) };
+  if (reading && path === "sys/leader") return { status: 200, body: LEADER };
+  if (method !== "POST" && method !== "PUT" && method !== "DELETE") return undefined;
+  const refused = REFUSED_WRITES.find(([pattern]) => pattern.test(path));
+  if (!refused) return undefined;
+  const reason = path === "sys/init" && !engine.initialized ? "vaultlet embeds no seal: the host initializes the engine (engine.initialize())" : refused[1];
+  return { status: 400, body: { errors: [reason] } };
+}
+
+/** `sys/seal-status` of an unsealed node with a 1-of-1 Shamir seal, as Vault's fields. */
+function sealStatus(engine: Engine): Record<string, unknown> {
+  return {
+    type: "shamir",
+    initialized: engine.initialized,
+    sealed: false,
+    t: 1,
+    n: 1,
+    progress: 0,
+    nonce: "",
+    version: VERSION,
+    build_date: "",
+    migration: false,
+    recovery_seal: false,
+    storage_type: "vaultlet",
+  };
+}
+
+/** `sys/leader` of a Vault node without HA: Vault answers its zero values. */
+const LEADER = {
+  ha_enabled: false,
+  is_self: false,
+  active_time: "0001-01-01T00:00:00Z",
+  leader_address: "",
+  leader_cluster_address: "",
+  performance_standby: false,
+  performance_standby_last_remote_wal: 0,
+};
 
 /** Vault's mapping of HTTP methods to logical operations. */
 function operationOf(method: string | undefined, query: URLSearchParams): EngineCall["operation"] {
@@ -237,9 +319,9 @@ function tooLarge(limit: number): HttpError {
   return new HttpError(413, `request body too large: the limit is ${limit} bytes`);
 }
 
-/** Vault answers 204 when a response carries nothing: no data, auth, lease or warnings. */
+/** Vault answers 204 when a response carries nothing: no data, auth, lease, warnings or wrap_info. */
 function isEmpty(response: Response): boolean {
-  return response.data === null && response.auth === null && response.lease_id === "" && response.warnings === null;
+  return response.data === null && response.auth === null && response.lease_id === "" && response.warnings === null && response.wrap_info === null;
 }
 
 /**
@@ -254,20 +336,38 @@ function replyOf(response: Response, path: string): Reply {
   return { status: 200, body };
 }
 
-/** A `sys/health`-like answer for load balancers and clients that probe (no token needed). */
-function health(engine: Engine): Reply {
+/**
+ * Vault's `sys/health` for load balancers and clients that probe (no token needed): 200 for an
+ * initialized node, 501 for an uninitialized one, overridden by `activecode` and `uninitcode`.
+ * The node is never sealed or a standby, so `sealedcode`, `standbycode`, `standbyok` and the other
+ * standby and replication parameters are accepted and change nothing.
+ */
+function health(engine: Engine, query: URLSearchParams): Reply {
   const initialized = engine.initialized;
+  const status = initialized ? statusParam(query, "activecode", 200) : statusParam(query, "uninitcode", 501);
+  for (const name of ["standbycode", "sealedcode", "drsecondarycode", "performancestandbycode", "removedcode"]) statusParam(query, name, 0);
   return {
-    status: initialized ? 200 : 501,
+    status,
     body: {
       initialized,
       sealed: false,
       standby: false,
       performance_standby: false,
+      replication_performance_mode: "disabled",
+      replication_dr_mode: "disabled",
       server_time_utc: Math.floor(Date.now() / 1000),
-      version: "vaultlet",
+      version: VERSION,
     },
   };
+}
+
+/** A status-code query parameter of `sys/health`, checked as Vault does. */
+function statusParam(query: URLSearchParams, name: string, fallback: number): number {
+  const raw = query.get(name);
+  if (raw === null || raw === "") return fallback;
+  const code = Number(raw);
+  if (!Number.isInteger(code) || code < 100 || code > 599) throw new HttpError(400, `unable to parse ${name}: a status code from 100 to 599`);
+  return code;
 }
 
 function writeReply(res: ServerResponse, reply: Reply): void {

@@ -1,7 +1,7 @@
 /**
  * @module
  */
-import type { RequestData, Response } from "./request.js";
+import type { RequestData, RequestOptions, Response } from "./request.js";
 import type { RequestHandler } from "./request-handler.js";
 
 /** The data of a list response. */
@@ -17,6 +17,8 @@ export type ListData = {
  * ```ts
  * const app = engine.client(appToken);
  * const { lease_id, data } = await app.read("database/creds/readonly");
+ * // Response wrapping: only a single-use token comes back; whoever holds it unwraps the creds once.
+ * const { wrap_info } = await app.read("database/creds/readonly", undefined, { wrapTtl: "5m" });
  * ```
  */
 export class Client {
@@ -29,28 +31,31 @@ export class Client {
     this.#token = token;
   }
 
-  /** Reads a path. Rejects with `NotFoundError` when nothing is there. */
-  read<Data = Record<string, unknown>>(path: string, data?: RequestData): Promise<Response<Data>> {
-    return this.#engine.request({ token: this.#token, operation: "read", path, data }) as Promise<Response<Data>>;
+  /**
+   * Reads a path. Rejects with `NotFoundError` when nothing is there. Every method takes
+   * {@link RequestOptions} last: `{ wrapTtl: "5m" }` wraps the response (see `docs/response-wrapping.md`).
+   */
+  read<Data = Record<string, unknown>>(path: string, data?: RequestData, options?: RequestOptions): Promise<Response<Data>> {
+    return this.#engine.request({ token: this.#token, operation: "read", path, data, ...options }) as Promise<Response<Data>>;
   }
 
   /** Writes a path: a `create` when nothing exists there yet, else an `update` (as in Vault). */
-  write<Data = Record<string, unknown>>(path: string, data: RequestData = {}): Promise<Response<Data>> {
-    return this.#engine.write(this.#token, path, data) as Promise<Response<Data>>;
+  write<Data = Record<string, unknown>>(path: string, data: RequestData = {}, options?: RequestOptions): Promise<Response<Data>> {
+    return (options ? this.#engine.write(this.#token, path, data, options) : this.#engine.write(this.#token, path, data)) as Promise<Response<Data>>;
   }
 
   /** Lists keys under a path: `data.keys`. Rejects with `NotFoundError` when there are none. */
-  list(path: string): Promise<Response<ListData>> {
-    return this.#engine.request({ token: this.#token, operation: "list", path }) as Promise<Response<ListData>>;
+  list(path: string, options?: RequestOptions): Promise<Response<ListData>> {
+    return this.#engine.request({ token: this.#token, operation: "list", path, ...options }) as Promise<Response<ListData>>;
   }
 
   /** Deletes a path. */
-  delete(path: string, data?: RequestData): Promise<Response> {
-    return this.#engine.request({ token: this.#token, operation: "delete", path, data });
+  delete(path: string, data?: RequestData, options?: RequestOptions): Promise<Response> {
+    return this.#engine.request({ token: this.#token, operation: "delete", path, data, ...options });
   }
 
   /** Patches a path (partial update). */
-  patch(path: string, data: RequestData): Promise<Response> {
-    return this.#engine.request({ token: this.#token, operation: "patch", path, data });
+  patch(path: string, data: RequestData, options?: RequestOptions): Promise<Response> {
+    return this.#engine.request({ token: this.#token, operation: "patch", path, data, ...options });
   }
 }

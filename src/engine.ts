@@ -8,7 +8,7 @@ import { AlreadyInitializedError, NotInitializedError, SealedError } from "./err
 import type { Backend, BackendFactory } from "./backend/backend.js";
 import type { ChangeEventSink } from "./backend/change-events.js";
 import { Client } from "./client.js";
-import type { Request, RequestData, Response } from "./request.js";
+import type { Request, RequestData, RequestOptions, Response } from "./request.js";
 import type { RequestHandler } from "./request-handler.js";
 import { RequestPipeline, type MountRoute } from "./request-pipeline.js";
 import { JsonStore } from "./storage/json-store.js";
@@ -43,6 +43,7 @@ import type { EngineMetrics } from "./observability/metrics.js";
 import { LeaseQuotas, type GuardrailOptions } from "./leases/lease-quotas.js";
 import { LeaseSlots } from "./leases/lease-slots.js";
 import { PasswordPolicyStore } from "./passwords/password-policy-store.js";
+import { ResponseWrapping } from "./wrapping/response-wrapping.js";
 
 /**
  * Options of {@link Engine.open}. Every field is optional; durable storage needs `encryptionKey`
@@ -114,6 +115,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
   readonly #observer: EngineObserver;
   readonly #quotas: LeaseQuotas;
   readonly #pipeline: RequestPipeline;
+  readonly #wrapping: ResponseWrapping;
   /** Where backends report their configuration changes: passed on as engine events. */
   readonly #changeEvents: ChangeEventSink;
   #initialized = false;
@@ -162,7 +164,23 @@ export class Engine implements RequestHandler, AsyncDisposable {
       policies: this.#policies,
       clock: this.#clock,
       mount: () => this.#mounts.table.get(TOKEN_MOUNT)!,
-      onEvent: this.#observer.tokenChanged,
+      onEvent: (event) => {
+        this.#observer.tokenChanged(event);
+        // A wrapping token revoked or expired takes its wrapped response with it (best effort:
+        // a record left behind is unreadable, its token gone, and past its expiry anyway).
+        if (event.type === "revoked" && this.#wrapping.isWrappingToken(event.entry.policies)) {
+          this.#wrapping.discard(event.entry.accessor).catch(() => undefined);
+        }
+      },
+    });
+    this.#wrapping = new ResponseWrapping({
+      store: this.#core.sub("sys/wrapping/"),
+      tokens: this.#tokens,
+      tokenUse: this.#tokenManager,
+      leases: this.#leases,
+      tokenMount: () => this.#mounts.table.get(TOKEN_MOUNT)!,
+      clock: this.#clock,
+      onTokenCreated: (entry) => this.#observer.tokenChanged({ type: "created", entry }),
     });
     this.#config = new ConfigSync(this.#storage, [
       this.#mounts,
@@ -182,6 +200,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       tokenUse: this.#tokenManager,
       route: (path) => this.#mounts.route(path),
       issue: (origin, spec, create) => this.#quotas.guard(origin.mount, spec, (reserve) => this.#leases.issue({ ...origin, reserve }, spec, create)),
+      wrap: (response, request) => this.#wrapping.wrap(response, request),
     });
   }
 
@@ -278,10 +297,13 @@ export class Engine implements RequestHandler, AsyncDisposable {
     return this.#pipeline.request(request);
   }
 
-  /** A write as `Client.write` makes it: `create` when nothing exists at the path, else `update`. */
-  async write(token: string, path: string, data: RequestData): Promise<Response> {
+  /**
+   * A write as `Client.write` makes it: `create` when nothing exists at the path, else `update`.
+   * `options.wrapTtl` wraps the response (see {@link RequestOptions}).
+   */
+  async write(token: string, path: string, data: RequestData, options?: RequestOptions): Promise<Response> {
     await this.#catchUp();
-    return this.#pipeline.write(token, path, data);
+    return this.#pipeline.write(token, path, data, options);
   }
 
   /**
@@ -371,6 +393,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       tokens: this.#tokens,
       audit: this.#audit,
       passwordPolicies: this.#passwordPolicies,
+      wrapping: this.#wrapping,
       events: this.#changeEvents,
       mountTypes: () => this.mountTypes,
       enableMount: (entry) => this.#mounts.enable(entry),

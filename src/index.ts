@@ -7,7 +7,7 @@
 export { Engine, type EngineOptions, type InitializeResult } from "./engine.js";
 export { Client, type ListData } from "./client.js";
 export type { RequestHandler } from "./request-handler.js";
-export type { Operation, Request, RequestData, Response, AuthBlock } from "./request.js";
+export type { Operation, Request, RequestData, RequestOptions, Response, AuthBlock, WrapInfo } from "./request.js";
 export {
   VaultletError,
   PermissionDeniedError,

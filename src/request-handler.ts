@@ -1,7 +1,7 @@
 /**
  * @module
  */
-import type { Request, RequestData, Response } from "./request.js";
+import type { Request, RequestData, RequestOptions, Response } from "./request.js";
 
 /**
  * What a {@link Client} needs of the engine: serve a request, and serve a write whose operation
@@ -11,5 +11,5 @@ export interface RequestHandler {
   /** Serves one request (see `Engine.request`). */
   request(request: Request): Promise<Response>;
   /** Serves a write: `create` when nothing exists at the path, else `update` (see `Engine.write`). */
-  write(token: string, path: string, data: RequestData): Promise<Response>;
+  write(token: string, path: string, data: RequestData, options?: RequestOptions): Promise<Response>;
 }

@@ -1,7 +1,8 @@
 /**
  * The request pipeline: validate → authenticate → (for `Client.write`: create or update) →
- * authorize → route → sudo → audit → use the token → dispatch → envelope, over one
- * {@link RequestContext}.
+ * authorize → route → sudo → audit → use the token → dispatch → envelope → wrap (when the
+ * request asks for response wrapping), over one {@link RequestContext}. A path its backend serves
+ * without a token (`sys/wrapping/lookup`) skips authorization and the token's use.
  *
  * @module
  */
@@ -15,10 +16,12 @@ import type { TokenManager } from "./auth/token/token-manager.js";
 import type { TokenStore } from "./auth/token/token-store.js";
 import type { MountEntry } from "./mounts/mount-entry.js";
 import type { PolicyStore } from "./policy/policy-store.js";
-import type { Operation, Request, RequestData, Response } from "./request.js";
+import type { Operation, Request, RequestData, RequestOptions, Response } from "./request.js";
 import { newRequestContext, type RequestContext } from "./request-context.js";
 import type { RequestHandler } from "./request-handler.js";
-import { validateRequest } from "./request-validation.js";
+import { validateRequest, type ValidRequest } from "./request-validation.js";
+import { parseOptionalDuration } from "./util/ttl.js";
+import type { WrapRequest } from "./wrapping/response-wrapping.js";
 
 /** Where a path is served: its mount, the mount's backend, and the path below the mount. */
 export interface MountRoute {
@@ -65,7 +68,12 @@ export interface RequestPipelineDeps {
   route(path: string): MountRoute;
   /** Issues a secret under a lease (quotas checked), for the backend that serves the request. */
   issue(origin: LeaseOrigin, spec: SecretSpec, create: (lease: PendingLease) => Promise<Record<string, unknown>>): Promise<BackendResponse>;
+  /** Keeps a response behind a new wrapping token and returns the wrapped envelope. */
+  wrap(response: Response, request: WrapRequest): Promise<Response>;
 }
+
+/** The anonymous caller of a path served without a token. */
+const ANONYMOUS = { displayName: "", accessor: "", policies: [] as readonly string[] };
 
 /**
  * Serves requests, step by step, over one {@link RequestContext} that the audit trail reads when
@@ -86,10 +94,11 @@ export class RequestPipeline implements RequestHandler {
   }
 
   /** Serves a write: `create` when nothing exists at the path, else `update` (as in Vault). */
-  async write(token: string, path: string, data: RequestData): Promise<Response> {
+  async write(token: string, path: string, data: RequestData, options?: RequestOptions): Promise<Response> {
     this.#deps.assertServing();
     // Recorded as an `update` (as Vault does) if it fails before the pipeline resolves which it is.
-    return this.#run(newRequestContext({ token, operation: "update", path, data }), true);
+    const request: Request = options?.wrapTtl === undefined ? { token, operation: "update", path, data } : { token, operation: "update", path, data, wrapTtl: options.wrapTtl };
+    return this.#run(newRequestContext(request), true);
   }
 
   /** Runs the steps inside the request's audit trail: a failure at any step is recorded. */
@@ -109,13 +118,16 @@ export class RequestPipeline implements RequestHandler {
     const valid = validateRequest(context.operation, context.path, context.data);
     context.path = valid.path;
     context.data = valid.data;
+    const wrapTtl = wrapTtlOf(context.presented.wrapTtl);
+    const open = this.#unauthenticatedRoute(valid.path);
+    if (open) return this.#serveUnauthenticated(context, audit, open, valid, resolveWrite, wrapTtl);
     const token = (context.token = await this.#authenticate(context.presented.token));
     const operation = resolveWrite ? await this.#createOrUpdate(valid.path) : valid.operation;
     context.operation = operation;
     // A denial names the operation as the caller asked it: `write` for a `Client.write`, never
     // `create` or `update`, which would tell whether something exists at the path.
     const asked = resolveWrite ? "write" : operation;
-    const sudo = await this.#authorize(token, operation, valid.path, valid.data, asked);
+    const sudo = await this.#authorize(token, operation, valid.path, valid.data, asked, wrapTtl);
     const route = this.#deps.route(valid.path);
     context.mount = route.mount;
     this.#requireSudo(route, operation, valid.path, sudo, asked);
@@ -124,10 +136,39 @@ export class RequestPipeline implements RequestHandler {
     // Token use (num_uses): counted here, after every check passed and before the backend acts.
     const lastUse = await this.#deps.tokenUse.use(token);
     try {
-      return await this.#dispatch(route, operation, valid.path, valid.data, token, context.id, context.presented.token);
+      return await this.#dispatch(route, operation, valid.path, valid.data, token, context.id, context.presented.token, wrapTtl);
     } finally {
       if (lastUse) await this.#deps.tokenUse.revoke(token);
     }
+  }
+
+  /** The route of `path` when its backend serves it without a token, else `undefined`. */
+  #unauthenticatedRoute(path: string): MountRoute | undefined {
+    const route = this.#routeIfMounted(path);
+    return route?.backend.unauthenticatedPaths?.includes(route.relativePath) ? route : undefined;
+  }
+
+  /**
+   * Serves a path its backend declares unauthenticated: a token presented is looked up (the
+   * backend may use it, and audit records it) but not required, not checked against policies,
+   * and not used — looking up a wrapping token must not spend its one use.
+   */
+  async #serveUnauthenticated(
+    context: RequestContext,
+    audit: RequestAudit,
+    route: MountRoute,
+    valid: ValidRequest,
+    resolveWrite: boolean,
+    wrapTtl: number | undefined,
+  ): Promise<Response> {
+    const presented = context.presented.token;
+    const token = typeof presented === "string" && presented !== "" ? await this.#deps.tokens.lookup(presented) : undefined;
+    if (token) context.token = token;
+    const operation = resolveWrite ? "update" : valid.operation;
+    context.operation = operation;
+    context.mount = route.mount;
+    await audit.recordRequest();
+    return this.#dispatch(route, operation, valid.path, valid.data, token, context.id, presented, wrapTtl);
   }
 
   async #authenticate(presented: unknown): Promise<TokenEntry> {
@@ -167,9 +208,10 @@ export class RequestPipeline implements RequestHandler {
    * @param asked - the operation as the caller asked it, the only one a denial names
    * @returns whether the policies also grant `sudo` there (the routed backend decides if it is needed)
    */
-  async #authorize(token: TokenEntry, operation: Operation, path: string, data: RequestData, asked: string): Promise<boolean> {
+  async #authorize(token: TokenEntry, operation: Operation, path: string, data: RequestData, asked: string, wrapTtl: number | undefined): Promise<boolean> {
     const evaluator = await this.#deps.policies.evaluatorFor(token.policies);
-    const decision = evaluator.evaluate({ path, operation, data });
+    // The wrap TTL is checked against the winning rule's min/max_wrapping_ttl, as in Vault.
+    const decision = evaluator.evaluate(wrapTtl === undefined ? { path, operation, data } : { path, operation, data, wrapTtl });
     if (!decision.allowed) throw new PermissionDeniedError(`permission denied: ${asked} on ${JSON.stringify(path)}`);
     return decision.sudo;
   }
@@ -187,18 +229,20 @@ export class RequestPipeline implements RequestHandler {
     operation: Operation,
     path: string,
     data: RequestData,
-    token: TokenEntry,
+    token: TokenEntry | undefined,
     requestId: string,
     presented: unknown,
+    wrapTtl: number | undefined,
   ): Promise<Response> {
     const { mount, backend, relativePath } = route;
     const request: BackendRequest = {
       operation,
       path: relativePath,
       data,
-      caller: { displayName: token.displayName, accessor: token.accessor, policies: token.policies },
+      caller: token ? { displayName: token.displayName, accessor: token.accessor, policies: token.policies } : ANONYMOUS,
       secrets: {
         issue: (spec, create) => {
+          if (!token) throw new PermissionDeniedError("permission denied: a request without a token issues no secret");
           // Re-checked in storage after the secret exists: a revocation racing this request wins.
           const confirm = () => this.#deps.tokenUse.confirmLive(token);
           return this.#deps.issue({ mount, path: relativePath, tokenAccessor: token.accessor, confirm }, spec, create);
@@ -207,6 +251,7 @@ export class RequestPipeline implements RequestHandler {
     };
     // Authenticated above, so it is the caller's valid token; only the token backend gets it.
     if (backend.receivesClientToken) request.clientToken = presented as string;
+    if (wrapTtl !== undefined) request.wrapTtl = wrapTtl;
     const answer = await backend.handle(request).catch((err: unknown) => {
       // The backend names the path below its mount; the caller asked for the full one.
       throw err instanceof UnsupportedPathError ? new UnsupportedPathError(path, { cause: err }) : err;
@@ -214,8 +259,23 @@ export class RequestPipeline implements RequestHandler {
     if (answer === null && (operation === "read" || operation === "list")) {
       throw new NotFoundError(`nothing at ${JSON.stringify(path)}`);
     }
-    return envelope(answer, requestId);
+    const response = envelope(answer, requestId);
+    // Wrapped after dispatch, as Vault does: a lease the backend issued stays owned by the
+    // requesting token, and travels inside the wrapped response. Nothing (204) is not wrapped.
+    if (wrapTtl === undefined || answer === null || answer.wrapInfo) return response;
+    const caller = token && { accessor: token.accessor, displayName: token.displayName };
+    return this.#deps.wrap(response, caller ? { ttl: wrapTtl, path, caller } : { ttl: wrapTtl, path });
   }
+}
+
+/**
+ * The request's wrap TTL in seconds, or `undefined` for no wrapping (unset or 0, as Vault).
+ *
+ * @throws InvalidRequestError for a TTL that is not a duration
+ */
+function wrapTtlOf(value: unknown): number | undefined {
+  const seconds = parseOptionalDuration(value, "wrap_ttl");
+  return seconds === undefined || seconds === 0 ? undefined : seconds;
 }
 
 /** Vault's response envelope around a backend's answer. */
@@ -228,6 +288,6 @@ function envelope(answer: BackendResponse | null, requestId: string): Response {
     data: answer?.data ?? null,
     warnings: answer?.warnings && answer.warnings.length > 0 ? answer.warnings : null,
     auth: answer?.auth ?? null,
-    wrap_info: null,
+    wrap_info: answer?.wrapInfo ?? null,
   };
 }

@@ -25,6 +25,42 @@ export interface Request {
   path: string;
   /** The payload of a create/update/patch, or parameters of a read/list/delete. */
   data?: RequestData;
+  /**
+   * Response wrapping (Vault's `X-Vault-Wrap-TTL`): when set, the response is kept behind a new
+   * single-use wrapping token valid this long (`"5m"`, or seconds), and what comes back is only
+   * {@link Response.wrap_info}. Unset or 0: no wrapping.
+   */
+  wrapTtl?: string | number;
+}
+
+/** Per-request options of `Client` calls and `Engine.write`. */
+export interface RequestOptions {
+  /** Wraps the response behind a single-use token valid this long (see {@link Request.wrapTtl}). */
+  wrapTtl?: string | number;
+}
+
+/**
+ * The `wrap_info` of a wrapped response, as Vault's HTTP API returns it.
+ *
+ * @example
+ * ```ts
+ * { token: "vls.…", accessor: "…", ttl: 300, creation_time: "2026-01-01T00:00:00.000Z",
+ *   creation_path: "database/creds/readonly" }
+ * ```
+ */
+export interface WrapInfo {
+  /** The wrapping token: single use, valid for `ttl` seconds; it unwraps the response once. */
+  token: string;
+  /** The wrapping token's accessor. */
+  accessor: string;
+  /** Seconds the wrapping token is valid from `creation_time`. */
+  ttl: number;
+  /** When the response was wrapped (RFC 3339). */
+  creation_time: string;
+  /** The path of the request whose response is wrapped. */
+  creation_path: string;
+  /** The accessor of the token the wrapped response created (a wrapped `auth/token/create`). */
+  wrapped_accessor?: string;
 }
 
 /** The `auth` block of a response that created a token (e.g. `auth/token/create`). */
@@ -77,6 +113,6 @@ export interface Response<Data = Record<string, unknown>> {
   warnings: string[] | null;
   /** Set when the request created a token. */
   auth: AuthBlock | null;
-  /** Always null: response wrapping is not implemented. */
-  wrap_info: null;
+  /** Set when the response was wrapped (the request had a wrap TTL): then `data`, `auth` and the lease are empty. */
+  wrap_info: WrapInfo | null;
 }

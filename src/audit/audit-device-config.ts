@@ -37,6 +37,9 @@ export function parseAuditDeviceConfig(rawPath: string, data: Record<string, unk
   if (!VALID_PATH.test(path)) throw new InvalidRequestError(`audit device path ${JSON.stringify(rawPath)} is invalid: use letters, digits, "_", "." and "-"`);
   const type = data.type;
   if (type !== "file" && type !== "stream") throw new InvalidRequestError('type must be "file" or "stream"');
+  if (data.local !== undefined && data.local !== null && parseBoolean(String(data.local), "local")) {
+    throw new InvalidRequestError("local: true is not supported: vaultlet has no replication, and every engine on the storage shares the audit devices");
+  }
   const options = stringOptions(data.options);
   const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS[type].includes(key));
   if (unknown.length > 0) throw new InvalidRequestError(`unknown option(s) for a ${type} audit device: ${unknown.join(", ")}`);

@@ -49,6 +49,19 @@ export interface AuditResponse {
   /** The token created by the request, HMAC'd. */
   auth?: AuditAuth;
   warnings?: string[] | null;
+  /**
+   * Set when the response was wrapped: the wrapping token HMAC'd always, its accessor and the
+   * wrapped token's accessor HMAC'd as the device hashes accessors. The wrapped response itself
+   * is never in the entry (its `data` is `null`); the unwrap request's entry holds it, HMAC'd.
+   */
+  wrap_info?: {
+    token: string;
+    accessor: string;
+    ttl: number;
+    creation_time: string;
+    creation_path: string;
+    wrapped_accessor?: string;
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { AuditFailedError, VaultletError } from "../errors.js";
-import type { AuthBlock, Response } from "../request.js";
+import type { AuthBlock, Response, WrapInfo } from "../request.js";
 import type { RequestContext } from "../request-context.js";
 import type { AuditAuth, AuditEntry, AuditRequest, AuditResponse } from "./audit-entry.js";
 import type { AuditRecorder } from "./audit-recorder.js";
@@ -139,7 +139,23 @@ export class RequestAudit {
       secret: response.lease_id ? { lease_id: response.lease_id } : undefined,
       auth: response.auth ? this.#createdAuth(response.auth, hmacAccessor) : undefined,
       warnings: response.warnings,
+      wrap_info: response.wrap_info ? this.#wrapInfo(response.wrap_info, hmacAccessor) : undefined,
     };
+  }
+
+  /** A wrapped response's `wrap_info`: the wrapping token HMAC'd, accessors as the device hashes them. */
+  #wrapInfo(info: WrapInfo, hmacAccessor: boolean): NonNullable<AuditResponse["wrap_info"]> {
+    const hasher = this.#recorder.hasher;
+    const accessor = (value: string) => (hmacAccessor ? hasher.hash(value) : value);
+    const hashed: NonNullable<AuditResponse["wrap_info"]> = {
+      token: hasher.hash(info.token),
+      accessor: accessor(info.accessor),
+      ttl: info.ttl,
+      creation_time: info.creation_time,
+      creation_path: info.creation_path,
+    };
+    if (info.wrapped_accessor !== undefined) hashed.wrapped_accessor = accessor(info.wrapped_accessor);
+    return hashed;
   }
 
   /** A token created by the request: its token and accessor HMAC'd. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Operation, RequestData, AuthBlock } from "../request.js";
+import type { Operation, RequestData, AuthBlock, WrapInfo } from "../request.js";
 import type { JsonStore } from "../storage/json-store.js";
 import type { TtlDecision } from "../util/ttl.js";
 import type { Clock } from "../util/clock.js";
@@ -80,7 +80,7 @@ export interface BackendRequest {
   path: string;
   /** The request data (never undefined). */
   data: RequestData;
-  /** Who is asking. */
+  /** Who is asking; on an unauthenticated path without a valid token, an anonymous caller (accessor `""`). */
   caller: Caller;
   /** Issues leased secrets for this request. */
   secrets: SecretIssuer;
@@ -90,6 +90,8 @@ export interface BackendRequest {
    * with it, as Vault's do). Every other backend never sees a token.
    */
   clientToken?: string;
+  /** The response-wrapping TTL the request asks for, in seconds; unset when it asks for none. */
+  wrapTtl?: number;
 }
 
 /** What a backend answers; the engine wraps it in the response envelope. */
@@ -102,6 +104,11 @@ export interface BackendResponse {
   lease?: { id: string; duration: number; renewable: boolean };
   /** Set when the response created a token. */
   auth?: AuthBlock;
+  /**
+   * Set by a backend that wrapped its answer itself (`sys/wrapping/rewrap`): the engine then
+   * passes it on and wraps nothing.
+   */
+  wrapInfo?: WrapInfo;
 }
 
 /** Everything a backend gets when it is mounted. */
@@ -152,6 +159,12 @@ export interface Backend {
   readonly rootPaths?: readonly RootPath[];
   /** Whether requests carry the caller's token ({@link BackendRequest.clientToken}); only the token backend's do. */
   readonly receivesClientToken?: boolean;
+  /**
+   * Exact paths of this backend served without a token, as Vault's `PathsSpecial.Unauthenticated`
+   * (`sys/wrapping/lookup`). A token presented there is looked up but never required, and no
+   * use of it is taken; no policy is checked.
+   */
+  readonly unauthenticatedPaths?: readonly string[];
   /** Serves a request; resolves to `null` when nothing exists at the path (a 404 for reads). */
   handle(request: BackendRequest): Promise<BackendResponse | null>;
   /** Whether something exists at `path`: decides if a write is a `create` or an `update`. */

@@ -24,8 +24,9 @@ export interface PathRoute {
    * The request fields this path reads, for any of its operations (Vault's field schema). The
    * pattern's `:x`/`*x` names are known too. Any other field is named in the response's
    * `warnings`, as Vault does, so a misspelt or unsupported parameter is never silently dropped.
+   * `"any"` for a path that takes arbitrary fields as its data (`sys/wrapping/wrap` wraps them all).
    */
-  fields: readonly string[];
+  fields: readonly string[] | "any";
   read?: PathHandler;
   write?: PathHandler;
   delete?: PathHandler;
@@ -37,8 +38,8 @@ export interface PathRoute {
 
 interface CompiledRoute {
   route: PathRoute;
-  /** The declared fields and the pattern's parameter names. */
-  known: ReadonlySet<string>;
+  /** The declared fields and the pattern's parameter names; `undefined` when any field is known. */
+  known: ReadonlySet<string> | undefined;
   regex: RegExp;
   names: string[];
   /** The pattern's first segment when it is literal: only paths starting with it can match. */
@@ -123,7 +124,8 @@ export class PathRouter {
  * Adds Vault's warning naming the request fields the route ignored. A read that found nothing
  * stays `null` (a 404): the warning would be lost in the error anyway.
  */
-function withUnknownFieldWarning(answer: BackendResponse | null, request: BackendRequest, known: ReadonlySet<string>): BackendResponse | null {
+function withUnknownFieldWarning(answer: BackendResponse | null, request: BackendRequest, known: ReadonlySet<string> | undefined): BackendResponse | null {
+  if (known === undefined) return answer;
   const unknown = Object.keys(request.data).filter((field) => !known.has(field));
   if (unknown.length === 0) return answer;
   if (answer === null && (request.operation === "read" || request.operation === "list")) return answer;
@@ -158,7 +160,8 @@ function compile(route: PathRoute): CompiledRoute {
   });
   const first = route.pattern.split("/")[0]!;
   const firstSegment = first.startsWith(":") || first.startsWith("*") ? undefined : first;
-  return { route, known: new Set([...route.fields, ...names]), regex: new RegExp(`^${source}$`), names, firstSegment };
+  const known = route.fields === "any" ? undefined : new Set([...route.fields, ...names]);
+  return { route, known, regex: new RegExp(`^${source}$`), names, firstSegment };
 }
 
 function escapeRegex(text: string): string {

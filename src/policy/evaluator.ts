@@ -82,7 +82,9 @@ const NO_RULE = IMPORTED_NO_RULE;
  * Evaluates requests against a set of policies, exactly as Vault's ACL does:
  *
  * - an exact pattern that equals the path wins outright; for `list`, the path without its trailing
- *   `/` is tried as an exact pattern too, then as a non-exact one, before the path itself;
+ *   `/` is tried as an exact pattern too; then the non-exact patterns for the path itself, and for
+ *   a `list` only when none match, for the path without its `/` (Vault's fix GHSA-xp3c-3jw3-4vcr:
+ *   a deny on `foo/private/*` holds for a list of `foo/private/` even where `foo/*` grants list);
  * - otherwise, of the prefix (`*`) and segment-wildcard (`+`) patterns that match, exactly one
  *   wins, by Vault's priority order (see `docs/policies.md`);
  * - the same pattern in several policies merges: capabilities unite, and `deny` anywhere wins;
@@ -160,8 +162,10 @@ export class PolicyEvaluator {
 
   /**
    * Vault's lookup for a list of `path` + "/" (the slash is added only if missing, and only when
-   * `addSlash`): exact `path/`, exact `path`; then the non-exact patterns for `path`, and only when
-   * none match, for `path/` — even if `path/` would match a higher-priority pattern.
+   * `addSlash`): exact `path/`, exact `path`; then the non-exact patterns for `path/`, and only
+   * when none match, for `path`. The slashed path first is Vault's LIST deny fix
+   * (GHSA-xp3c-3jw3-4vcr): a pattern matching `path` alone is shorter, so never more specific, and
+   * it used to win over a deny on `path/*`.
    */
   #lookupList(path: string, addSlash: boolean): number {
     if (!path.endsWith("/")) return addSlash ? this.#lookupListAddingSlash(path) : this.#lookupOther(path);
@@ -171,8 +175,8 @@ export class PolicyEvaluator {
     const segmentCount = scanPath(path, false);
     let rule = this.#exact.find(path, path.length);
     if (rule === NO_RULE) rule = this.#exact.find(path, path.length - 1);
-    if (rule === NO_RULE) rule = this.#patterns.best(path, path.length - 1, segmentCount - 1);
     if (rule === NO_RULE) rule = this.#patterns.best(path, path.length, segmentCount);
+    if (rule === NO_RULE) rule = this.#patterns.best(path, path.length - 1, segmentCount - 1);
     return rule;
   }
 
@@ -185,8 +189,8 @@ export class PolicyEvaluator {
     const segmentCount = scanPath(path, true);
     let rule = this.#exact.find(path, path.length + 1);
     if (rule === NO_RULE) rule = this.#exact.find(path, path.length);
-    if (rule === NO_RULE) rule = this.#patterns.best(path, path.length, segmentCount - 1);
     if (rule === NO_RULE) rule = this.#patterns.best(path, path.length + 1, segmentCount);
+    if (rule === NO_RULE) rule = this.#patterns.best(path, path.length, segmentCount - 1);
     return rule;
   }
 }

@@ -5,7 +5,14 @@
  */
 import { InvalidRequestError } from "../errors.js";
 import type { JsonStore } from "../storage/json-store.js";
-import { DEFAULT_POLICY, DEFAULT_POLICY_TEXT, ROOT_POLICY } from "./builtin-policies.js";
+import {
+  DEFAULT_POLICY,
+  DEFAULT_POLICY_TEXT,
+  RESPONSE_WRAPPING_POLICY,
+  RESPONSE_WRAPPING_POLICY_NAME,
+  RESPONSE_WRAPPING_POLICY_TEXT,
+  ROOT_POLICY,
+} from "./builtin-policies.js";
 import { PolicyEvaluator } from "./evaluator.js";
 import { parsePolicy } from "./parse/parse-policy.js";
 import type { Policy } from "./policy.js";
@@ -15,7 +22,10 @@ interface StoredPolicy {
   raw: string;
 }
 
-const BUILTIN_NAMES = ["default", "root"];
+/** Policies listed although they need not be stored. */
+const LISTED_BUILTINS = ["default", "root"];
+/** Built-in policies nobody may write or delete (Vault's immutable policies). */
+const IMMUTABLE = new Set(["root", RESPONSE_WRAPPING_POLICY_NAME]);
 const VALID_NAME = /^[a-z0-9][a-z0-9_.@-]*$/;
 
 /**
@@ -32,9 +42,10 @@ export function normalizePolicyName(name: unknown): string {
 }
 
 /**
- * The policy store: `root` and `default` are built in and cannot be changed or deleted; other
- * policies are parsed when written (so bad text is refused before anything is stored) and compiled
- * once per distinct set of policy names.
+ * The policy store, as Vault's: `root` and `response-wrapping` are built in and immutable;
+ * `default` is built in until written, and then its stored text applies (it may be replaced, never
+ * deleted); other policies are parsed when written (so bad text is refused before anything is
+ * stored) and compiled once per distinct set of policy names.
  */
 export class PolicyStore {
   readonly #store: JsonStore;
@@ -47,36 +58,42 @@ export class PolicyStore {
     this.#store = store;
   }
 
-  /** Names of every policy, built-in ones included, sorted. */
+  /** Names of every policy, `root` and `default` included, sorted (`response-wrapping` is not assignable, so not listed). */
   async names(): Promise<string[]> {
-    return [...new Set([...BUILTIN_NAMES, ...(await this.#store.list())])].sort();
+    return [...new Set([...LISTED_BUILTINS, ...(await this.#store.list())])].sort();
   }
 
   /** The policy's text, or `undefined`. */
   async text(name: string): Promise<string | undefined> {
     if (name === "root") return "";
-    if (name === "default") return DEFAULT_POLICY_TEXT;
-    return (await this.#store.get<StoredPolicy>(name))?.raw;
+    if (name === RESPONSE_WRAPPING_POLICY_NAME) return RESPONSE_WRAPPING_POLICY_TEXT;
+    const stored = (await this.#store.get<StoredPolicy>(name))?.raw;
+    return stored ?? (name === "default" ? DEFAULT_POLICY_TEXT : undefined);
   }
 
   /**
-   * Parses and stores a policy.
+   * Parses and stores a policy; writing `default` replaces the built-in text.
    *
-   * @throws InvalidRequestError for a built-in name or bad policy text (naming line and problem)
+   * @throws InvalidRequestError for `root` or `response-wrapping`, or bad policy text (naming line and problem)
    */
   async put(rawName: unknown, text: unknown): Promise<void> {
     const name = normalizePolicyName(rawName);
-    if (BUILTIN_NAMES.includes(name)) throw new InvalidRequestError(`cannot update the built-in policy ${JSON.stringify(name)}`);
+    if (IMMUTABLE.has(name)) throw new InvalidRequestError(`cannot update ${JSON.stringify(name)} policy: it is built in`);
     if (typeof text !== "string" || text.trim() === "") throw new InvalidRequestError("policy is required: the policy text in HCL or JSON");
     parsePolicy(name, text);
     await this.#store.put(name, { name, raw: text } satisfies StoredPolicy);
     this.invalidate();
   }
 
-  /** Deletes a policy; deleting a missing one is not an error. */
+  /**
+   * Deletes a policy; deleting a missing one is not an error.
+   *
+   * @throws InvalidRequestError for `root`, `response-wrapping` and `default`, as Vault
+   */
   async delete(rawName: unknown): Promise<void> {
     const name = normalizePolicyName(rawName);
-    if (BUILTIN_NAMES.includes(name)) throw new InvalidRequestError(`cannot delete the built-in policy ${JSON.stringify(name)}`);
+    if (IMMUTABLE.has(name)) throw new InvalidRequestError(`cannot delete ${JSON.stringify(name)} policy: it is built in`);
+    if (name === "default") throw new InvalidRequestError("cannot delete default policy: every token may hold it; write it to change what it grants");
     await this.#store.delete(name);
     this.invalidate();
   }
@@ -109,9 +126,13 @@ export class PolicyStore {
   async #load(names: readonly string[]): Promise<Policy[]> {
     const policies: Policy[] = [];
     for (const name of new Set(names)) {
-      if (name === "default") policies.push(DEFAULT_POLICY);
-      const stored = name === "default" ? undefined : await this.#store.get<StoredPolicy>(name);
+      if (name === RESPONSE_WRAPPING_POLICY_NAME) {
+        policies.push(RESPONSE_WRAPPING_POLICY);
+        continue;
+      }
+      const stored = await this.#store.get<StoredPolicy>(name);
       if (stored) policies.push(parsePolicy(stored.name, stored.raw));
+      else if (name === "default") policies.push(DEFAULT_POLICY);
     }
     return policies;
   }

@@ -41,6 +41,11 @@ export interface PathRule {
   minWrappingTtl?: number;
   /** The longest response-wrapping TTL a request may ask for, in seconds. */
   maxWrappingTtl?: number;
+  /**
+   * The event types (`subscribe_event_types`) the `subscribe` capability covers, kept as written:
+   * vaultlet has no event subscription endpoint, so nothing is subscribed to.
+   */
+  subscribeEventTypes?: string[];
   /** The block's `comment`, kept for display. */
   comment?: string;
 }

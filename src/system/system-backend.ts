@@ -11,12 +11,19 @@ import { policyRoutes, type PolicyRoutesDeps } from "./policy-routes.js";
 import { capabilitiesRoutes, type CapabilitiesRoutesDeps } from "./capabilities-routes.js";
 import { auditRoutes, type AuditRoutesDeps } from "./audit-routes.js";
 import { passwordPolicyRoutes, type PasswordPolicyRoutesDeps } from "./password-policy-routes.js";
+import { WRAPPING_UNAUTHENTICATED_PATHS, wrappingRoutes, type WrappingRoutesDeps } from "./wrapping-routes.js";
 
 /**
  * What the `sys/` routes use, together: each route group takes only its own slice, so none can
  * reach into storage or tokens it has no business with.
  */
-export type SystemBackendDeps = MountRoutesDeps & LeaseRoutesDeps & PolicyRoutesDeps & CapabilitiesRoutesDeps & AuditRoutesDeps & PasswordPolicyRoutesDeps;
+export type SystemBackendDeps = MountRoutesDeps &
+  LeaseRoutesDeps &
+  PolicyRoutesDeps &
+  CapabilitiesRoutesDeps &
+  AuditRoutesDeps &
+  PasswordPolicyRoutesDeps &
+  WrappingRoutesDeps;
 
 /**
  * The `sys/` paths that need `sudo`: Vault's list followed exactly, which is why `mounts` and
@@ -39,9 +46,11 @@ export function createSystemBackend(deps: SystemBackendDeps): Backend {
     ...capabilitiesRoutes(deps),
     ...auditRoutes(deps),
     ...passwordPolicyRoutes(deps),
+    ...wrappingRoutes(deps),
   ]);
   return {
     rootPaths: SYSTEM_ROOT_PATHS,
+    unauthenticatedPaths: WRAPPING_UNAUTHENTICATED_PATHS,
     handle: (request) => router.handle(request),
     exists: (path) => router.exists(path),
   };

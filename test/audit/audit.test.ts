@@ -79,7 +79,16 @@ describe("sys/audit", () => {
     await expect(root.write("sys/audit/x", { type: "stream", options: { sink: "nope" } })).rejects.toThrow(/no audit sink named "nope"/);
     await expect(root.write("sys/audit/x", { type: "file", options: { file_path: "/nonexistent-dir/a.log" } })).rejects.toThrow(/cannot open audit file.*ENOENT/);
     await expect(root.write("sys/audit/x", { type: "file", options: { file_path: await tempFile(), log_raw: true } })).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(root.write("sys/audit/x", { type: "stream", local: true, options: { sink: "memory" } })).rejects.toThrow(/local: true is not supported/);
+    await expect(root.write("sys/audit/x", { type: "stream", local: "maybe", options: { sink: "memory" } })).rejects.toThrow(/local must be true or false/);
     expect((await root.read("sys/audit")).data).toEqual({});
+  });
+
+  it("accepts local: false, Vault's default, and reports it", async () => {
+    const { root } = await setup({ memory: () => undefined });
+    const answer = await root.write("sys/audit/mem", { type: "stream", local: false, options: { sink: "memory" } });
+    expect(answer.warnings).toBeNull();
+    expect((await root.read("sys/audit")).data).toMatchObject({ "mem/": { local: false } });
   });
 
   it("needs sudo to enable, list or hash (Vault's root paths)", async () => {

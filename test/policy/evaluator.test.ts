@@ -94,10 +94,45 @@ describe("list and the trailing slash", () => {
     expect(allows(evaluator, "read", "secret/app")).toBe(false);
   });
 
-  it("prefers patterns matching the path without its slash, even over higher-priority ones with it (as Vault)", () => {
+  it("lets the most specific pattern for the slashed path win, as Vault does since its LIST deny fix", () => {
     const evaluator = evaluatorFor('path "secret/*" { capabilities = ["deny"] }\npath "secret/app/*" { capabilities = ["list", "read"] }');
-    expect(allows(evaluator, "list", "secret/app")).toBe(false);
+    expect(allows(evaluator, "list", "secret/app")).toBe(true);
+    expect(allows(evaluator, "list", "secret/app/")).toBe(true);
+    expect(allows(evaluator, "list", "secret/other")).toBe(false);
     expect(allows(evaluator, "read", "secret/app/x")).toBe(true);
+  });
+});
+
+describe("Vault's LIST deny fix (GHSA-xp3c-3jw3-4vcr)", () => {
+  const advisory = 'path "secrets/metadata/*" { capabilities = ["list"] }\npath "secrets/metadata/restricted/*" { capabilities = ["deny"] }';
+
+  it("denies listing a folder whose contents are denied, even where a broader glob grants list", () => {
+    const evaluator = evaluatorFor(advisory);
+    expect(allows(evaluator, "list", "secrets/metadata/restricted/")).toBe(false);
+    expect(allows(evaluator, "list", "secrets/metadata/restricted")).toBe(false);
+    expect(evaluator.capabilities("secrets/metadata/restricted/")).toEqual(["deny"]);
+  });
+
+  it("still grants the neighbours: the parent, siblings, and a name that only starts like the denied folder", () => {
+    const evaluator = evaluatorFor(advisory);
+    expect(allows(evaluator, "list", "secrets/metadata/")).toBe(true);
+    expect(allows(evaluator, "list", "secrets/metadata/public/")).toBe(true);
+    expect(allows(evaluator, "list", "secrets/metadata/restricted-not/")).toBe(true);
+    expect(allows(evaluator, "list", "secrets/metadata/restricted/deeper/")).toBe(false);
+  });
+
+  it("holds across policies, and with + segments", () => {
+    expect(allows(evaluatorFor('path "foo/*" { capabilities = ["list"] }', 'path "foo/private/*" { capabilities = ["deny"] }'), "list", "foo/private/")).toBe(false);
+    const segments = evaluatorFor('path "kv/+/*" { capabilities = ["list"] }\npath "kv/+/private/*" { capabilities = ["deny"] }');
+    expect(allows(segments, "list", "kv/team/private/")).toBe(false);
+    expect(allows(segments, "list", "kv/team/")).toBe(true);
+  });
+
+  it("falls back to the path without its slash only when nothing matches the slashed one", () => {
+    // secret/+ matches "secret/app" but not "secret/app/": the fallback keeps it granting the list.
+    const evaluator = evaluatorFor('path "secret/+" { capabilities = ["list"] }');
+    expect(allows(evaluator, "list", "secret/app")).toBe(true);
+    expect(allows(evaluator, "list", "secret/app/")).toBe(true);
   });
 
   it("prefers an exact rule for foo/ over one for foo", () => {

@@ -53,6 +53,12 @@ describe("HCL policies", () => {
     expect(parsePolicy("p", 'path "a" { capabilities = ["read", "deny", "list"] }').rules[0]?.capabilities).toEqual(["deny"]);
   });
 
+  it("reads subscribe_event_types, which Vault accepts beside the subscribe capability", () => {
+    const policy = parsePolicy("events", 'path "sys/events/subscribe/*" {\n  capabilities = ["read", "subscribe"]\n  subscribe_event_types = ["kv*", "database/*"]\n}');
+    expect(policy.rules[0]).toMatchObject({ capabilities: ["read", "subscribe"], subscribeEventTypes: ["kv*", "database/*"] });
+    expect(() => parsePolicy("bad", 'path "a" { subscribe_event_types = "kv*" }')).toThrow(/subscribe_event_types must be a list/);
+  });
+
   it("reads parameters, wrapping TTLs and comment", () => {
     const text = `path "database/creds/+" {
       comment = "short-lived creds"
@@ -165,7 +171,7 @@ describe("bad policy text", () => {
     [
       "an unknown key in a path block",
       'path "a" {\n  capabilities = ["read"]\n  capabilties = ["list"]\n}',
-      'line 3: unknown key "capabilties" in path "a"; a path block takes comment, policy, capabilities, allowed_parameters, denied_parameters, required_parameters, min_wrapping_ttl, max_wrapping_ttl',
+      'line 3: unknown key "capabilties" in path "a"; a path block takes comment, policy, capabilities, allowed_parameters, denied_parameters, required_parameters, subscribe_event_types, min_wrapping_ttl, max_wrapping_ttl',
     ],
     ["an unknown top-level key", 'path "a" { }\n\npaths "b" { }', 'line 3: unknown key "paths"; a policy holds only path "<pattern>" { … } blocks'],
     ["an unterminated string", 'path "a" {\n  capabilities = ["read]\n}', "line 2: unterminated string: a closing '\"' is missing"],
@@ -185,6 +191,11 @@ describe("bad policy text", () => {
     ["a duplicate parameter", 'path "a" {\n  allowed_parameters = {\n    "x" = []\n    "X" = []\n  }\n}', 'line 4: allowed_parameters: duplicate parameter "X" (names are case-insensitive)'],
     ["a duplicate key", 'path "a" {\n  capabilities = ["read"]\n  capabilities = ["list"]\n}', 'line 3: duplicate key "capabilities" in path "a"'],
     ["a Vault Enterprise key", 'path "a" {\n  mfa_methods = ["totp"]\n}', 'line 2: "mfa_methods" in path "a" is a Vault Enterprise feature that vaultlet does not support'],
+    [
+      "Vault Enterprise's control groups",
+      'path "a" {\n  capabilities = ["read"]\n  control_group = {\n    max_ttl = "4h"\n  }\n}',
+      'line 3: "control_group" in path "a" is a Vault Enterprise feature that vaultlet does not support',
+    ],
     ["a path with two patterns", 'path "a" "b" { }', 'line 1: path takes one pattern, found 2: path "<pattern>" { … }'],
     ["a path without a block", 'path "a" = { }', 'line 1: expected "{" after "path", found "="'],
     ["an unexpected character", 'path "a" {\n  capabilities = ["read"];\n}', 'line 2: unexpected character ";"'],

@@ -92,16 +92,15 @@ export class ReferenceEvaluator {
     const exact = (p: string) => this.#rules.find((rule) => rule.kind === "exact" && rule.pattern === p);
     const found = exact(path);
     if (found) return found;
+    const trimmed = path.endsWith("/") ? path.slice(0, -1) : path;
     if (isList) {
-      const trimmed = path.endsWith("/") ? path.slice(0, -1) : path;
       const foundTrimmed = exact(trimmed);
       if (foundTrimmed) return foundTrimmed;
-      if (path.endsWith("/")) {
-        const wildcard = this.#bestNonExact(trimmed);
-        if (wildcard) return wildcard;
-      }
     }
-    return this.#bestNonExact(path);
+    // Vault's LIST deny fix (GHSA-xp3c-3jw3-4vcr): the path as asked first, without its slash after.
+    const wildcard = this.#bestNonExact(path);
+    if (wildcard || !isList || !path.endsWith("/")) return wildcard;
+    return this.#bestNonExact(trimmed);
   }
 
   /** All matching prefix and segment-wildcard rules, sorted by Vault's five rules; the last wins. */

@@ -23,7 +23,9 @@ interface PathBlock {
  * HCL: `path "<pattern>" { capabilities = [...] }` blocks, with `#`, `//` and `/* *\/` comments.
  * JSON: `{"path": {"<pattern>": {"capabilities": [...]}}}`, where `"path"` may also hold a list of
  * such objects. Inside a block: `capabilities`, the legacy `policy` shorthand, `allowed_parameters`,
- * `denied_parameters`, `required_parameters`, `min_wrapping_ttl`, `max_wrapping_ttl` and `comment`.
+ * `denied_parameters`, `required_parameters`, `min_wrapping_ttl`, `max_wrapping_ttl`,
+ * `subscribe_event_types` and `comment`; Vault Enterprise's `control_group` and `mfa_methods` are
+ * refused, naming the key.
  *
  * @param name - the policy's name; `"root"` is reserved for the built-in {@link ROOT_POLICY}
  * @param text - the policy text

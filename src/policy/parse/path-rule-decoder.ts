@@ -42,6 +42,9 @@ const KEY_DECODERS: Readonly<Record<string, KeyDecoder>> = {
   required_parameters: (draft, entry) => {
     draft.rule.requiredParameters = decodeRequiredParameters(entry.value);
   },
+  subscribe_event_types: (draft, entry) => {
+    draft.rule.subscribeEventTypes = expectList(entry.value, entry.key).map((item) => expectString(item, entry.key));
+  },
   min_wrapping_ttl: (draft, entry) => {
     draft.rule.minWrappingTtl = decodeWrappingTtl(entry);
   },
