@@ -26,6 +26,7 @@ export {
   StorageExposedError,
   EncryptionError,
   UnencryptedStorageError,
+  CredentialLeaseError,
   type VaultletErrorOptions,
 } from "./errors.js";
 export type { Storage, AtRest, PutOptions, ClaimRequest, ChangeListener, ChangeWatch } from "./storage/storage.js";
@@ -92,3 +93,15 @@ export {
   type Capability,
   type LegacyPolicy,
 } from "./policy/policy-api.js";
+export { CredentialLease, openCredentialLease, type CredentialLeaseOptions } from "./credential-pool/credential-lease.js";
+export type {
+  CredentialInfo,
+  LeasedCredentials,
+  RotateReason,
+  RotateEvent,
+  RenewEvent,
+  FailureEvent,
+  CredentialAction,
+  CredentialLeaseEvents,
+} from "./credential-pool/credential-events.js";
+export { DEFAULT_RENEW_FRACTION, type RetryOptions } from "./credential-pool/lease-timing.js";
