@@ -16,7 +16,8 @@ export interface TrackedConnection {
  */
 export class ConnectionTracker {
   readonly #leaseOf = new WeakMap<TrackedConnection, string>();
-  readonly #open = new Map<string, number>();
+  /** The open connections of each lease (a connection leaves its set at its `end`). */
+  readonly #open = new Map<string, Set<TrackedConnection>>();
   readonly #retired = new Set<string>();
   readonly #onDrained: (leaseId: string) => void;
   #idle: Array<() => void> = [];
@@ -29,15 +30,22 @@ export class ConnectionTracker {
   /** How many connections are open (or opening), over every lease. */
   get size(): number {
     let total = 0;
-    for (const count of this.#open.values()) total += count;
+    for (const connections of this.#open.values()) total += connections.size;
     return total;
   }
 
   /** Records a connection made with `leaseId`'s credentials; it counts until its `end`. */
   opened(connection: TrackedConnection, leaseId: string): void {
     this.#leaseOf.set(connection, leaseId);
-    this.#open.set(leaseId, (this.#open.get(leaseId) ?? 0) + 1);
-    connection.once("end", () => this.#closed(leaseId));
+    let connections = this.#open.get(leaseId);
+    if (!connections) this.#open.set(leaseId, (connections = new Set()));
+    connections.add(connection);
+    connection.once("end", () => this.#closed(connection, leaseId));
+  }
+
+  /** The open connections made with `leaseId`'s credentials. */
+  connectionsOf(leaseId: string): readonly TrackedConnection[] {
+    return [...(this.#open.get(leaseId) ?? [])];
   }
 
   /** The lease a connection logged in with. */
@@ -54,7 +62,7 @@ export class ConnectionTracker {
   /** Marks a replaced lease; drained at once when no connection uses it. */
   retire(leaseId: string): void {
     this.#retired.add(leaseId);
-    if (!this.#open.get(leaseId)) this.#drained(leaseId);
+    if (!this.#open.get(leaseId)?.size) this.#drained(leaseId);
   }
 
   /** Resolves once no connection is open (after the pool has ended them all). */
@@ -63,10 +71,10 @@ export class ConnectionTracker {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  #closed(leaseId: string): void {
-    const left = (this.#open.get(leaseId) ?? 1) - 1;
-    if (left > 0) this.#open.set(leaseId, left);
-    else {
+  #closed(connection: TrackedConnection, leaseId: string): void {
+    const connections = this.#open.get(leaseId);
+    connections?.delete(connection);
+    if (connections && connections.size === 0) {
       this.#open.delete(leaseId);
       if (this.#retired.has(leaseId)) this.#drained(leaseId);
     }

@@ -118,6 +118,11 @@ export class CredentialLease {
     return infoOf(this.#current.credentials, this.#current.term.expiresAt);
   }
 
+  /** The current lease's id (cheaper than {@link CredentialLease.info} on a hot path). */
+  get leaseId(): string {
+    return this.#current.credentials.leaseId;
+  }
+
   /** The ids of every lease held: the current one, then replaced ones not yet revoked. */
   get held(): readonly string[] {
     return [this.#current.credentials.leaseId, ...this.#previous.keys()];

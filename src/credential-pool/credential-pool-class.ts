@@ -10,7 +10,7 @@ import { safeLogger, describeError, type Logger } from "../observability/logger.
 import type { CredentialLease } from "./credential-lease.js";
 import type { CredentialInfo, CredentialLeaseEvents } from "./credential-events.js";
 import { ConnectionTracker } from "./connection-tracker.js";
-import { closeIdleConnections } from "./idle-connections.js";
+import { canRetire, closeIdleConnections, retireConnections } from "./idle-connections.js";
 import type { PgModule } from "./load-pg.js";
 
 /** What a credential pool adds to `pg.Pool`. */
@@ -51,6 +51,8 @@ function defineCredentialPool(pgModule: PgModule) {
     readonly #lease: CredentialLease;
     readonly #tracker: ConnectionTracker;
     readonly #logger: Logger;
+    /** Whether pg-pool's own expiry retires connections (else each checkout's release is wrapped). */
+    readonly #poolRetires: boolean;
 
     /**
      * @param lease - the lease whose credentials connections use; the pool owns it from now on
@@ -72,9 +74,12 @@ function defineCredentialPool(pgModule: PgModule) {
       this.#lease = lease;
       this.#tracker = tracker;
       this.#logger = safeLogger(logger);
+      this.#poolRetires = canRetire(this);
       lease.on("rotate", (event) => {
-        tracker.retire(event.previous.leaseId);
-        closeIdleConnections<pg.PoolClient>(this, (client) => tracker.isRetired(client));
+        const old = event.previous.leaseId;
+        if (this.#poolRetires) retireConnections(this, tracker.connectionsOf(old));
+        else closeIdleConnections<pg.PoolClient>(this, (client) => tracker.isRetired(client));
+        tracker.retire(old); // after: a lease without connections is released at once
         this.#emitSafely("rotate", event);
       });
       lease.on("renew", (event) => this.#emitSafely("renew", event));
@@ -94,12 +99,16 @@ function defineCredentialPool(pgModule: PgModule) {
     override connect(): Promise<pg.PoolClient>;
     override connect(callback: ConnectCallback): void;
     override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
-      const checkout = this.#checkout();
-      if (!callback) return checkout;
-      checkout.then(
-        (client) => callback(undefined, client, client.release),
-        (error: Error) => callback(error, undefined, () => undefined),
-      );
+      if (!callback) {
+        return new Promise((resolve, reject) => this.connect((error, client) => (error ? reject(error) : resolve(client!))));
+      }
+      // The callback form is pool.query's path: one closure, no promise, on every query.
+      const leaseId = this.#lease.leaseId;
+      super.connect((error, client, done) => {
+        if (error && isLoginRefused(error) && !this.ending) return this.#retryAfterRefusal(leaseId, error, callback);
+        if (client && !this.#poolRetires) this.#closeWhenRetired(client);
+        callback(error, client, client?.release ?? done);
+      });
     }
 
     /** Closes every connection, then revokes every lease the pool holds. Rejects with `CredentialLeaseError` when a revocation fails. */
@@ -117,19 +126,16 @@ function defineCredentialPool(pgModule: PgModule) {
       await this.#lease.close();
     }
 
-    async #checkout(): Promise<pg.PoolClient> {
-      const leaseId = this.#lease.info.leaseId;
-      let client: pg.PoolClient;
-      try {
-        client = await super.connect();
-      } catch (error) {
-        if (!isLoginRefused(error) || this.ending) throw error;
-        // Replaced unless a rotation already did; when it cannot be, the login error stands.
-        await this.#lease.rotate(leaseId).catch(() => Promise.reject(error));
-        client = await super.connect();
-      }
-      this.#closeWhenRetired(client);
-      return client;
+    /** Replaces credentials the database refused (unless a rotation already did) and checks out once more. */
+    #retryAfterRefusal(leaseId: string, refusal: Error, callback: ConnectCallback): void {
+      this.#lease.rotate(leaseId).then(
+        () =>
+          super.connect((error, client, done) => {
+            if (client && !this.#poolRetires) this.#closeWhenRetired(client);
+            callback(error, client, client?.release ?? done);
+          }),
+        () => callback(refusal, undefined, () => undefined), // cannot be replaced: the login error stands
+      );
     }
 
     /** Wraps this checkout's `release`: a connection of a replaced lease is destroyed, not pooled. */

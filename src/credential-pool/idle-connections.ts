@@ -1,20 +1,38 @@
 /**
- * Closing a pool's idle connections of a replaced lease at once — the one place that reads
- * pg-pool's private fields.
+ * Retiring a pool's connections of a replaced lease — the one place that reads pg-pool's private
+ * fields.
  *
- * pg.Pool has no public way to close one idle client. pg-pool keeps its idle clients in `_idle`
- * (items with a `client`) and closes one with `_remove(client, callback)`, which is what its own
- * idle timeout does; both exist since pg-pool 2 and are what pg 8.x ships. When they are missing
- * (a future pg-pool), nothing is closed here, and an idle old connection closes instead at its
- * next checkout (it serves that one query, then is destroyed) or at `idleTimeoutMillis`.
+ * pg.Pool has no public way to close one client. pg-pool (3.x, as pg 8.x ships it) has what its
+ * `maxLifetimeSeconds` uses: a client in its `_expired` set is closed when released instead of
+ * going back to the pool, and an idle one is closed with `_remove(client, callback)` (found in
+ * `_idle`), as its idle timeout does. Marking a replaced lease's connections expired therefore
+ * costs a query nothing. Where these fields are missing, the caller falls back to wrapping each
+ * checkout's `release` ({@link canRetire} says which).
  *
  * @module
  */
 
 interface PoolPrivates<C> {
   _idle?: Array<{ client: C }>;
+  _expired?: WeakSet<object>;
   _remove?: (client: C, callback?: () => void) => void;
   _pulseQueue?: () => void;
+}
+
+/** Whether `pool` has pg-pool's `_expired` set and `_remove`: then {@link retireConnections} does the whole job. */
+export function canRetire(pool: object): boolean {
+  const privates = pool as PoolPrivates<object>;
+  return privates._expired instanceof WeakSet && typeof privates._remove === "function" && Array.isArray(privates._idle);
+}
+
+/**
+ * Marks `connections` expired in pg-pool (each closes when next released) and closes those idle
+ * now. Requires {@link canRetire}.
+ */
+export function retireConnections<C extends object>(pool: object, connections: readonly C[]): void {
+  const privates = pool as PoolPrivates<C>;
+  for (const connection of connections) privates._expired!.add(connection);
+  closeIdleConnections<C>(pool, (client) => privates._expired!.has(client));
 }
 
 /**
