@@ -4,16 +4,16 @@
  *
  * ```sh
  * npx tsx bench/credential-pool.ts                               # starts an embedded PostgreSQL (or uses PG_URL)
- * BENCH_ROUNDS=20 BENCH_ROUND_MS=2000 npx tsx bench/credential-pool.ts
+ * BENCH_ROUNDS=16 BENCH_ROUND_MS=1500 npx tsx bench/credential-pool.ts  # a rotation every 3 s
  * BENCH_ROTATE=0 npx tsx bench/credential-pool.ts                # the per-query cost alone, no rotation
  * ```
  *
  * Both pools hold 8 connections to the same database and run `SELECT current_user` from 16
  * concurrent loops. A round runs one side for `BENCH_ROUND_MS` of wall time (which side goes first
  * alternates); in each of the credential pool's rounds the engine's ManualClock is moved past a
- * rotation halfway through, so every one of its rounds pays a full rotation — renewals, a new
- * lease, new logins, old connections closed and the old user dropped — far more often than a
- * real lease would (hours). The figure is the median over rounds of credential ÷ plain q/s.
+ * rotation halfway through (the role's TTL and max TTL are both 1h: one capped renewal, then the
+ * rotation), so every one of its rounds pays a full rotation — a renewal, a new lease, new logins,
+ * old connections closed and the old user dropped — far more often than a real lease would (hours). The figure is the median over rounds of credential ÷ plain q/s.
  * Ends with one line: `credential-pool: ratio <r> (<qps> vs <qps> q/s, <n> rotations)`.
  */
 import { loadavg } from "node:os";
@@ -21,8 +21,8 @@ import pg from "pg";
 import { Engine, ManualClock, openCredentialPool, type CredentialPool } from "../src/index.js";
 import { benchDatabase } from "./bench-fixtures.js";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1500);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 4000);
 const POOL_SIZE = 8;
 const CONCURRENCY = 16;
 /** `BENCH_ROTATE=0` measures the pool's per-query cost alone, without rotations. */
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       db_name: "pg",
       creation_statements: `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
       default_ttl: "1h",
-      max_ttl: "3h",
+      max_ttl: "1h",
     });
     await root.write("sys/policy/apps", { policy: 'path "database/creds/app" { capabilities = ["read"] }' });
     const { auth } = await root.write("auth/token/create", { policies: ["apps"], no_default_policy: true });
@@ -95,8 +95,9 @@ async function main(): Promise<void> {
       rotations++;
       leaseStart = clock.now();
     });
-    // Past the rotation (2h53m20s into a 1h lease renewable to 3h), before the old lease's end.
-    const rotate = async () => clock.advance(leaseStart + (2 * 3600 + 54 * 60) * 1000 - clock.now());
+    // Past the rotation of a 1h lease with a 1h max TTL — its one renewal at 40m is capped, it is
+    // replaced at 53m20s — and before the old lease's end.
+    const rotate = async () => clock.advance(leaseStart + 54 * 60 * 1000 - clock.now());
 
     await measure(fixed, 300);
     await measure(pool, 300);
