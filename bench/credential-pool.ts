@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const url = new URL(database.url);
   const clock = new ManualClock(Date.now());
   const engine = await Engine.open({ clock });
-  let credentialPool: CredentialPool | undefined;
+  let credentialPool: CredentialPool<pg.Pool> | undefined;
   const fixed = new pg.Pool({ connectionString: database.url, max: POOL_SIZE });
   try {
     const root = engine.client((await engine.initialize()).rootToken);
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     });
     await root.write("sys/policy/apps", { policy: 'path "database/creds/app" { capabilities = ["read"] }' });
     const { auth } = await root.write("auth/token/create", { policies: ["apps"], no_default_policy: true });
-    credentialPool = await openCredentialPool(engine.client(auth!.client_token), {
+    credentialPool = await openCredentialPool<pg.Pool>(engine.client(auth!.client_token), {
       path: "database/creds/app",
       connection: { host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1) },
       max: POOL_SIZE,

@@ -44,7 +44,7 @@ export interface Monolith {
   /** The base URL, e.g. `http://127.0.0.1:8080`. */
   url: string;
   engine: Engine;
-  pool: CredentialPool;
+  pool: CredentialPool<pg.Pool>;
   /** Stops the server, ends the pool (revoking its leases), and closes the engine. */
   close(): Promise<void>;
 }
@@ -79,7 +79,7 @@ export async function startMonolith(options: MonolithOptions): Promise<Monolith>
     });
     await root.write("sys/policy/apps", { policy: 'path "database/creds/app" { capabilities = ["read"] }' });
     const { auth } = await root.write("auth/token/create", { policies: ["apps"], no_default_policy: true });
-    const pool = await openCredentialPool(engine.client(auth!.client_token), {
+    const pool = await openCredentialPool<pg.Pool>(engine.client(auth!.client_token), {
       path: "database/creds/app",
       connection: { host: admin.hostname, port: Number(admin.port || 5432), database: admin.pathname.slice(1) },
       max: 5,
@@ -119,7 +119,7 @@ async function migrate(databaseUrl: string): Promise<void> {
 
 /** What the routes use: the pool, and how many rotations it went through. */
 interface ServiceState {
-  pool: CredentialPool;
+  pool: CredentialPool<pg.Pool>;
   rotations: number;
 }
 

@@ -105,5 +105,5 @@ export type {
   CredentialLeaseEvents,
 } from "./credential-pool/credential-events.js";
 export { DEFAULT_RENEW_FRACTION, type RetryOptions } from "./credential-pool/lease-timing.js";
-export { openCredentialPool, type CredentialPoolOptions, type CredentialPoolConnection } from "./credential-pool/credential-pool.js";
-export type { CredentialPool, CredentialPoolMembers } from "./credential-pool/credential-pool-class.js";
+export { openCredentialPool } from "./credential-pool/credential-pool.js";
+export type { CredentialPool, CredentialPoolMembers, CredentialPoolOptions, CredentialPoolConnection } from "./credential-pool/credential-pool-types.js";

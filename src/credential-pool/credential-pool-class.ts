@@ -9,33 +9,16 @@ import type pg from "pg";
 import { safeLogger, describeError, type Logger } from "../observability/logger.js";
 import type { CredentialLease } from "./credential-lease.js";
 import type { CredentialInfo, CredentialLeaseEvents } from "./credential-events.js";
+import type { CredentialPool } from "./credential-pool-types.js";
 import { ConnectionTracker } from "./connection-tracker.js";
 import { canRetire, closeIdleConnections, retireConnections } from "./idle-connections.js";
 import type { PgModule } from "./load-pg.js";
-
-/** What a credential pool adds to `pg.Pool`. */
-export interface CredentialPoolMembers {
-  /** The credentials new connections log in with — never the password. */
-  readonly credentials: CredentialInfo;
-  /**
-   * Listens to the credential events — `rotate` (`{ previous, current, reason }`), `renew`
-   * (`{ current, final }`), `failure` (`{ action, leaseId, error, retryInMs, final }`) — besides
-   * pg.Pool's own (`connect`, `acquire`, `release`, `remove`, `error`).
-   */
-  on<K extends keyof CredentialLeaseEvents>(event: K, listener: (payload: CredentialLeaseEvents[K]) => void): this;
-}
-
-/**
- * A `pg.Pool` (`pool instanceof pg.Pool`) whose credentials come from a lease and renew and
- * rotate themselves. Open one with `openCredentialPool`; see docs/credential-pool.md.
- */
-export type CredentialPool = pg.Pool & CredentialPoolMembers;
 
 /** The database's "login refused" codes: wrong password or no such role (28P01), login not allowed (28000). */
 const LOGIN_REFUSED = new Set(["28P01", "28000"]);
 
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: Error | boolean) => void) => void;
-type CredentialPoolClass = new (lease: CredentialLease, config: pg.PoolConfig, logger?: Logger) => CredentialPool;
+type CredentialPoolClass = new (lease: CredentialLease, config: pg.PoolConfig, logger?: Logger) => CredentialPool<pg.Pool>;
 
 const classes = new WeakMap<PgModule, CredentialPoolClass>();
 

@@ -7,22 +7,11 @@
 import type pg from "pg";
 import type { Client } from "../client.js";
 import { InvalidRequestError } from "../errors.js";
-import { openCredentialLease, type CredentialLeaseOptions } from "./credential-lease.js";
-import { credentialPoolClass, type CredentialPool } from "./credential-pool-class.js";
+import { openCredentialLease } from "./credential-lease.js";
+import { credentialPoolClass } from "./credential-pool-class.js";
+import type { CredentialPool, CredentialPoolOptions } from "./credential-pool-types.js";
+import type { PostgresPool } from "../util/postgres-pool.js";
 import { loadPg } from "./load-pg.js";
-
-/** Where the pool connects: pg's client options, without credentials (they come from the lease). */
-export type CredentialPoolConnection = Omit<pg.ClientConfig, "user" | "password">;
-
-/**
- * Options of {@link openCredentialPool}: the lease's (`path`, `renewAt`, `increment`, `retry`,
- * `clock`, `logger`), `connection`, and any other `pg.Pool` option (`max`, `idleTimeoutMillis`, …),
- * passed through.
- */
-export interface CredentialPoolOptions extends Omit<CredentialLeaseOptions, "holdPrevious">, Omit<pg.PoolConfig, "user" | "password" | keyof CredentialPoolConnection> {
-  /** Where to connect (host, port, database, ssl, …); no user or password. */
-  connection: CredentialPoolConnection;
-}
 
 const LEASE_KEYS = ["path", "renewAt", "increment", "retry", "clock", "logger", "connection"] as const;
 
@@ -33,11 +22,14 @@ const LEASE_KEYS = ["path", "renewAt", "increment", "retry", "clock", "logger", 
  * and the old lease is revoked once none is left. `pool.end()` closes every connection and then
  * revokes every lease the pool holds. The client's token needs only `read` on the path.
  *
- * `pg` is loaded here, on first use, never by `import("vaultlet")`.
+ * `pg` is loaded here, on first use, never by `import("vaultlet")`. The pool is a `pg.Pool` at run
+ * time; its static type is vaultlet's structural slice unless you name pg's: `openCredentialPool<pg.Pool>(…)`.
+ *
+ * @typeParam P - the pool type the result is seen as (default the structural {@link PostgresPool}; `pg.Pool` with `@types/pg`)
  *
  * @example
  * ```ts
- * const pool = await openCredentialPool(engine.client(appToken), {
+ * const pool = await openCredentialPool<pg.Pool>(engine.client(appToken), {
  *   path: "database/creds/readonly",
  *   connection: { host: "localhost", port: 5432, database: "myapp" },
  *   max: 10,
@@ -50,13 +42,13 @@ const LEASE_KEYS = ["path", "renewAt", "increment", "retry", "clock", "logger", 
  * @throws InvalidRequestError when the options carry credentials; the first read's error (e.g.
  *   `PermissionDeniedError`) when the token may not read the path
  */
-export async function openCredentialPool(client: Client, options: CredentialPoolOptions): Promise<CredentialPool> {
+export async function openCredentialPool<P extends object = PostgresPool>(client: Client, options: CredentialPoolOptions): Promise<CredentialPool<P>> {
   const config = poolConfig(options);
   const pgModule = await loadPg();
   const lease = await openCredentialLease(client, { ...options, holdPrevious: true });
   try {
     const Pool = credentialPoolClass(pgModule);
-    return new Pool(lease, config, options.logger);
+    return new Pool(lease, config, options.logger) as unknown as CredentialPool<P>;
   } catch (error) {
     await lease.close().catch(() => undefined);
     throw error;

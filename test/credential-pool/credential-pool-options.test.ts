@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidRequestError, openCredentialPool } from "../../src/index.js";
+import { InvalidRequestError, openCredentialPool, type CredentialPoolOptions } from "../../src/index.js";
 import { useEngineFixture } from "../support/engine-fixture.js";
 
 const seed = useEngineFixture();
@@ -12,7 +12,7 @@ describe("openCredentialPool's options", () => {
     ["no connection", {}],
   ])("refuses %s before reading any credentials", async (_what, options) => {
     const fx = await seed();
-    await expect(openCredentialPool(fx.root, { path: "database/creds/readonly", ...(options as { connection: object }) })).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(openCredentialPool(fx.root, { ...(options as unknown as CredentialPoolOptions), path: "database/creds/readonly" })).rejects.toBeInstanceOf(InvalidRequestError);
     expect(fx.db.users.size).toBe(0);
   });
 });

@@ -21,7 +21,7 @@ export interface PoolDriver {
 }
 
 /** Builds a driver over a credential pool, or says why it cannot (a package not installed). */
-export type DriverFactory = (pool: CredentialPool) => Promise<PoolDriver>;
+export type DriverFactory = (pool: CredentialPool<pg.Pool>) => Promise<PoolDriver>;
 
 /** One engine with the guide's apps token, on a test database (through `port` when given). */
 async function openEngine(db: TestDatabase, clock: ManualClock, port = db.port) {
@@ -92,7 +92,7 @@ export function credentialPoolSuite(name: string, makeDriver: DriverFactory, ski
   });
 
   async function openPool(app: Client, port = db.port, options: { max?: number } = {}) {
-    const pool = await openCredentialPool(app, { path: "database/creds/readonly", connection: { host: db.host, port, database: db.name }, max: options.max ?? 4 });
+    const pool = await openCredentialPool<pg.Pool>(app, { path: "database/creds/readonly", connection: { host: db.host, port, database: db.name }, max: options.max ?? 4 });
     pool.on("error", () => undefined); // idle connections cut by the server (an admin's revocation, an outage)
     const rotations: RotateEvent[] = [];
     pool.on("rotate", (event) => {
