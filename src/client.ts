@@ -3,6 +3,7 @@
  */
 import type { RequestData, RequestOptions, Response } from "./request.js";
 import type { RequestHandler } from "./request-handler.js";
+import { SystemClock, type Clock } from "./util/clock.js";
 
 /** The data of a list response. */
 export type ListData = {
@@ -30,6 +31,17 @@ export class Client {
     this.#engine = engine;
     this.#token = token;
   }
+
+  /**
+   * The clock of the engine this client talks to (the system clock when its handler has none).
+   * What times itself against the engine's leases — `openCredentialLease`, `openCredentialPool` —
+   * reads it here, so a `ManualClock` given to `Engine.open` drives them too.
+   */
+  get clock(): Clock {
+    return this.#engine.clock ?? (this.#fallbackClock ??= new SystemClock());
+  }
+
+  #fallbackClock: Clock | undefined;
 
   /**
    * Reads a path. Rejects with `NotFoundError` when nothing is there. Every method takes

@@ -228,6 +228,15 @@ export class Engine implements RequestHandler, AsyncDisposable {
     return this.#initialized;
   }
 
+  /**
+   * The engine's clock (the one passed to {@link Engine.open}, else the system clock). Clients
+   * hand it on (`client.clock`), so what runs beside the engine — the credential pool's renewals
+   * and rotations — keeps the engine's time.
+   */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
   /** The mount types this engine can mount. */
   get mountTypes(): string[] {
     return [...this.#factories.keys()];

@@ -204,6 +204,25 @@ export class QuotaExceededError extends VaultletError {
 }
 
 /**
+ * A credential lease or credential pool (`openCredentialLease`, `openCredentialPool`) could not do
+ * its part: the path it was given does not issue leased credentials, it was used after `close()`,
+ * or closing could not revoke every lease it held (500). The message names lease ids (not
+ * secrets) and never a username's password; `cause` is the engine's own error, when there is one.
+ *
+ * @example
+ * ```ts
+ * await engine.close();
+ * await pool.end(); // CredentialLeaseError: 1 lease could not be revoked … (it expires at its TTL)
+ * ```
+ */
+export class CredentialLeaseError extends VaultletError {
+  /** @param message - what the lease or pool could not do */
+  constructor(message: string, options?: VaultletErrorOptions) {
+    super("credential_lease_failed", 500, message, options);
+  }
+}
+
+/**
  * A storage backend could not read or write its records: a file-system or database error (500).
  * The message names the operation and a reason code, never a record's value or a password.
  *

@@ -27,6 +27,7 @@ export {
   StorageExposedError,
   EncryptionError,
   UnencryptedStorageError,
+  CredentialLeaseError,
   type VaultletErrorOptions,
 } from "./errors.js";
 export type { Storage, AtRest, PutOptions, ClaimRequest, ChangeListener, ChangeWatch } from "./storage/storage.js";
@@ -93,3 +94,17 @@ export {
   type Capability,
   type LegacyPolicy,
 } from "./policy/policy-api.js";
+export { CredentialLease, openCredentialLease, type CredentialLeaseOptions } from "./credential-pool/credential-lease.js";
+export type {
+  CredentialInfo,
+  LeasedCredentials,
+  RotateReason,
+  RotateEvent,
+  RenewEvent,
+  FailureEvent,
+  CredentialAction,
+  CredentialLeaseEvents,
+} from "./credential-pool/credential-events.js";
+export { DEFAULT_RENEW_FRACTION, type RetryOptions } from "./credential-pool/lease-timing.js";
+export { openCredentialPool } from "./credential-pool/credential-pool.js";
+export type { CredentialPool, CredentialPoolMembers, CredentialPoolOptions, CredentialPoolConnection } from "./credential-pool/credential-pool-types.js";

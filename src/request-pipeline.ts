@@ -212,8 +212,22 @@ export class RequestPipeline implements RequestHandler {
     const evaluator = await this.#deps.policies.evaluatorFor(token.policies);
     // The wrap TTL is checked against the winning rule's min/max_wrapping_ttl, as in Vault.
     const decision = evaluator.evaluate(wrapTtl === undefined ? { path, operation, data } : { path, operation, data, wrapTtl });
-    if (!decision.allowed) throw new PermissionDeniedError(`permission denied: ${asked} on ${JSON.stringify(path)}`);
-    return decision.sudo;
+    if (decision.allowed) return decision.sudo;
+    if (await this.#holderMayAct(token, operation, path, data)) return false;
+    // The same denial whether or not the holder rule applied or the thing it names exists.
+    throw new PermissionDeniedError(`permission denied: ${asked} on ${JSON.stringify(path)}`);
+  }
+
+  /**
+   * The holder rule (see {@link Backend.holderOf}): asked only after the policies denied, so a
+   * request they allow costs nothing more. Allowed only when the routed backend names the caller
+   * as the holder of what the request acts on; never with `sudo`.
+   */
+  async #holderMayAct(token: TokenEntry, operation: Operation, path: string, data: RequestData): Promise<boolean> {
+    const route = this.#routeIfMounted(path);
+    if (!route?.backend.holderOf) return false;
+    const holder = await route.backend.holderOf({ operation, path: route.relativePath, data });
+    return holder !== undefined && holder === token.accessor;
   }
 
   /** Refuses a request on one of the routed backend's root paths unless the policies grant `sudo`. */

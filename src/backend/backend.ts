@@ -147,6 +147,16 @@ export interface RootPath {
   operations?: readonly Operation[];
 }
 
+/** A request as {@link Backend.holderOf} sees it: the operation, the path below the mount, the data. */
+export interface HolderQuestion {
+  /** The operation asked for. */
+  operation: Operation;
+  /** The path below the mount, without leading or trailing `/`. */
+  path: string;
+  /** The request data, validated. */
+  data: RequestData;
+}
+
 /**
  * A mounted backend. `handle` serves paths under the mount; the optional methods let the lease
  * manager renew and revoke the secrets the backend issued.
@@ -165,6 +175,15 @@ export interface Backend {
    * use of it is taken; no policy is checked.
    */
   readonly unauthenticatedPaths?: readonly string[];
+  /**
+   * The holder rule: for a request this backend lets the *holder* of what it acts on make without
+   * a policy granting it, the accessor of that holder; `undefined` for every other request. Asked
+   * by the pipeline only after the token's policies denied the request; the request is allowed
+   * when the answer equals the caller's accessor, and refused with the very same denial otherwise,
+   * so the answer never tells a caller whether something exists. The system backend answers for
+   * renewing and revoking one lease (see `system/lease-holder.ts`).
+   */
+  holderOf?(question: HolderQuestion): Promise<string | undefined>;
   /** Serves a request; resolves to `null` when nothing exists at the path (a 404 for reads). */
   handle(request: BackendRequest): Promise<BackendResponse | null>;
   /** Whether something exists at `path`: decides if a write is a `create` or an `update`. */

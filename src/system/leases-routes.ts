@@ -14,7 +14,7 @@ import type { TokenStore } from "../auth/token/token-store.js";
 /** What the lease routes use. */
 export interface LeaseRoutesDeps {
   /** The leases. */
-  leases: Pick<LeaseManager, "renew" | "revoke" | "lookup" | "listIds" | "revokePrefix" | "count" | "tidy" | "forgetPrefix">;
+  leases: Pick<LeaseManager, "get" | "renew" | "revoke" | "lookup" | "listIds" | "revokePrefix" | "count" | "tidy" | "forgetPrefix">;
   /** Tells tidy whether a lease's token still exists. */
   tokens: Pick<TokenStore, "lookupByAccessor">;
 }
@@ -92,8 +92,13 @@ export function leaseRoutes({ leases, tokens }: LeaseRoutesDeps): PathRoute[] {
   ];
 }
 
-/** A lease id from the body's `lease_id`, or from the path (`sys/leases/renew/<id>`). */
-function leaseIdFrom(data: RequestData, fromPath: string | undefined): string {
+/**
+ * A lease id from the path (`sys/leases/renew/<id>`), else from the body's `lease_id`: the one
+ * resolution both the routes and the holder rule (`lease-holder.ts`) use.
+ *
+ * @throws InvalidRequestError when neither names a lease
+ */
+export function leaseIdFrom(data: RequestData, fromPath: string | undefined): string {
   const id = fromPath || data.lease_id;
   if (typeof id !== "string" || id.length === 0) throw new InvalidRequestError("lease_id is required");
   return id;

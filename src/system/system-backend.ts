@@ -6,6 +6,7 @@
 import type { Backend, RootPath } from "../backend/backend.js";
 import { PathRouter } from "../backend/path-router.js";
 import { leaseRoutes, type LeaseRoutesDeps } from "./leases-routes.js";
+import { leaseHolder } from "./lease-holder.js";
 import { mountRoutes, type MountRoutesDeps } from "./mounts-routes.js";
 import { policyRoutes, type PolicyRoutesDeps } from "./policy-routes.js";
 import { capabilitiesRoutes, type CapabilitiesRoutesDeps } from "./capabilities-routes.js";
@@ -53,6 +54,7 @@ export function createSystemBackend(deps: SystemBackendDeps): Backend {
     unauthenticatedPaths: WRAPPING_UNAUTHENTICATED_PATHS,
     handle: (request) => router.handle(request),
     exists: (path) => router.exists(path),
+    holderOf: leaseHolder(deps.leases),
   };
 }
 

@@ -1,0 +1,127 @@
+/**
+ * The holder rule: a token may renew and revoke a lease it holds without a policy granting
+ * `sys/leases/renew` or `sys/leases/revoke`, and nothing more.
+ */
+import { describe, expect, it } from "vitest";
+import { LeaseNotFoundError, PermissionDeniedError, type Client } from "../../src/index.js";
+import { useEngineFixture, type EngineFixture } from "../support/engine-fixture.js";
+
+const seed = useEngineFixture();
+const APPS = 'path "database/creds/readonly" { capabilities = ["read"] }';
+
+/** A token with only the apps policy; `bare` drops the default policy too (which grants renew on any lease). */
+async function appToken(fx: EngineFixture, bare = false): Promise<Client> {
+  await fx.root.write("sys/policy/apps", { policy: APPS });
+  const { auth } = await fx.root.write("auth/token/create", { policies: ["apps"], no_default_policy: bare });
+  return fx.engine.client(auth!.client_token);
+}
+
+const renew = (c: Client, leaseId: string) => c.write("sys/leases/renew", { lease_id: leaseId, increment: "1h" });
+const revoke = (c: Client, leaseId: string) => c.write("sys/leases/revoke", { lease_id: leaseId });
+
+describe("the holder of a lease", () => {
+  it("renews and revokes its own lease with only a read policy on its creds path", async () => {
+    const fx = await seed();
+    const app = await appToken(fx, true);
+    const creds = await app.read<{ username: string }>("database/creds/readonly");
+    await fx.clock.advance("30m");
+    const renewed = await renew(app, creds.lease_id);
+    expect(renewed).toMatchObject({ lease_id: creds.lease_id, lease_duration: 3600 });
+    await revoke(app, creds.lease_id);
+    expect(fx.db.users.has(creds.data!.username)).toBe(false);
+    await expect(fx.root.write("sys/leases/lookup", { lease_id: creds.lease_id })).rejects.toBeInstanceOf(LeaseNotFoundError);
+  });
+
+  it("names the lease in the path as well as in the body", async () => {
+    const fx = await seed();
+    const app = await appToken(fx, true);
+    const creds = await app.read("database/creds/readonly");
+    await app.write(`sys/leases/renew/${creds.lease_id}`, {});
+    await app.write(`sys/leases/revoke/${creds.lease_id}`, {});
+    await expect(fx.root.write("sys/leases/lookup", { lease_id: creds.lease_id })).rejects.toBeInstanceOf(LeaseNotFoundError);
+  });
+
+  it("is refused on another token's lease, with the same denial as for a lease that does not exist", async () => {
+    const fx = await seed();
+    const app = await appToken(fx, true);
+    const other = await appToken(fx, true);
+    const theirs = await other.read<{ username: string }>("database/creds/readonly");
+    const missing = `${theirs.lease_id.slice(0, -4)}zzzz`;
+    const denials: string[] = [];
+    for (const attempt of [renew(app, theirs.lease_id), renew(app, missing), revoke(app, theirs.lease_id), revoke(app, missing)]) {
+      const error = await attempt.then(() => undefined, (err: unknown) => err);
+      expect(error).toBeInstanceOf(PermissionDeniedError);
+      denials.push((error as Error).message);
+    }
+    expect(denials[0]).toBe(denials[1]);
+    expect(denials[2]).toBe(denials[3]);
+    expect(fx.db.users.has(theirs.data!.username)).toBe(true);
+  });
+
+  it("is refused with the default policy too on revoking another token's lease (default grants only renew, as Vault's)", async () => {
+    const fx = await seed();
+    const app = await appToken(fx);
+    const theirs = await (await appToken(fx)).read("database/creds/readonly");
+    await expect(revoke(app, theirs.lease_id)).rejects.toBeInstanceOf(PermissionDeniedError);
+    await expect(renew(app, theirs.lease_id)).resolves.toMatchObject({ lease_id: theirs.lease_id }); // Vault's default policy
+  });
+
+  it("gets no other path from the rule: lookup, revoke-prefix, the old sys/revoke alias, a token's own lease", async () => {
+    const fx = await seed();
+    const app = await appToken(fx, true);
+    const creds = await app.read("database/creds/readonly");
+    const self = await app.read<{ accessor: string }>("auth/token/lookup-self").catch(() => undefined);
+    expect(self).toBeUndefined(); // no default policy: not even lookup-self
+    const { auth } = await fx.root.write("auth/token/create", { policies: ["apps"], no_default_policy: true, ttl: "1h" });
+    const tokenLease = (await fx.root.list("sys/leases/lookup/auth/token/create")).data!.keys.map((k) => `auth/token/create/${k}`);
+    const owner = fx.engine.client(auth!.client_token);
+    for (const attempt of [
+      () => app.write("sys/leases/lookup", { lease_id: creds.lease_id }),
+      () => app.write("sys/leases/revoke-prefix/database/creds/readonly", {}),
+      () => app.write("sys/revoke", { lease_id: creds.lease_id }),
+      () => app.write(`sys/revoke/${creds.lease_id}`, {}),
+      () => app.write("sys/leases/revoke-force/database/creds/readonly", {}),
+      () => app.read(`sys/leases/renew/${creds.lease_id}`),
+      ...tokenLease.flatMap((id) => [() => renew(owner, id), () => revoke(owner, id)]),
+    ]) {
+      await expect(attempt()).rejects.toBeInstanceOf(PermissionDeniedError);
+    }
+    expect(tokenLease.length).toBeGreaterThan(0);
+  });
+
+  it("does not follow a lease id in the body when the path names another lease", async () => {
+    const fx = await seed();
+    const app = await appToken(fx, true);
+    const mine = await app.read("database/creds/readonly");
+    const theirs = await (await appToken(fx, true)).read<{ username: string }>("database/creds/readonly");
+    await expect(app.write(`sys/leases/revoke/${theirs.lease_id}`, { lease_id: mine.lease_id })).rejects.toBeInstanceOf(PermissionDeniedError);
+    expect(fx.db.users.has(theirs.data!.username)).toBe(true);
+  });
+
+  it("serves parallel renewals and revocations of its own leases, and refuses the others' in the same burst", async () => {
+    const fx = await seed();
+    const app = await appToken(fx, true);
+    const other = await appToken(fx, true);
+    const mine = await Promise.all(Array.from({ length: 8 }, () => app.read<{ username: string }>("database/creds/readonly")));
+    const theirs = await Promise.all(Array.from({ length: 4 }, () => other.read<{ username: string }>("database/creds/readonly")));
+    const results = await Promise.allSettled([
+      ...mine.map((s) => renew(app, s.lease_id)),
+      ...theirs.map((s) => renew(app, s.lease_id)),
+      ...theirs.map((s) => revoke(app, s.lease_id)),
+    ]);
+    expect(results.slice(0, 8).every((r) => r.status === "fulfilled")).toBe(true);
+    expect(results.slice(8).every((r) => r.status === "rejected" && r.reason instanceof PermissionDeniedError)).toBe(true);
+    await Promise.all(mine.map((s) => revoke(app, s.lease_id)));
+    for (const s of mine) expect(fx.db.users.has(s.data!.username)).toBe(false);
+    for (const s of theirs) expect(fx.db.users.has(s.data!.username)).toBe(true);
+  });
+
+  it("loses the right with the lease: a revoked lease's id is denied like any other", async () => {
+    const fx = await seed();
+    const app = await appToken(fx, true);
+    const creds = await app.read("database/creds/readonly");
+    await fx.root.write("sys/leases/revoke", { lease_id: creds.lease_id });
+    await expect(renew(app, creds.lease_id)).rejects.toBeInstanceOf(PermissionDeniedError);
+    await expect(revoke(app, creds.lease_id)).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+});
