@@ -1,0 +1,44 @@
+/**
+ * A vitest `globalSetup` that starts one PostgreSQL server for the whole run (see
+ * `start-postgres.ts` for how it is chosen), provides its superuser URL to test files as
+ * `inject("pgUrl")` (and its kind as `inject("pgKind")`), and stops it at teardown. Then
+ * `useTestDatabase()` gives each file its own database on that one server.
+ *
+ * @module
+ */
+import type { TestProject } from "vitest/node";
+import { startPostgres, type PostgresKind, type StartPostgresOptions } from "./start-postgres.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Superuser URL (database `postgres`) of the run's PostgreSQL server. */
+    pgUrl: string;
+    /** How that server was obtained. */
+    pgKind: PostgresKind;
+  }
+}
+
+/**
+ * Starts the run's server for `project`; resolves to the teardown that stops it. A project may
+ * pin a PostgreSQL major with `env: { VAULTLET_PG_VERSION }` in its vitest config.
+ *
+ * @example
+ * ```ts
+ * // test/pg-setup.ts, named in vitest.config.ts: test.globalSetup: ["test/pg-setup.ts"]
+ * export { postgresGlobalSetup as default } from "vaultlet/testing";
+ * ```
+ */
+export async function postgresGlobalSetup(project: TestProject, options: StartPostgresOptions = {}): Promise<() => Promise<void>> {
+  const started = performance.now();
+  const version = project.config.env?.VAULTLET_PG_VERSION as string | undefined;
+  const server = await startPostgres(version && options.version === undefined ? { ...options, version: Number(version) } : options);
+  project.provide("pgUrl", server.url);
+  project.provide("pgKind", server.kind);
+  if (process.env.VAULTLET_PG_QUIET !== "1") {
+    const ms = Math.round(performance.now() - started);
+    console.log(
+      `[vaultlet] ${project.name}: PostgreSQL ${version ?? process.env.VAULTLET_PG_VERSION ?? "(default major)"} (${server.kind}) at ${server.host}:${server.port}, ready in ${ms} ms`,
+    );
+  }
+  return () => server.stop();
+}
