@@ -27,12 +27,19 @@ export {
 export { ManualClock } from "../util/clock.js";
 export {
   startPostgres,
+  containerRuntimeAvailable,
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  uniqueDatabaseName,
+  postgresGlobalSetup,
+  MissingPeerDependencyError,
   type PostgresKind,
   type PostgresServer,
   type StartPostgresOptions,
-} from "./postgres/start-postgres.js";
-export { containerRuntimeAvailable } from "./postgres/container-server.js";
-export { createDatabase, databaseUrl, dropDatabase, uniqueDatabaseName, type CreatedDatabase } from "./postgres/databases.js";
+  type CreatedDatabase,
+  type GlobalSetupProject,
+} from "./postgres/index.js";
 export {
   useTestDatabase,
   type TestDatabase,
@@ -41,5 +48,3 @@ export {
   type TestQueryResult,
   type UseTestDatabaseOptions,
 } from "./postgres/test-database.js";
-export { postgresGlobalSetup } from "./postgres/global-setup.js";
-export { MissingPeerDependencyError } from "../errors.js";

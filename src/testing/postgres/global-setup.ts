@@ -6,16 +6,20 @@
  *
  * @module
  */
-import type { TestProject } from "vitest/node";
-import { startPostgres, type PostgresKind, type StartPostgresOptions } from "./start-postgres.js";
+import { startPostgres, type StartPostgresOptions } from "./start-postgres.js";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** Superuser URL (database `postgres`) of the run's PostgreSQL server. */
-    pgUrl: string;
-    /** How that server was obtained. */
-    pgKind: PostgresKind;
-  }
+/**
+ * The slice of vitest's `TestProject` the setup uses (declared here, so vaultlet's declarations
+ * do not need vitest's). It provides `pgUrl` (the superuser URL) and `pgKind`; to type
+ * `inject("pgUrl")` in your own files, declare them in vitest's `ProvidedContext`.
+ */
+export interface GlobalSetupProject {
+  /** The project's name, for the start-up line. */
+  readonly name: string;
+  /** The project's resolved config; `env.VAULTLET_PG_VERSION` pins a PostgreSQL major. */
+  readonly config: { readonly env?: Readonly<Record<string, unknown>> };
+  /** vitest's `project.provide`. */
+  provide(key: "pgUrl" | "pgKind", value: string): void;
 }
 
 /**
@@ -25,10 +29,10 @@ declare module "vitest" {
  * @example
  * ```ts
  * // test/pg-setup.ts, named in vitest.config.ts: test.globalSetup: ["test/pg-setup.ts"]
- * export { postgresGlobalSetup as default } from "vaultlet/testing";
+ * export { postgresGlobalSetup as default } from "vaultlet/testing/postgres";
  * ```
  */
-export async function postgresGlobalSetup(project: TestProject, options: StartPostgresOptions = {}): Promise<() => Promise<void>> {
+export async function postgresGlobalSetup(project: GlobalSetupProject, options: StartPostgresOptions = {}): Promise<() => Promise<void>> {
   const started = performance.now();
   const version = project.config.env?.VAULTLET_PG_VERSION as string | undefined;
   const server = await startPostgres(version && options.version === undefined ? { ...options, version: Number(version) } : options);

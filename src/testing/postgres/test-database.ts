@@ -25,7 +25,6 @@ import pg from "pg";
 import { createDatabase, databaseUrl, dropRolesWithPrefix, type CreatedDatabase } from "./databases.js";
 import { startPostgres, type PostgresServer, type StartPostgresOptions } from "./start-postgres.js";
 import type { PostgresPool } from "../../util/postgres-pool.js";
-import "./global-setup.js";
 
 /**
  * A query's result (node-postgres' `QueryResult` has these and more). The harness's pools and
@@ -130,7 +129,9 @@ export function useTestDatabase(options: UseTestDatabaseOptions = {}): TestDatab
   };
 
   beforeAll(async () => {
-    const provided = options.serverUrl ?? (inject("pgUrl") as string | undefined);
+    // Provided by `postgresGlobalSetup`, when the run has it (typed in vitest's ProvidedContext by
+    // the project, not here: vaultlet's declarations stay free of vitest's).
+    const provided = options.serverUrl ?? (inject("pgUrl" as never) as string | undefined);
     if (provided === undefined) ownServer = await startPostgres(options.server);
     adminUrl = provided ?? ownServer!.url;
     created = await createDatabase(adminUrl);

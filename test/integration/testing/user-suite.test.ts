@@ -53,8 +53,15 @@ it("gives the suite a real PostgreSQL, and an engine on a ManualClock whose cred
   expect(rowCount).toBe(0);
 });
 
-/** A suite with no globalSetup: useTestDatabase() starts the file's own server (here: PG_URL, the run's). */
-it("works in a suite without a globalSetup", { timeout: 120_000 }, async () => {
+/**
+ * A user's suite run by its own vitest: without a globalSetup useTestDatabase() starts the file's
+ * own server; with the one-line globalSetup (from the vitest-free entry) every file uses the run's.
+ * Both reach the run's server here through PG_URL, so nothing new is started.
+ */
+it.each([
+  { setup: false, name: "works in a suite without a globalSetup" },
+  { setup: true, name: "works with postgresGlobalSetup from vaultlet/testing/postgres as the globalSetup" },
+])("$name", { timeout: 120_000 }, async ({ setup }) => {
   const repo = resolve(import.meta.dirname, "../../..");
   const dir = await mkdtemp(join(tmpdir(), "vaultlet-user-suite-"));
   try {
@@ -62,20 +69,28 @@ it("works in a suite without a globalSetup", { timeout: 120_000 }, async () => {
     await writeFile(
       join(dir, "app.test.ts"),
       [
-        'import { expect, it } from "vitest";',
+        'import { expect, inject, it } from "vitest";',
         `import { useTestDatabase } from ${JSON.stringify(testing)};`,
         "const db = useTestDatabase();",
         'it("has a database", async () => {',
         '  const { rows } = await db.query("SELECT current_database() AS name");',
         "  expect(rows[0]?.name).toBe(db.name);",
+        `  expect(inject("pgUrl" as never)).toBe(${setup ? "db.adminUrl" : "undefined"});`,
         "});",
       ].join("\n"),
     );
-    const { stdout } = await promisify(execFile)(process.execPath, [join(repo, "node_modules/vitest/vitest.mjs"), "run", "--root", dir], {
+    const args = ["run", "--root", dir];
+    if (setup) {
+      const postgres = pathToFileURL(join(repo, "src/testing/postgres/index.ts")).href;
+      await writeFile(join(dir, "pg-setup.ts"), `export { postgresGlobalSetup as default } from ${JSON.stringify(postgres)};\n`);
+      await writeFile(join(dir, "vitest.config.mjs"), 'export default { test: { globalSetup: ["pg-setup.ts"] } };\n');
+    }
+    const { stdout } = await promisify(execFile)(process.execPath, [join(repo, "node_modules/vitest/vitest.mjs"), ...args], {
       cwd: dir,
       env: { ...process.env, PG_URL: inject("pgUrl"), VAULTLET_PG: "" },
     });
     expect(stdout).toMatch(/1 passed/);
+    if (setup) expect(stdout).toMatch(/\[vaultlet\] .*PostgreSQL .*\(env\)/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
