@@ -7,6 +7,26 @@
 import pg from "pg";
 import { randomToken } from "./server-settings.js";
 
+/**
+ * A query's result (node-postgres' `QueryResult` has these and more). The harness's pools and
+ * clients are node-postgres' own; they are typed by their slice here so that vaultlet's
+ * declarations never need `@types/pg` — cast to `pg.Pool` / `pg.Client` if you have it.
+ */
+export interface TestQueryResult<R> {
+  /** The rows, keyed by column name. */
+  rows: R[];
+  /** Rows affected or returned. */
+  rowCount: number | null;
+}
+
+/** A connected `pg.Client`, by the slice tests use. */
+export interface TestClient {
+  /** Runs a statement on this connection. */
+  query<R extends Record<string, any> = Record<string, any>>(sql: string, params?: unknown[]): Promise<TestQueryResult<R>>;
+  /** Closes the connection. */
+  end(): Promise<void>;
+}
+
 /** A database created by {@link createDatabase}. */
 export interface CreatedDatabase {
   /** Its name, e.g. `vt_k2x9q0m1ab3c`. */
@@ -81,7 +101,7 @@ export async function dropRolesWithPrefix(adminUrl: string, prefix: string): Pro
 }
 
 /** Runs `fn` on a fresh client on `url`, which is closed afterwards (also when connecting fails). */
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(url: string, fn: (client: TestClient) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   client.on("error", () => {}); // a terminated connection must not crash the process
   try {

@@ -22,29 +22,11 @@
  */
 import { afterAll, beforeAll, inject } from "vitest";
 import pg from "pg";
-import { createDatabase, databaseUrl, dropRolesWithPrefix, type CreatedDatabase } from "./databases.js";
+import { createDatabase, databaseUrl, dropRolesWithPrefix, type CreatedDatabase, type TestClient, type TestQueryResult } from "./databases.js";
+
+export type { TestClient, TestQueryResult };
 import { startPostgres, type PostgresServer, type StartPostgresOptions } from "./start-postgres.js";
 import type { PostgresPool } from "../../util/postgres-pool.js";
-
-/**
- * A query's result (node-postgres' `QueryResult` has these and more). The harness's pools and
- * clients are node-postgres' own; they are typed by their slice here so that vaultlet's
- * declarations never need `@types/pg` — cast to `pg.Pool` / `pg.Client` if you have it.
- */
-export interface TestQueryResult<R> {
-  /** The rows, keyed by column name. */
-  rows: R[];
-  /** Rows affected or returned. */
-  rowCount: number | null;
-}
-
-/** A connected `pg.Client`, by the slice tests use. */
-export interface TestClient {
-  /** Runs a statement on this connection. */
-  query<R extends Record<string, any> = Record<string, any>>(sql: string, params?: unknown[]): Promise<TestQueryResult<R>>;
-  /** Closes the connection. */
-  end(): Promise<void>;
-}
 
 /** A `pg.Pool`, by the slice tests use; it also fits `postgresPlugin({ pool })` and `PostgresStorage({ pool })`. */
 export interface TestPool extends PostgresPool {
