@@ -23,10 +23,10 @@
 import { afterAll, beforeAll, inject } from "vitest";
 import pg from "pg";
 import { createDatabase, databaseUrl, dropRolesWithPrefix, type CreatedDatabase, type TestClient, type TestQueryResult } from "./databases.js";
-
-export type { TestClient, TestQueryResult };
 import { startPostgres, type PostgresServer, type StartPostgresOptions } from "./start-postgres.js";
 import type { PostgresPool } from "../../util/postgres-pool.js";
+
+export type { TestClient, TestQueryResult };
 
 /** A `pg.Pool`, by the slice tests use; it also fits `postgresPlugin({ pool })` and `PostgresStorage({ pool })`. */
 export interface TestPool extends PostgresPool {
@@ -42,7 +42,9 @@ export interface TestDatabase {
   readonly url: string;
   /** Superuser URL for the server's maintenance database `postgres` (shared by all files: do not drop things there). */
   readonly adminUrl: string;
+  /** Where the server listens. */
   readonly host: string;
+  /** The server's TCP port. */
   readonly port: number;
   /** Superuser name (the credentials in {@link TestDatabase.url}). */
   readonly user: string;
@@ -120,7 +122,10 @@ export function useTestDatabase(options: UseTestDatabaseOptions = {}): TestDatab
   });
 
   afterAll(async () => {
-    if (!created) return;
+    if (!created) {
+      await ownServer?.stop(); // creating the database failed
+      return;
+    }
     const db = created;
     await Promise.allSettled([...clients].map((c) => c.end()));
     clients.clear();
