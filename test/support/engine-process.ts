@@ -12,6 +12,7 @@
  * `ManualClock` can start children that see them as expired, with real timers.
  */
 import { Engine, FileStorage, PostgresStorage, SystemClock, type RevocationOptions, type Storage } from "../../src/index.js";
+import { loadPg } from "../../src/util/load-pg.js";
 import { sealedForTest } from "./sealed-storage.js";
 
 /** What the parent passes in `VAULTLET_CHILD`. */
@@ -42,6 +43,9 @@ function storageFor(config: ChildConfig["storage"]): Storage {
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.VAULTLET_CHILD ?? "{}") as ChildConfig;
   const engine = await Engine.open({ storage: storageFor(config.storage), clock: new OffsetClock(config.offsetMs ?? 0), revocation: config.revocation });
+  // vaultlet loads pg on first use; a churning child loads it before it says ready, so that the
+  // parent's kill, 50–300 ms later, lands in issuing and revoking rather than in loading a module.
+  if (config.mode === "churn") await loadPg();
   process.send?.({ ready: true });
   if (config.mode === "churn") return churn(engine, config.rootToken!, config.role!);
   process.on("message", (message) => {

@@ -2,10 +2,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import pg from "pg";
 import { InvalidRequestError, StorageError, VaultletError } from "../../errors.js";
 import type { ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "../storage.js";
 import type { QueryablePool } from "../../util/postgres-pool.js";
+import { lazyPgPool, loadPg, type LazyPgPool } from "../../util/load-pg.js";
+import { escapeIdentifier, escapeLiteral } from "../../util/sql-quote.js";
 import { PostgresChangeFeed, type ListenConnection } from "./postgres-change-feed.js";
 import {
   DEFAULT_SCHEMA,
@@ -78,7 +79,7 @@ const MAX_CHAR = "\u{10FFFF}";
  */
 export class PostgresStorage implements Storage {
   readonly #pool: PostgresStoragePool;
-  readonly #ownPool: pg.Pool | undefined;
+  readonly #ownPool: LazyPgPool | undefined;
   readonly #table: string;
   readonly #location: StorageLocation;
   /** The one-row table that counts announced writes (see {@link PostgresStorage.watch}). */
@@ -96,8 +97,9 @@ export class PostgresStorage implements Storage {
     if (options?.pool) {
       this.#pool = options.pool;
     } else if (typeof options?.connectionString === "string" && options.connectionString.length > 0) {
-      this.#ownPool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 4 });
-      this.#ownPool.on("error", () => undefined); // an idle connection dropped by the server; the next query reconnects
+      // Built (and `pg` loaded) on the first query; an idle connection the server drops is
+      // swallowed there, and the next query reconnects.
+      this.#ownPool = lazyPgPool({ connectionString: options.connectionString, max: options.maxConnections ?? 4 });
       this.#pool = this.#ownPool;
       this.#connectionString = options.connectionString;
     } else {
@@ -297,7 +299,8 @@ export class PostgresStorage implements Storage {
     const connectionString = this.#connectionString;
     if (connectionString !== undefined) {
       return async () => {
-        const client = new pg.Client({ connectionString });
+        const { Client } = await loadPg();
+        const client = new Client({ connectionString });
         client.on("error", () => undefined); // reported through the feed's own handler too
         await client.connect();
         return client as unknown as ListenConnection;
@@ -343,8 +346,8 @@ export class PostgresStorage implements Storage {
    * catalog (the schema's lock first, always, so two storages never wait on each other).
    */
   async #createTable(): Promise<void> {
-    const schemaLock = pg.escapeLiteral(`vaultlet-storage-schema:${this.#location.schema}`);
-    const lockKey = pg.escapeLiteral(`vaultlet-storage:${this.#table}`);
+    const schemaLock = escapeLiteral(`vaultlet-storage-schema:${this.#location.schema}`);
+    const lockKey = escapeLiteral(`vaultlet-storage:${this.#table}`);
     const createSchema = await createSchemaStatements(this.#pool, this.#location.schema);
     await this.#pool.query(
       `SELECT pg_advisory_xact_lock(hashtext(${schemaLock}));
@@ -356,7 +359,7 @@ export class PostgresStorage implements Storage {
          due_at bigint,
          claim_owner text,
          claim_until bigint);
-       CREATE INDEX IF NOT EXISTS ${pg.escapeIdentifier(`${indexBase(this.#table)}_due_at`)} ON ${this.#table} (due_at) WHERE due_at IS NOT NULL;
+       CREATE INDEX IF NOT EXISTS ${escapeIdentifier(`${indexBase(this.#table)}_due_at`)} ON ${this.#table} (due_at) WHERE due_at IS NOT NULL;
        CREATE TABLE IF NOT EXISTS ${this.#versionTable} (id int PRIMARY KEY, version bigint NOT NULL);
        INSERT INTO ${this.#versionTable} (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;`,
     );

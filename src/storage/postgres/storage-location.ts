@@ -10,9 +10,9 @@
  *
  * @module
  */
-import pg from "pg";
 import { StorageExposedError } from "../../errors.js";
 import type { QueryablePool } from "../../util/postgres-pool.js";
+import { escapeIdentifier } from "../../util/sql-quote.js";
 
 /** The schema of a `PostgresStorage` given no `schema` option. */
 export const DEFAULT_SCHEMA = "vaultlet";
@@ -31,7 +31,7 @@ export interface StorageLocation {
 
 /** `"schema"."name"`, quoted. */
 export function qualifiedName(schema: string, name: string): string {
-  return `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`;
+  return `${escapeIdentifier(schema)}.${escapeIdentifier(name)}`;
 }
 
 /**
@@ -41,9 +41,9 @@ export function qualifiedName(schema: string, name: string): string {
  * owns it: {@link refuseExposed} tells the host instead.
  */
 export async function createSchemaStatements(pool: QueryablePool, schema: string): Promise<string> {
-  const { rows } = await pool.query(`SELECT to_regnamespace($1) IS NULL AS missing`, [pg.escapeIdentifier(schema)]);
+  const { rows } = await pool.query(`SELECT to_regnamespace($1) IS NULL AS missing`, [escapeIdentifier(schema)]);
   if (rows[0]?.missing !== true) return "";
-  const name = pg.escapeIdentifier(schema);
+  const name = escapeIdentifier(schema);
   return `CREATE SCHEMA IF NOT EXISTS ${name}; REVOKE ALL ON SCHEMA ${name} FROM PUBLIC;`;
 }
 
@@ -59,13 +59,13 @@ export async function refuseLegacyTable(pool: QueryablePool, location: StorageLo
     `SELECT n.nspname AS schema
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE to_regclass($1) IS NULL AND c.oid = to_regclass($2)`,
-    [qualifiedName(location.schema, location.table), pg.escapeIdentifier(location.table)],
+    [qualifiedName(location.schema, location.table), escapeIdentifier(location.table)],
   );
   if (rows.length === 0) return;
   const from = rows[0].schema as string;
-  const to = pg.escapeIdentifier(location.schema);
+  const to = escapeIdentifier(location.schema);
   throw new StorageExposedError(
-    `the storage table ${pg.escapeIdentifier(location.table)} is in schema ${pg.escapeIdentifier(from)}, where an earlier version ` +
+    `the storage table ${escapeIdentifier(location.table)} is in schema ${escapeIdentifier(from)}, where an earlier version ` +
       `created it and where schema-wide grants reach it; it now belongs in schema ${to}. With every engine stopped, run: ` +
       `CREATE SCHEMA IF NOT EXISTS ${to}; REVOKE ALL ON SCHEMA ${to} FROM PUBLIC; ` +
       `ALTER TABLE ${qualifiedName(from, location.table)} SET SCHEMA ${to}; ` +
@@ -80,7 +80,7 @@ export async function refuseLegacyTable(pool: QueryablePool, location: StorageLo
  * the least credential the engine issues reach (or plant) the records.
  */
 export async function refuseExposed(pool: QueryablePool, location: StorageLocation): Promise<void> {
-  const schema = pg.escapeIdentifier(location.schema);
+  const schema = escapeIdentifier(location.schema);
   const { rows } = await pool.query(
     `SELECT has_schema_privilege('public', to_regnamespace($1), 'USAGE, CREATE') AS schema_open,
             (SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c
@@ -93,7 +93,7 @@ export async function refuseExposed(pool: QueryablePool, location: StorageLocati
   if (schemaOpen === true) {
     throw new StorageExposedError(
       `refusing to open: PUBLIC may use schema ${schema}, so the storage's records would be in reach of every role; ` +
-        `run REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC, or use a schema of its own (the default, ${pg.escapeIdentifier(DEFAULT_SCHEMA)})`,
+        `run REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC, or use a schema of its own (the default, ${escapeIdentifier(DEFAULT_SCHEMA)})`,
     );
   }
   if (openTables && openTables.length > 0) {

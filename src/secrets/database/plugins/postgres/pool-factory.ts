@@ -3,10 +3,11 @@
  *
  * @module
  */
-import pg from "pg";
+import type pg from "pg";
 import { InvalidRequestError } from "../../../../errors.js";
 import { renderTemplate } from "../../template.js";
 import type { ConnectionSettings } from "../../plugin.js";
+import { loadPg } from "../../../../util/load-pg.js";
 
 /** Connection-establishment timeout of pools the plugin creates. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -15,11 +16,15 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * Creates a pool from `<db>/config/<name>`: a `connection_url` (with `{{username}}`/`{{password}}`
  * filled in, URL-encoded) or `host`/`port`/`database`, plus inline TLS material.
  *
+ * `pg` is loaded here, on the first pool, not when vaultlet is imported.
+ *
  * @throws InvalidRequestError when neither a URL nor a host is given
  */
-export function createPool(settings: ConnectionSettings): pg.Pool {
-  const pool = new pg.Pool({
-    ...connectionTarget(settings),
+export async function createPool(settings: ConnectionSettings): Promise<pg.Pool> {
+  const target = connectionTarget(settings);
+  const { Pool } = await loadPg();
+  const pool = new Pool({
+    ...target,
     ssl: tlsOptions(settings),
     max: settings.maxOpenConnections,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -31,8 +36,14 @@ export function createPool(settings: ConnectionSettings): pg.Pool {
   return pool;
 }
 
+/** A client (not yet connected) on another database of the same server, as the same user. */
+export async function clientFor(settings: ConnectionSettings, database: string): Promise<pg.Client> {
+  const { Client } = await loadPg();
+  return new Client(clientConfigFor(settings, database));
+}
+
 /** A single-connection config for another database of the same server, as the same user. */
-export function clientConfigFor(settings: ConnectionSettings, database: string): pg.ClientConfig {
+function clientConfigFor(settings: ConnectionSettings, database: string): pg.ClientConfig {
   const target = connectionTarget(settings);
   const config: pg.ClientConfig = { ...target, ssl: tlsOptions(settings), connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
   if (target.connectionString) {

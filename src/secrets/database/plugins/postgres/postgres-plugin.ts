@@ -19,10 +19,9 @@ import type {
   RevocationSettings,
 } from "../../plugin.js";
 import { scramSha256Verifier } from "./scram.js";
-import pg from "pg";
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "../../../../util/postgres-pool.js";
 import { ROLE_FACTS_SQL, ownershipRefused, refusalReason, roleFacts, tagStatement } from "./role-ownership.js";
-import { clientConfigFor, createPool } from "./pool-factory.js";
+import { clientFor, createPool } from "./pool-factory.js";
 import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
 import { formatExpiration, quoteIdentifier } from "./sql-format.js";
@@ -104,7 +103,7 @@ class PostgresPlugin implements DatabasePlugin {
   async initialize(settings: ConnectionSettings, { verifyConnection }: { verifyConnection: boolean }): Promise<void> {
     this.#secrets = [settings.password, settings.tls?.key];
     this.#passwordAuthentication = settings.passwordAuthentication ?? "password";
-    this.#pool = this.#hostPool ?? createPool(settings);
+    this.#pool = this.#hostPool ?? (await createPool(settings));
     if (!this.#hostPool) this.#settings = settings;
     if (verifyConnection) await this.#verify();
   }
@@ -256,7 +255,7 @@ class PostgresPlugin implements DatabasePlugin {
     if (!this.#settings) {
       throw new PluginError(`the user also owns objects or holds privileges in database ${JSON.stringify(database)}, which a host-provided pool cannot reach; revoke there first`);
     }
-    const client = new pg.Client(clientConfigFor(this.#settings, database));
+    const client = await clientFor(this.#settings, database);
     client.on("error", () => undefined);
     await client.connect();
     try {

@@ -5,7 +5,7 @@ import {
   OLDEST_EMBEDDED_MAJOR,
   embeddedMajorUnavailable,
   embeddedPlatform,
-} from "./embedded-postgres-majors.js";
+} from "../../../src/testing/postgres/embedded-majors.js";
 
 describe("embedded PostgreSQL majors", () => {
   it("pins one release for every supported major but the default, each of that major", () => {

@@ -1,0 +1,58 @@
+/**
+ * `pg`, loaded on first use. Importing `pg` costs about half of `import("vaultlet")`, and an app on
+ * `MemoryStorage` (or one that hands over its own pool) never needs it: so storage and plugin load
+ * it here, once, when they first open a connection, and only `import type` it statically.
+ *
+ * @module
+ */
+import type pg from "pg";
+import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "./postgres-pool.js";
+
+/** The `pg` module's default export (`Pool`, `Client`, …). */
+export type PgModule = typeof pg;
+
+let loading: Promise<PgModule> | undefined;
+
+/** `pg`, imported on the first call; every later call gets the same module. */
+export function loadPg(): Promise<PgModule> {
+  loading ??= import("pg").then((module) => module.default);
+  return loading;
+}
+
+/** A {@link PostgresPool} whose `pg.Pool` is built on its first query or checkout. */
+export interface LazyPgPool extends PostgresPool {
+  /** The pool's own `connect()`: a `pg.PoolClient` (with `release`, `on`, …). */
+  connect(): Promise<pg.PoolClient & PostgresPoolClient>;
+}
+
+/**
+ * A pool that costs nothing until used: `pg` is loaded and the `pg.Pool` built from `config` on the
+ * first `query` or `connect`; `end()` before that just closes it. An idle connection's `error`
+ * (the server restarted) is swallowed, so it cannot crash the host: the next checkout reconnects.
+ */
+export function lazyPgPool(config: pg.PoolConfig): LazyPgPool {
+  let pool: Promise<pg.Pool> | undefined;
+  let ended = false;
+  const open = (): Promise<pg.Pool> => {
+    if (ended) return Promise.reject(new Error("Cannot use a pool after calling end on the pool"));
+    pool ??= loadPg().then((module) => {
+      const created = new module.Pool(config);
+      created.on("error", () => undefined);
+      return created;
+    });
+    return pool;
+  };
+  return {
+    async query(text: string, values?: unknown[]): Promise<PostgresQueryResult> {
+      return (await open()).query(text, values);
+    },
+    async connect() {
+      return (await open()).connect();
+    },
+    async end() {
+      if (ended) return;
+      ended = true;
+      await (await pool)?.end();
+    },
+  };
+}
