@@ -11,6 +11,7 @@ import { optionalBoolean, optionalChoice, optionalString, statementList, stringL
 import { normalizeStatements } from "./sql-statements.js";
 import type { PasswordAuthentication } from "./plugin.js";
 import { parseOptionalDuration } from "../../util/ttl.js";
+import { UNSUPPORTED_CONNECTION_SETTINGS, fieldsOf, refuseUnsupported } from "./unsupported-settings.js";
 
 const PASSWORD_AUTHENTICATIONS = ["password", "scram-sha-256"] as const;
 
@@ -64,8 +65,8 @@ export const CONNECTION_CONFIG_FIELDS = [
   "plugin_name", "plugin_version", "connection_url", "username", "password", "allowed_roles", "verify_connection",
   "max_open_connections", "max_idle_connections", "max_connection_lifetime", "disable_escaping", "username_template",
   "password_policy", "root_rotation_statements", "root_credentials_rotate_statements", "host", "port", "database",
-  "tls_ca", "tls_certificate", "private_key", "password_authentication",
-] as const;
+  "tls_ca", "tls_certificate", "private_key", "password_authentication", ...fieldsOf(UNSUPPORTED_CONNECTION_SETTINGS),
+];
 
 /**
  * Builds a config from a write request, over the existing config when updating.
@@ -78,6 +79,7 @@ export function parseConnectionConfig(
   knownPlugins: readonly string[],
 ): ConnectionConfig {
   refusePluginVersion(data.plugin_version);
+  refuseUnsupported(data, UNSUPPORTED_CONNECTION_SETTINGS);
   const rotation = rootRotationStatements(data);
   const config: ConnectionConfig = {
     plugin_name: optionalString(data.plugin_name, "plugin_name") ?? existing?.plugin_name ?? "",

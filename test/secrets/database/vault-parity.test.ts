@@ -66,6 +66,22 @@ describe("config: Vault's shape and parameters", () => {
     expect(data!.connection_details).toMatchObject({ max_idle_connections: 0, max_connection_lifetime: "0s", disable_escaping: false });
   });
 
+  it.each([
+    [{ auth_type: "gcp_iam" }, /auth_type is not supported/],
+    [{ service_account_json: "{}" }, /service_account_json is not supported/],
+    [{ use_private_ip: true }, /use_private_ip is not supported/],
+    [{ self_managed: true }, /self_managed is not supported/],
+    [{ rotation_period: "24h" }, /rotation_period is not supported: automated root rotation/],
+    [{ rotation_schedule: "@daily" }, /rotation_schedule is not supported/],
+  ])("refuses Vault's unsupported setting %j, and takes its default without a warning", async (payload, message) => {
+    const { root } = await seed();
+    await expect(root.write("database/config/fake", payload)).rejects.toThrow(message);
+    const [field] = Object.keys(payload);
+    const defaults: Record<string, unknown> = { auth_type: "", service_account_json: "", use_private_ip: false, self_managed: false, rotation_period: 0, rotation_schedule: "" };
+    const response = await root.write("database/config/fake", { [field!]: defaults[field!] });
+    expect(response?.warnings ?? []).toEqual([]);
+  });
+
   it("takes plugin_version empty and a negative max_idle_connections (Vault: none idle)", async () => {
     const { root } = await seed();
     const response = await root.write("database/config/fake", { plugin_version: "", max_idle_connections: -1 });
