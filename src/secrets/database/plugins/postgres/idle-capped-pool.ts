@@ -1,10 +1,9 @@
 /**
- * A `pg.Pool` that keeps at most a given number of connections idle, for Vault's
- * `max_idle_connections` (pg-pool has no such cap: only an idle timeout).
+ * Vault's `max_idle_connections` on a `pg.Pool`, which has no such cap (only an idle timeout).
  *
  * @module
  */
-import pg from "pg";
+import type pg from "pg";
 
 /**
  * The idle cap Vault's `max_idle_connections` means: 0 = as many as `max_open_connections`,
@@ -19,45 +18,36 @@ export function idleCap(maxIdleConnections: number, maxOpenConnections: number):
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
 
 /**
- * Each checked-out client's `release` closes the connection instead of returning it when the pool
- * already holds `maxIdle` idle connections and nobody waits for one — through pg-pool's own
- * `release(true)` (end the connection), so its accounting stays right. `pool.query` checks out
- * through {@link connect} too, so every path is capped.
+ * Makes `pool` keep at most `maxIdle` connections idle: each checked-out client's `release` ends
+ * the connection instead of returning it when the pool already holds `maxIdle` idle ones and
+ * nobody waits for one — through pg-pool's own `release(true)`, so its accounting stays right.
+ * `pool.query` checks out through `pool.connect` too, so every path is capped. Patches the
+ * instance (no subclass), so this module needs `pg`'s types only.
+ *
+ * @returns `pool`
  */
-export class IdleCappedPool extends pg.Pool {
-  readonly #maxIdle: number;
-
-  /**
-   * @param config - pg-pool's options
-   * @param maxIdle - the most idle connections kept
-   */
-  constructor(config: pg.PoolConfig, maxIdle: number) {
-    super(config);
-    this.#maxIdle = maxIdle;
-  }
-
-  override connect(): Promise<pg.PoolClient>;
-  override connect(callback: ConnectCallback): void;
-  override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
-    if (callback) {
-      super.connect((err, client, done) => {
-        if (err || !client) return callback(err, client, done);
-        this.#cap(client);
-        callback(undefined, client, (release) => client.release(release as Error | boolean | undefined));
-      });
-      return;
-    }
-    return super.connect().then((client) => {
-      this.#cap(client);
-      return client;
-    });
-  }
-
-  #cap(client: pg.PoolClient): void {
+export function capIdleConnections(pool: pg.Pool, maxIdle: number): pg.Pool {
+  const connect = pool.connect.bind(pool) as (callback?: ConnectCallback) => Promise<pg.PoolClient> | void;
+  const cap = (client: pg.PoolClient): void => {
     const release = client.release.bind(client);
     client.release = (err?: Error | boolean) => {
-      const overCap = this.idleCount >= this.#maxIdle && this.waitingCount === 0;
+      const overCap = pool.idleCount >= maxIdle && pool.waitingCount === 0;
       return release(err || (overCap ? true : undefined));
     };
-  }
+  };
+  const capped = (callback?: ConnectCallback): Promise<pg.PoolClient> | void => {
+    if (!callback) {
+      return (connect() as Promise<pg.PoolClient>).then((client) => {
+        cap(client);
+        return client;
+      });
+    }
+    connect((err, client, done) => {
+      if (err || !client) return callback(err, client, done);
+      cap(client);
+      callback(undefined, client, (release) => client.release(release as Error | boolean | undefined));
+    });
+  };
+  pool.connect = capped as pg.Pool["connect"];
+  return pool;
 }

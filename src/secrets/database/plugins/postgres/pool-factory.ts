@@ -8,7 +8,7 @@ import { InvalidRequestError } from "../../../../errors.js";
 import { renderTemplate } from "../../template.js";
 import type { ConnectionSettings } from "../../plugin.js";
 import { isKeywordDsn, keywordPairsToUrl, multiHostError, parseKeywordDsn } from "./keyword-dsn.js";
-import { IdleCappedPool, idleCap } from "./idle-capped-pool.js";
+import { capIdleConnections, idleCap } from "./idle-capped-pool.js";
 
 /** Connection-establishment timeout of pools the plugin creates. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -23,8 +23,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
  */
 export function createPool(settings: ConnectionSettings): pg.Pool {
   const max = settings.maxOpenConnections;
-  const pool = new IdleCappedPool(
-    {
+  const pool = capIdleConnections(
+    new pg.Pool({
       ...connectionTarget(settings),
       ssl: tlsOptions(settings),
       max,
@@ -32,7 +32,7 @@ export function createPool(settings: ConnectionSettings): pg.Pool {
       idleTimeoutMillis: 30_000,
       // pg-pool ends a connection this many whole seconds after it opened (0 = never).
       maxLifetimeSeconds: Math.ceil(settings.maxConnectionLifetimeSeconds ?? 0),
-    },
+    }),
     idleCap(settings.maxIdleConnections ?? 0, max),
   );
   // An idle client's error (e.g. the server restarted) must not crash the host process; the next
