@@ -215,6 +215,27 @@ describe("static roles: skip_import_rotation, rotation_window, Vault's cron form
     await expect.poll(() => db.users.get("app")!.password).not.toBe(first);
   });
 
+  it("rotation_window: an engine down across the whole window does not rotate late at start-up", async () => {
+    const fixture = await withUser();
+    const { db, clock } = fixture;
+    await fixture.root.write("database/static-roles/app", { db_name: "fake", username: "app", rotation_schedule: "0 6 * * *", rotation_window: "1h" });
+    const first = db.users.get("app")!.password;
+    await fixture.engine.close();
+    await clock.advance(8 * 3600_000); // 08:00, the engine was down from 00:00
+    await fixture.restart();
+    await clock.advance(1000);
+    expect(db.users.get("app")!.password).toBe(first);
+    const read = await fixture.root.read<{ ttl: number }>("database/static-roles/app");
+    expect(read.data!.ttl).toBe(22 * 3600 - 1);
+    // Without a window the missed rotation happens at start-up (as before).
+    await fixture.root.write("database/static-roles/app", { rotation_window: 0 });
+    await fixture.engine.close();
+    await clock.advance(24 * 3600_000);
+    await fixture.restart();
+    await clock.advance(1000);
+    await expect.poll(() => db.users.get("app")!.password).not.toBe(first);
+  });
+
   it.each([
     [{ rotation_period: "1h", rotation_window: "2h" }, /rotation_window applies only with rotation_schedule/],
     [{ rotation_schedule: "0 6 * * *", rotation_window: "10m" }, /at least 1h/],
