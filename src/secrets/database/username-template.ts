@@ -91,9 +91,12 @@ export function isGoTemplate(template: string): boolean {
   );
 }
 
-/** The text inside `{{…}}` (with the braces), where the two syntaxes differ. */
+/**
+ * The text inside `{{…}}` (with the braces), where the two syntaxes differ — without the contents
+ * of double-quoted strings, so `replace "." "_"` in the earlier syntax is not taken for a field.
+ */
 function actionsOf(template: string): string {
-  return (template.match(/\{\{[\s\S]*?\}\}/g) ?? []).join(" ");
+  return (template.match(/\{\{[\s\S]*?\}\}/g) ?? []).join(" ").replace(/"(?:[^"\\]|\\.)*"/g, '""');
 }
 
 /** Renders with names and time, and either real randomness or probe markers. */

@@ -71,6 +71,15 @@ describe("Vault's username templates (Go syntax)", () => {
     expect(withRandom("{{- /* a comment */ -}}  {{.RoleName -}}  x")).toBe(`${ROLE}x`);
   });
 
+  it("tells the two syntaxes apart: quoted text in the earlier syntax is not a Go field", () => {
+    expect(isGoTemplate('{{role_name | replace "." "_"}}-{{random 20}}')).toBe(false);
+    expect(render('{{role_name | truncate 10 | replace "." "_"}}-{{random 8}}', 63, "d", "a.b")).toMatch(/^a_b-[A-Za-z0-9]{8}$/);
+    expect(isGoTemplate("{{random 20}}")).toBe(false);
+    expect(isGoTemplate('{{ "x" }}{{random 20}}')).toBe(true);
+    expect(isGoTemplate("{{.RoleName}}")).toBe(true);
+    expect(isGoTemplate("{{random 20 -}}")).toBe(true);
+  });
+
   it("Go time layouts", () => {
     expect(formatGoTime("Mon Jan _2 15:04:05 MST 2006", NOW)).toBe("Fri Feb 13 23:31:30 UTC 2009");
     expect(formatGoTime("January 2, 2006 3:04PM -07:00", NOW)).toBe("February 13, 2009 11:31PM +00:00");
