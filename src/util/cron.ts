@@ -1,10 +1,12 @@
 /**
  * Standard 5-field cron schedules (`minute hour day-of-month month day-of-week`), evaluated in UTC.
  *
- * Each field takes `*`, a number, a range `a-b`, a step `*\/n` or `a-b/n`, or a comma list of
- * these; day-of-week is 0–7 (0 and 7 are Sunday). As in classic cron, when both day-of-month and
- * day-of-week are restricted, a day matching either one matches. Names (`MON`, `JAN`) and `@daily`
- * macros are not supported. Written here rather than taken from a dependency: the whole need is
+ * Each field takes `*` (or `?`), a number, a range `a-b`, a step `*\/n` or `a-b/n`, or a comma list
+ * of these; day-of-week is 0–7 (0 and 7 are Sunday). Months and weekdays may be named (`JAN`–`DEC`,
+ * `SUN`–`SAT`, any case), and the macros `@yearly`/`@annually`, `@monthly`, `@weekly`, `@daily`/
+ * `@midnight` and `@hourly` stand for their 5-field forms — the forms Vault's `rotation_schedule`
+ * accepts. As in classic cron, when both day-of-month and day-of-week are restricted, a day
+ * matching either one matches. Written here rather than taken from a dependency: the whole need is
  * this one function and its validation, about a hundred lines.
  *
  * @module
@@ -18,6 +20,20 @@ const FIELDS = [
   { name: "month", min: 1, max: 12 },
   { name: "day of week", min: 0, max: 7 },
 ] as const;
+
+/** The macros, as 5-field expressions. */
+const MACROS: Readonly<Record<string, string>> = {
+  "@yearly": "0 0 1 1 *",
+  "@annually": "0 0 1 1 *",
+  "@monthly": "0 0 1 * *",
+  "@weekly": "0 0 * * 0",
+  "@daily": "0 0 * * *",
+  "@midnight": "0 0 * * *",
+  "@hourly": "0 * * * *",
+};
+
+const MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const WEEKDAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 /** How far ahead {@link CronSchedule.next} looks before deciding a schedule never fires (e.g. 30 February). */
 const MAX_SEARCH_YEARS = 5;
@@ -45,12 +61,16 @@ export class CronSchedule {
    * @throws InvalidRequestError naming the bad field, or when the schedule can never fire
    */
   static parse(expression: string, field = "rotation_schedule"): CronSchedule {
-    const parts = expression.trim().split(/\s+/);
+    const trimmed = expression.trim();
+    if (trimmed.startsWith("@") && !(trimmed.toLowerCase() in MACROS)) {
+      throw new InvalidRequestError(`${field}: unknown macro ${JSON.stringify(trimmed)}; known: ${Object.keys(MACROS).join(", ")}`);
+    }
+    const parts = (MACROS[trimmed.toLowerCase()] ?? trimmed).split(/\s+/);
     if (parts.length !== 5) {
       throw new InvalidRequestError(`${field}: expected 5 fields (minute hour day-of-month month day-of-week), found ${parts.length}`);
     }
     const sets = parts.map((part, i) => parseField(part, FIELDS[i]!, field));
-    const schedule = new CronSchedule(sets, parts.map((part) => part !== "*"));
+    const schedule = new CronSchedule(sets, parts.map((part) => part !== "*" && part !== "?"));
     if (schedule.next(Date.UTC(2000, 0, 1)) === undefined) throw new InvalidRequestError(`${field}: ${JSON.stringify(expression)} never fires`);
     return schedule;
   }
@@ -87,7 +107,14 @@ export class CronSchedule {
 
 function parseField(text: string, spec: (typeof FIELDS)[number], field: string): Set<number> {
   const values = new Set<number>();
-  for (const item of text.split(",")) {
+  const names = spec.name === "month" ? MONTH_NAMES : spec.name === "day of week" ? WEEKDAY_NAMES : undefined;
+  // Names become numbers first (JAN = 1, SUN = 0), so ranges and steps of names work too.
+  const numeric = (text === "?" ? "*" : text).replace(/[A-Za-z]+/g, (name) => {
+    const index = names?.indexOf(name.toUpperCase()) ?? -1;
+    if (index === -1) throw new InvalidRequestError(`${field}: unknown name ${JSON.stringify(name)} in the ${spec.name} field`);
+    return String(index + spec.min);
+  });
+  for (const item of numeric.split(",")) {
     const match = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(item);
     if (!match) throw new InvalidRequestError(`${field}: cannot read ${JSON.stringify(item)} in the ${spec.name} field`);
     const from = match[1] === "*" ? spec.min : Number(match[2]);

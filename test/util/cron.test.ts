@@ -31,3 +31,31 @@ describe("cron schedules", () => {
     },
   );
 });
+
+describe("cron schedules: Vault's forms (names and macros)", () => {
+  it("reads weekday and month names in any case, also in ranges and lists", () => {
+    expect(next("0 0 * * SAT", "2026-01-01T00:00:00Z")).toBe("2026-01-03T00:00:00.000Z"); // 2026-01-01 is a Thursday
+    expect(next("0 9 * * mon-fri", "2026-01-03T12:00:00Z")).toBe("2026-01-05T09:00:00.000Z");
+    expect(next("0 0 1 JAN,Jul *", "2026-02-01T00:00:00Z")).toBe("2026-07-01T00:00:00.000Z");
+    expect(next("0 0 ? * SUN", "2026-01-01T00:00:00Z")).toBe("2026-01-04T00:00:00.000Z");
+  });
+
+  it.each([
+    ["@hourly", "2026-01-01T10:16:00Z", "2026-01-01T11:00:00.000Z"],
+    ["@daily", "2026-01-01T10:16:00Z", "2026-01-02T00:00:00.000Z"],
+    ["@midnight", "2026-01-01T10:16:00Z", "2026-01-02T00:00:00.000Z"],
+    ["@weekly", "2026-01-01T10:16:00Z", "2026-01-04T00:00:00.000Z"],
+    ["@monthly", "2026-01-01T10:16:00Z", "2026-02-01T00:00:00.000Z"],
+    ["@yearly", "2026-01-01T10:16:00Z", "2027-01-01T00:00:00.000Z"],
+    ["@annually", "2026-01-01T10:16:00Z", "2027-01-01T00:00:00.000Z"],
+  ])("%s", (macro, from, expected) => {
+    expect(next(macro, from)).toBe(expected);
+  });
+
+  it("refuses unknown names and macros, naming them", () => {
+    expect(() => CronSchedule.parse("0 0 * * SATURDAY")).toThrow(/unknown name "SATURDAY"/);
+    expect(() => CronSchedule.parse("0 0 * JAN MON-XYZ")).toThrow(InvalidRequestError);
+    expect(() => CronSchedule.parse("0 JAN * * *")).toThrow(/unknown name "JAN" in the hour field/);
+    expect(() => CronSchedule.parse("@every 1h")).toThrow(/unknown macro/);
+  });
+});

@@ -10,6 +10,8 @@ import { maskConnectionUrl } from "./connection-url.js";
 import { optionalBoolean, optionalChoice, optionalString, statementList, stringList } from "./fields.js";
 import { normalizeStatements } from "./sql-statements.js";
 import type { PasswordAuthentication } from "./plugin.js";
+import { parseOptionalDuration } from "../../util/ttl.js";
+import { UNSUPPORTED_CONNECTION_SETTINGS, fieldsOf, refuseUnsupported } from "./unsupported-settings.js";
 
 const PASSWORD_AUTHENTICATIONS = ["password", "scram-sha-256"] as const;
 
@@ -23,14 +25,25 @@ export interface ConnectionConfig {
   allowed_roles: string[];
   verify_connection: boolean;
   max_open_connections: number;
+  /**
+   * Vault's: 0 = as many as `max_open_connections`, negative = none kept idle; above
+   * `max_open_connections` it counts as that (absent in configs stored before it existed).
+   */
+  max_idle_connections?: number;
+  /** Seconds a connection may be reused; 0 = forever (absent: 0). */
+  max_connection_lifetime?: number;
+  /** Whether `{{username}}`/`{{password}}` are put into a URL `connection_url` unescaped (absent: false). */
+  disable_escaping?: boolean;
   /** A {@link UsernameTemplate} for generated usernames; empty = Vault's default format. */
   username_template?: string;
   /** The password policy of generated passwords (a role's own `password_policy` wins). */
   password_policy?: string;
   /** `password` (default) or `scram-sha-256`: send a SCRAM verifier instead of the password. */
   password_authentication?: PasswordAuthentication;
-  /** Statements that set the root password (`{{username}}`, `{{password}}`); empty = `ALTER ROLE … PASSWORD`. */
+  /** Statements that set the root password (`{{username}}`, `{{password}}`), split; empty = `ALTER ROLE … PASSWORD`. */
   root_rotation_statements?: string[];
+  /** `root_rotation_statements` as written, which a read returns (absent in configs stored before: the split form is returned). */
+  root_rotation_statements_given?: string[];
   /** Write-ahead record of a root rotation in progress (secret, never returned). */
   pending_root_password?: string;
   /** Instead of `connection_url`: host, port and database. */
@@ -49,10 +62,11 @@ const DEFAULT_MAX_OPEN_CONNECTIONS = 4;
 
 /** The fields `config/:name` reads (anything else is named in the response's warnings). */
 export const CONNECTION_CONFIG_FIELDS = [
-  "plugin_name", "connection_url", "username", "password", "allowed_roles", "verify_connection", "max_open_connections",
-  "username_template", "password_policy", "root_rotation_statements", "host", "port", "database", "tls_ca",
-  "tls_certificate", "private_key", "password_authentication",
-] as const;
+  "plugin_name", "plugin_version", "connection_url", "username", "password", "allowed_roles", "verify_connection",
+  "max_open_connections", "max_idle_connections", "max_connection_lifetime", "disable_escaping", "username_template",
+  "password_policy", "root_rotation_statements", "root_credentials_rotate_statements", "host", "port", "database",
+  "tls_ca", "tls_certificate", "private_key", "password_authentication", ...fieldsOf(UNSUPPORTED_CONNECTION_SETTINGS),
+];
 
 /**
  * Builds a config from a write request, over the existing config when updating.
@@ -64,6 +78,9 @@ export function parseConnectionConfig(
   existing: ConnectionConfig | undefined,
   knownPlugins: readonly string[],
 ): ConnectionConfig {
+  refusePluginVersion(data.plugin_version);
+  refuseUnsupported(data, UNSUPPORTED_CONNECTION_SETTINGS);
+  const rotation = rootRotationStatements(data);
   const config: ConnectionConfig = {
     plugin_name: optionalString(data.plugin_name, "plugin_name") ?? existing?.plugin_name ?? "",
     connection_url: optionalString(data.connection_url, "connection_url") ?? existing?.connection_url ?? "",
@@ -72,9 +89,13 @@ export function parseConnectionConfig(
     allowed_roles: data.allowed_roles === undefined ? existing?.allowed_roles ?? [] : stringList(data.allowed_roles, "allowed_roles"),
     verify_connection: optionalBoolean(data.verify_connection, "verify_connection") ?? true,
     max_open_connections: optionalPositiveInteger(data.max_open_connections, "max_open_connections") ?? existing?.max_open_connections ?? DEFAULT_MAX_OPEN_CONNECTIONS,
+    max_idle_connections: optionalInteger(data.max_idle_connections, "max_idle_connections") ?? existing?.max_idle_connections ?? 0,
+    max_connection_lifetime: parseOptionalDuration(data.max_connection_lifetime, "max_connection_lifetime") ?? existing?.max_connection_lifetime ?? 0,
+    disable_escaping: optionalBoolean(data.disable_escaping, "disable_escaping") ?? existing?.disable_escaping ?? false,
     username_template: optionalString(data.username_template, "username_template") ?? existing?.username_template ?? "",
     password_policy: optionalString(data.password_policy, "password_policy") ?? existing?.password_policy ?? "",
-    root_rotation_statements: rootRotationStatements(data.root_rotation_statements) ?? existing?.root_rotation_statements ?? [],
+    root_rotation_statements: rotation?.split ?? existing?.root_rotation_statements ?? [],
+    root_rotation_statements_given: rotation?.given ?? existing?.root_rotation_statements_given,
     host: optionalString(data.host, "host") ?? existing?.host ?? "",
     port: optionalPositiveInteger(data.port, "port") ?? existing?.port,
     database: optionalString(data.database, "database") ?? existing?.database ?? "",
@@ -97,35 +118,61 @@ export function parseConnectionConfig(
   return config;
 }
 
-/** The config as a read returns it: never the password, and the URL with every password in it masked (see `connection-url.ts`). */
+/**
+ * The config as a read returns it, in Vault's shape: the plugin's settings under
+ * `connection_details` (never the password; the URL with every password in it masked, see
+ * `connection-url.ts`), and the root rotation statements under Vault's read name.
+ */
 export function describeConnectionConfig(config: ConnectionConfig): Record<string, unknown> {
   return {
     plugin_name: config.plugin_name,
+    plugin_version: "",
     connection_details: {
       connection_url: maskConnectionUrl(config.connection_url),
       username: config.username ?? "",
       max_open_connections: config.max_open_connections,
+      max_idle_connections: config.max_idle_connections ?? 0,
+      max_connection_lifetime: `${config.max_connection_lifetime ?? 0}s`,
+      username_template: config.username_template ?? "",
+      disable_escaping: config.disable_escaping ?? false,
+      password_authentication: config.password_authentication ?? "password",
       host: config.host ?? "",
       port: config.port ?? null,
       database: config.database ?? "",
       tls_ca: config.tls_ca ?? "",
       tls_certificate: config.tls_certificate ?? "",
     },
-    username_template: config.username_template ?? "",
     password_policy: config.password_policy ?? "",
-    password_authentication: config.password_authentication ?? "password",
-    root_rotation_statements: config.root_rotation_statements ?? [],
+    root_credentials_rotate_statements: config.root_rotation_statements_given ?? config.root_rotation_statements ?? [],
     allowed_roles: config.allowed_roles,
     verify_connection: config.verify_connection,
   };
 }
 
-function rootRotationStatements(value: unknown): string[] | undefined {
-  const given = statementList(value, "root_rotation_statements");
+/**
+ * Root rotation statements under either name: `root_rotation_statements` (what Vault's write
+ * documents) or `root_credentials_rotate_statements` (what its read returns, so a read can be
+ * written back). Both at once must agree.
+ */
+function rootRotationStatements(data: RequestData): { given: string[]; split: string[] } | undefined {
+  const written = statementList(data.root_rotation_statements, "root_rotation_statements");
+  const readName = statementList(data.root_credentials_rotate_statements, "root_credentials_rotate_statements");
+  if (written !== undefined && readName !== undefined && JSON.stringify(written) !== JSON.stringify(readName)) {
+    throw new InvalidRequestError("root_rotation_statements and root_credentials_rotate_statements name the same setting; give one");
+  }
+  const given = written ?? readName;
   if (given === undefined) return undefined;
-  const statements = normalizeStatements(given);
-  for (const statement of statements) validateTemplate(statement, ["username", "name", "password"], "root_rotation_statements");
-  return statements;
+  const split = normalizeStatements(given);
+  for (const statement of split) validateTemplate(statement, ["username", "name", "password"], "root_rotation_statements");
+  return { given: typeof given === "string" ? [given] : [...given], split };
+}
+
+/** Plugins are registered in the process by name, without versions: only the unversioned one exists. */
+function refusePluginVersion(value: unknown): void {
+  const version = optionalString(value, "plugin_version");
+  if (version) {
+    throw new InvalidRequestError(`plugin_version ${JSON.stringify(version)} is not supported: plugins are registered in the host process without versions; leave it empty`);
+  }
 }
 
 /** Whether `role` matches one of the `allowed_roles` entries (`*` matches any run of characters). */
@@ -152,6 +199,13 @@ function wildcardMatches(pattern: string, text: string): boolean {
     position = found + parts[index]!.length;
   }
   return true;
+}
+
+function optionalInteger(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const number = typeof value === "string" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isSafeInteger(number)) throw new InvalidRequestError(`${field} must be an integer`);
+  return number;
 }
 
 function optionalPositiveInteger(value: unknown, field: string): number | undefined {

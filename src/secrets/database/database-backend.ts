@@ -146,6 +146,7 @@ class DatabaseBackend implements Backend {
           return null;
         },
       },
+      { pattern: "reload/:plugin_name", fields: [], write: (_req, { plugin_name }) => this.#reload(plugin_name!) },
       {
         pattern: "rotate-root/:name",
         fields: [],
@@ -206,6 +207,22 @@ class DatabaseBackend implements Backend {
     await this.#roles.put(name, role);
     this.#reportChange("role.changed", name, "write", request.data);
     return null;
+  }
+
+  /**
+   * `reload/<plugin_name>`: what `reset` does, for every connection using that plugin — their
+   * connections are closed, and opened again from the stored config on next use.
+   */
+  async #reload(pluginName: string): Promise<BackendResponse> {
+    const connections: string[] = [];
+    for (const name of await this.#configs.list()) {
+      const config = await this.#configs.get<ConnectionConfig>(name);
+      if (config?.plugin_name !== pluginName) continue;
+      await this.#plugins.close(name);
+      connections.push(name);
+    }
+    const warnings = connections.length === 0 ? [`no connection uses the plugin ${JSON.stringify(pluginName)}`] : undefined;
+    return { data: { connections, count: connections.length }, ...(warnings ? { warnings } : {}) };
   }
 
   /** Reports a stored change of a config or role: the names of the fields given, never their values. */

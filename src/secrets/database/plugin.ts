@@ -30,6 +30,15 @@ export interface ConnectionSettings {
   /** Pool size: the most connections the plugin opens at once. */
   maxOpenConnections: number;
   /**
+   * Vault's `max_idle_connections`: the most connections kept open while idle; 0 (or absent) =
+   * as many as {@link ConnectionSettings.maxOpenConnections}, negative = none.
+   */
+  maxIdleConnections?: number;
+  /** Vault's `max_connection_lifetime`, in seconds: a connection is not reused after it; 0 (or absent) = forever. */
+  maxConnectionLifetimeSeconds?: number;
+  /** Vault's `disable_escaping`: put the user and password into a URL `connectionUrl` as they are, not URL-encoded. */
+  disableEscaping?: boolean;
+  /**
    * How passwords are sent to the database: `"password"` (the plaintext, default) or
    * `"scram-sha-256"` (a verifier computed here, so the plaintext never reaches the server).
    */

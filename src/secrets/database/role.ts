@@ -12,6 +12,7 @@ import { parseOptionalDuration } from "../../util/ttl.js";
 import { parseOptionalMaxLeases } from "../../leases/max-leases.js";
 import { optionalBoolean, optionalChoice, optionalString, statementList } from "./fields.js";
 import { DEFAULT_REVOCATION_SETTINGS, type RevocationSettings } from "./revocation-settings.js";
+import { describeCredential, passwordPolicyOf } from "./credential-type.js";
 
 /** A stored role. Statements are kept split, one statement per item. */
 export interface Role {
@@ -34,7 +35,14 @@ export interface Role {
   reassign_owned_to?: string;
   /** The password policy of this role's passwords; empty = the connection's, else Vault's default. */
   password_policy?: string;
+  /**
+   * The statements fields as written (a string is kept as a one-item list), which a read returns;
+   * the split fields above are what runs. Absent in roles stored before: reads return the split form.
+   */
+  statements_given?: Partial<Record<StatementField, string[]>>;
 }
+
+type StatementField = (typeof STATEMENT_FIELDS)[number];
 
 /** The variables a statement template may use. `{{username}}` is an alias of `{{name}}`. */
 export const STATEMENT_VARIABLES = ["name", "username", "password", "expiration"] as const;
@@ -43,6 +51,7 @@ export const STATEMENT_VARIABLES = ["name", "username", "password", "expiration"
 export const ROLE_FIELDS = [
   "db_name", "creation_statements", "revocation_statements", "renew_statements", "rollback_statements", "default_ttl",
   "max_ttl", "max_leases", "revoke_terminate_sessions", "revoke_owned_objects", "reassign_owned_to", "password_policy",
+  "credential_type", "credential_config",
 ] as const;
 
 const OWNED_OBJECT_CHOICES = ["reassign", "drop"] as const;
@@ -55,6 +64,7 @@ const STATEMENT_FIELDS = ["creation_statements", "revocation_statements", "renew
  * @throws InvalidRequestError naming the bad field
  */
 export function parseRole(data: RequestData, existing: Role | undefined): Role {
+  const passwordPolicy = passwordPolicyOf(data);
   const role: Role = {
     db_name: optionalString(data.db_name, "db_name") ?? existing?.db_name ?? "",
     creation_statements: statementsField(data, "creation_statements", existing),
@@ -69,7 +79,8 @@ export function parseRole(data: RequestData, existing: Role | undefined): Role {
     revoke_owned_objects:
       optionalChoice(data.revoke_owned_objects, "revoke_owned_objects", OWNED_OBJECT_CHOICES) ?? existing?.revoke_owned_objects ?? "reassign",
     reassign_owned_to: optionalString(data.reassign_owned_to, "reassign_owned_to") ?? existing?.reassign_owned_to ?? "",
-    password_policy: optionalString(data.password_policy, "password_policy") ?? existing?.password_policy ?? "",
+    password_policy: passwordPolicy ?? existing?.password_policy ?? "",
+    statements_given: givenStatements(data, existing),
   };
   if (!role.db_name) throw new InvalidRequestError("db_name is required: the name of a connection under config/");
   if (role.creation_statements.length === 0) throw new InvalidRequestError("creation_statements is required");
@@ -79,7 +90,7 @@ export function parseRole(data: RequestData, existing: Role | undefined): Role {
   return role;
 }
 
-function statementsField(data: RequestData, field: (typeof STATEMENT_FIELDS)[number], existing: Role | undefined): string[] {
+function statementsField(data: RequestData, field: StatementField, existing: Role | undefined): string[] {
   const given = statementList(data[field], field);
   if (given === undefined) return existing?.[field] ?? [];
   const statements = normalizeStatements(given);
@@ -87,9 +98,22 @@ function statementsField(data: RequestData, field: (typeof STATEMENT_FIELDS)[num
   return statements;
 }
 
-/** The role as a read returns it. */
+/** The statements as written, over those of the existing role (which may predate keeping them). */
+function givenStatements(data: RequestData, existing: Role | undefined): Role["statements_given"] {
+  const given: Partial<Record<StatementField, string[]>> = {};
+  for (const field of STATEMENT_FIELDS) {
+    const value = statementList(data[field], field);
+    const kept = value === undefined ? existing?.statements_given?.[field] : typeof value === "string" ? [value] : [...value];
+    if (kept !== undefined) given[field] = kept;
+  }
+  return given;
+}
+
+/** The role as a read returns it: statements as written (or, for a role stored before, split). */
 export function describeRole(role: Role): Record<string, unknown> {
-  return { ...role, max_leases: role.max_leases ?? 0, credential_type: "password" };
+  const { statements_given: given, ...rest } = role;
+  const statements = Object.fromEntries(STATEMENT_FIELDS.map((field) => [field, given?.[field] ?? role[field]]));
+  return { ...rest, ...statements, max_leases: role.max_leases ?? 0, ...describeCredential(role.password_policy) };
 }
 
 /** The revocation settings of a role; a role written before these settings existed gets the defaults. */

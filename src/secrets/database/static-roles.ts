@@ -20,7 +20,15 @@ import { connectionUsers, sameRoleName } from "./connection-url.js";
 import type { DatabasePlugin } from "./plugin.js";
 import { refusedByDatabase } from "./root-rotation.js";
 import { RotationScheduler } from "./rotation-scheduler.js";
-import { STATIC_ROLE_FIELDS, describeStaticCredentials, describeStaticRole, nextRotation, parseStaticRole, type StaticRole } from "./static-role.js";
+import {
+  STATIC_ROLE_FIELDS,
+  describeStaticCredentials,
+  describeStaticRole,
+  nextRotation,
+  parseStaticRole,
+  withinRotationWindow,
+  type StaticRole,
+} from "./static-role.js";
 
 /** What static roles need from the database backend. */
 export interface StaticRoleDependencies {
@@ -115,12 +123,14 @@ export class StaticRoles {
     }
     assertNotConnectionUser(role.username, config);
     await this.#deps.passwordPolicy(role.password_policy);
-    if (!existing) {
+    if (!existing && !role.skip_import_rotation) {
       await this.#rotate(name, role, { initial: true });
       return null;
     }
+    // Created with skip_import_rotation: the password stays as it is until the first rotation.
     const from = role.last_vault_rotation ?? this.#deps.clock.now();
-    const updated = { ...role, next_rotation: role.failures ? role.next_rotation : nextRotation(role, from) };
+    const next = role.failures ? role.next_rotation : nextRotation(role, from);
+    const updated: StaticRole = { ...role, next_rotation: next, scheduled_rotation: role.failures ? role.scheduled_rotation : next };
     await this.#deps.store.put(name, updated);
     this.#scheduler.schedule(name, updated.next_rotation ?? this.#deps.clock.now());
     return null;
@@ -136,8 +146,18 @@ export class StaticRoles {
   async #scheduledRotation(name: string): Promise<void> {
     await this.#locked(name, async () => {
       const role = await this.#deps.store.get<StaticRole>(name);
-      if (role) await this.#rotate(name, role);
+      if (!role) return;
+      // Past its rotation_window the rotation waits for the next scheduled time — unless one was
+      // interrupted midway, which is always finished (the database may hold the pending password).
+      if (!role.pending_password && !withinRotationWindow(role, this.#deps.clock.now())) return this.#skipToNextSchedule(name, role);
+      await this.#rotate(name, role);
     }).catch(() => undefined); // #rotate stored the failure and scheduled a retry
+  }
+
+  async #skipToNextSchedule(name: string, role: StaticRole): Promise<void> {
+    const next = nextRotation(role, this.#deps.clock.now());
+    await this.#deps.store.put(name, { ...role, next_rotation: next, scheduled_rotation: next, failures: 0 } satisfies StaticRole);
+    this.#scheduler.schedule(name, next);
   }
 
   /**
@@ -155,7 +175,8 @@ export class StaticRoles {
       const password = generatePassword(await this.#deps.passwordPolicy(role.password_policy || config.password_policy));
       await this.#deps.store.put(name, { ...role, pending_password: password } satisfies StaticRole);
       await plugin.changePassword({ username: role.username, password, statements: role.rotation_statements });
-      const rotated: StaticRole = { ...role, password, last_vault_rotation: now, next_rotation: nextRotation(role, now), failures: 0 };
+      const next = nextRotation(role, now);
+      const rotated: StaticRole = { ...role, password, last_vault_rotation: now, next_rotation: next, scheduled_rotation: next, failures: 0 };
       delete rotated.pending_password;
       await this.#deps.store.put(name, rotated);
       this.#scheduler.schedule(name, rotated.next_rotation!);

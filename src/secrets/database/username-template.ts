@@ -1,5 +1,13 @@
 /**
- * `username_template`: mustache tags with a tiny pipe syntax for helpers.
+ * `username_template`, in either of two syntaxes:
+ *
+ * - **Vault's** (Go `text/template`, see `go-template/`): `{{.DisplayName}}`, `{{.RoleName}}`,
+ *   Vault's functions and pipes, e.g. Vault's PostgreSQL default
+ *   `{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (random 20) (unix_time) | truncate 63 }}`.
+ *   A template is read this way when it uses a field (`.Name`), `(`, a trim marker, a comment, or
+ *   a function only Vault's syntax has ({@link isGoTemplate}).
+ * - **vaultlet's earlier syntax**, kept so stored configs keep working: mustache tags with a tiny
+ *   pipe syntax for helpers.
  *
  * ```text
  * v-{{display_name | truncate 8}}-{{role_name | truncate 8 | lowercase}}-{{random 20}}-{{unix_time}}
@@ -22,6 +30,7 @@ import { createHash } from "node:crypto";
 import Mustache from "mustache";
 import { InvalidRequestError } from "../../errors.js";
 import { ALPHANUMERIC, randomString } from "../../util/random.js";
+import { GoTemplate, realEnvironment, type FunctionEnvironment } from "./go-template/go-template.js";
 
 /** The values a username template can use. */
 export interface UsernameValues {
@@ -60,12 +69,47 @@ interface Expression {
 }
 type Part = string | Expression;
 
+/** The fields a Vault-syntax template reads (Vault's database engine gives these two). */
+const GO_FIELDS = ["DisplayName", "RoleName"] as const;
+
+/**
+ * What a Vault-syntax username may be made of: rendered text is checked against it, since its
+ * literals (`printf` formats, `replace` arguments) are free text. Enough for every documented
+ * function's output (base64's `+/=`, timestamps' `:`), and nothing that ends a quoted identifier
+ * or string literal (`"`, `'`, `\`) or a statement (`;`, space).
+ */
+const SAFE_GO_USERNAME = /^[A-Za-z0-9_.@:+=\/\u0001-]*$/;
+
+/** Stands for a random character in a probe render (one UTF-8 byte, never in a real username). */
+const PROBE_CHAR = "\u0001";
+
+/** Whether `template` is written in Vault's (Go) syntax rather than vaultlet's earlier one. */
+export function isGoTemplate(template: string): boolean {
+  return (
+    /\{\{-?\s*(\/\*|["`$])|\{\{-\s|\s-\}\}|[(.$]/.test(actionsOf(template)) ||
+    /\b(printf|print|sha256|base64|decode_base64|hex|decode_hex|uuid|timestamp|unix_time_millis|glob)\b/.test(actionsOf(template))
+  );
+}
+
+/**
+ * The text inside `{{…}}` (with the braces), where the two syntaxes differ — without the contents
+ * of double-quoted strings, so `replace "." "_"` in the earlier syntax is not taken for a field.
+ */
+function actionsOf(template: string): string {
+  return (template.match(/\{\{[\s\S]*?\}\}/g) ?? []).join(" ").replace(/"(?:[^"\\]|\\.)*"/g, '""');
+}
+
+/** Renders with names and time, and either real randomness or probe markers. */
+type Renderer = (values: UsernameValues, probe: boolean) => string;
+
 /** A parsed, validated username template. */
 export class UsernameTemplate {
-  readonly #parts: Part[];
+  readonly #renderer: Renderer;
+  readonly #go: boolean;
 
-  private constructor(parts: Part[]) {
-    this.#parts = parts;
+  private constructor(renderer: Renderer, go: boolean) {
+    this.#renderer = renderer;
+    this.#go = go;
   }
 
   /**
@@ -76,21 +120,34 @@ export class UsernameTemplate {
    * @throws InvalidRequestError naming the problem
    */
   static parse(template: string, maxBytes: number, field = "username_template"): UsernameTemplate {
-    const parsed = new UsernameTemplate(parseParts(template, field));
-    const probe = parsed.#render({ displayName: "x".repeat(64), roleName: "x".repeat(64), now: Date.UTC(2100, 0) }, "#");
-    const randomKept = [...truncateBytes(probe, maxBytes)].filter((c) => c === "#").length;
+    const parsed = isGoTemplate(template)
+      ? new UsernameTemplate(goRenderer(template, field), true)
+      : new UsernameTemplate(legacyRenderer(template, field), false);
+    const values = { displayName: "x".repeat(64), roleName: "x".repeat(64), now: Date.UTC(2100, 0) };
+    const probe = parsed.#renderer(values, true);
+    const marker = parsed.#go ? PROBE_CHAR : "#";
+    const randomKept = [...truncateBytes(probe, maxBytes)].filter((c) => c === marker).length;
     if (randomKept < MIN_RANDOM_CHARS || parsed.#rendersAlike(maxBytes)) {
       throw new InvalidRequestError(
         `${field}: needs {{random N}} with at least ${MIN_RANDOM_CHARS} characters within the first ${maxBytes} bytes, ` +
           `even for long display and role names (truncate them), so that every username is unique`,
       );
     }
+    if (parsed.#go) parsed.render(values, maxBytes);
     return parsed;
   }
 
-  /** Renders a username, cut to `maxBytes`. */
+  /**
+   * Renders a username, cut to `maxBytes`.
+   *
+   * @throws InvalidRequestError when a Vault-syntax template renders characters a username may not hold
+   */
   render(values: UsernameValues, maxBytes: number): string {
-    return truncateBytes(this.#render(values), maxBytes);
+    const name = truncateBytes(this.#renderer(values, false), maxBytes);
+    if (this.#go && (!SAFE_GO_USERNAME.test(name) || name.includes(PROBE_CHAR))) {
+      throw new InvalidRequestError("username_template renders characters outside [A-Za-z0-9_.@:+=/-], which a database username here may not hold");
+    }
+    return name;
   }
 
   /**
@@ -100,14 +157,34 @@ export class UsernameTemplate {
    */
   #rendersAlike(maxBytes: number): boolean {
     const values = { displayName: "x".repeat(64), roleName: "x".repeat(64), now: Date.UTC(2100, 0) };
-    return this.render(values, maxBytes) === this.render(values, maxBytes);
+    return truncateBytes(this.#renderer(values, false), maxBytes) === truncateBytes(this.#renderer(values, false), maxBytes);
   }
+}
 
-  #render(values: UsernameValues, randomChar?: string): string {
-    return this.#parts
-      .map((part) => (typeof part === "string" ? part : evaluate(part, values, randomChar)))
-      .join("");
-  }
+function goRenderer(template: string, field: string): Renderer {
+  const parsed = GoTemplate.parse(template, GO_FIELDS, field);
+  const renderer: Renderer = ({ displayName, roleName, now }, probe) =>
+    parsed.render(
+      { DisplayName: displayName.replace(UNSAFE_VALUE_CHARS, "-"), RoleName: roleName.replace(UNSAFE_VALUE_CHARS, "-") },
+      probe ? probeEnvironment(now) : realEnvironment(now),
+    );
+  return renderer;
+}
+
+function legacyRenderer(template: string, field: string): Renderer {
+  const parts = parseParts(template, field);
+  const renderer: Renderer = (values, probe) =>
+    parts.map((part) => (typeof part === "string" ? part : evaluate(part, values, probe ? "#" : undefined))).join("");
+  return renderer;
+}
+
+/** Random values as markers, so a probe render shows how many random characters survive. */
+function probeEnvironment(now: number): FunctionEnvironment {
+  return {
+    now,
+    random: (length) => PROBE_CHAR.repeat(length),
+    uuid: () => [8, 4, 4, 4, 12].map((n) => PROBE_CHAR.repeat(n)).join("-"),
+  };
 }
 
 function parseParts(template: string, field: string): Part[] {
