@@ -12,7 +12,7 @@ import type { CredentialInfo, CredentialLeaseEvents } from "./credential-events.
 import type { CredentialPool } from "./credential-pool-types.js";
 import { ConnectionTracker } from "./connection-tracker.js";
 import { canRetire, closeIdleConnections, retireConnections } from "./idle-connections.js";
-import type { PgModule } from "./load-pg.js";
+import type { PgModule } from "../util/load-pg.js";
 
 /** The database's "login refused" codes: wrong password or no such role (28P01), login not allowed (28000). */
 const LOGIN_REFUSED = new Set(["28P01", "28000"]);

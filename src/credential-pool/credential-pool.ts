@@ -11,7 +11,7 @@ import { openCredentialLease } from "./credential-lease.js";
 import { credentialPoolClass } from "./credential-pool-class.js";
 import type { CredentialPool, CredentialPoolOptions } from "./credential-pool-types.js";
 import type { PostgresPool } from "../util/postgres-pool.js";
-import { loadPg } from "./load-pg.js";
+import { loadPg } from "../util/load-pg.js";
 
 const LEASE_KEYS = ["path", "renewAt", "increment", "retry", "clock", "logger", "connection"] as const;
 

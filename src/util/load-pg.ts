@@ -15,7 +15,8 @@ let loading: Promise<PgModule> | undefined;
 
 /** `pg`, imported on the first call; every later call gets the same module. */
 export function loadPg(): Promise<PgModule> {
-  loading ??= import("pg").then((module) => module.default);
+  // `default` under Node's ESM loader; the module itself where a bundler or test runner inlines it.
+  loading ??= import("pg").then((module) => (module as { default?: PgModule }).default ?? (module as unknown as PgModule));
   return loading;
 }
 
