@@ -30,6 +30,7 @@ import { resolveRevocationOptions, type ResolvedRevocationOptions, type Revocati
 import { renewLease, type RenewResult } from "./lease-renewal.js";
 import { LeaseRestore } from "./lease-restore.js";
 import { LeaseRevocation, type BackendLookup, type RevocationDependencies } from "./lease-revocation.js";
+import { moveLeases, type LeaseMoveResult } from "./lease-move.js";
 import { revokeById, revokeByPrefix, type RevokePrefixOptions, type RevokePrefixResult, type RevokeRequestDeps } from "./lease-revoke-requests.js";
 import { LeaseScheduler } from "./lease-scheduler.js";
 import { LeaseStore } from "./lease-store.js";
@@ -40,6 +41,7 @@ export type { RevocationOptions } from "./lease-options.js";
 export type { RenewResult } from "./lease-renewal.js";
 export type { BackendLookup } from "./lease-revocation.js";
 export type { RevokePrefixOptions, RevokePrefixResult } from "./lease-revoke-requests.js";
+export type { LeaseMoveResult } from "./lease-move.js";
 
 /** Where a lease is being issued. */
 export interface IssueContext {
@@ -333,6 +335,15 @@ export class LeaseManager {
 
   #revokeRequests(): RevokeRequestDeps {
     return { deps: this.#deps, revocation: this.#revocation, forget: (id) => this.forget(id) };
+  }
+
+  /**
+   * `sys/remount`: moves every lease of the mount at `from` (e.g. `"db/"`) to `to`
+   * (`"team/db/"`), ids included, write-ahead and idempotent (see `lease-move.ts`).
+   */
+  async moveMountLeases(from: string, to: string): Promise<LeaseMoveResult> {
+    this.#assertOpen();
+    return moveLeases(this.#deps, from, to, (lease, previous) => this.#deps.onEvent({ type: "moved", lease, previous }));
   }
 
   /** Removes one lease without revoking its secret (its owner already cleaned it up). */

@@ -95,6 +95,11 @@ export class EngineObserver {
       case "revoke_failed":
         this.#totals.failed++;
         return this.#emitLease("lease.revoke_failed", lease, { attempts: lease.revokeAttempts, error: event.error });
+      case "moved":
+        // Counted under its mount's new path from now on (no public event: the remount is one).
+        this.counts.untrack(event.previous.id);
+        this.counts.track(lease);
+        return;
       case "irrevocable":
         this.#totals.irrevocable++;
         this.counts.markIrrevocable(lease.id);

@@ -10,6 +10,7 @@ import { parseOptionalDuration, SYSTEM_DEFAULT_TTL_SECONDS, SYSTEM_MAX_TTL_SECON
 import { unrecognizedParametersWarning } from "../backend/path-router.js";
 import { checkTokenType, refuseUnsupportedEnableFields, refuseUnsupportedSettings, UNSUPPORTED_ENABLE_FIELDS, UNSUPPORTED_SETTING_FIELDS } from "./mount-settings.js";
 import type { NewMount } from "../mounts/mount-lifecycle.js";
+import type { MountMigrations } from "../mounts/mount-migrations.js";
 import type { ChangeEventSink } from "../backend/change-events.js";
 import type { MountConfig, MountEntry } from "../mounts/mount-entry.js";
 import { normalizeMountPath, type MountTable } from "../mounts/mount-table.js";
@@ -27,11 +28,32 @@ export interface MountRoutesDeps {
   disableMount(path: string): Promise<void>;
   /** Where `mount.tuned` is reported (the mount lifecycle reports enabled and disabled). */
   events: ChangeEventSink;
+  /** Moves a mount with its leases (`sys/remount`), recorded as a migration. */
+  remounts: Pick<MountMigrations, "remount" | "status">;
 }
 
-/** The routes of `sys/mounts…`. */
+/** The routes of `sys/mounts…` and `sys/remount…`. */
 export function mountRoutes(engine: MountRoutesDeps): PathRoute[] {
   return [
+    {
+      // Done when it answers (Vault queues it): the status already says how it went.
+      pattern: "remount",
+      fields: ["from", "to"],
+      write: async (req) => {
+        const record = await engine.remounts.remount(req.data.from, req.data.to);
+        return { data: { migration_id: record.migration_id } };
+      },
+    },
+    {
+      pattern: "remount/status/:migration_id",
+      fields: [],
+      read: async (_req, { migration_id }) => {
+        const record = await engine.remounts.status(migration_id!);
+        if (!record) return null;
+        const { source_mount, target_mount, status } = record;
+        return { data: { migration_id, migration_info: { source_mount, target_mount, status } } };
+      },
+    },
     {
       pattern: "mounts",
       fields: [],

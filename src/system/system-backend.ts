@@ -28,6 +28,7 @@ export const SYSTEM_ROOT_PATHS: readonly RootPath[] = [
   { path: "leases", operations: ["list"] },
   ...["audit", "audit-hash", "raw", "config/auditing", "plugins/catalog"].flatMap(below),
   { path: "rotate" },
+  { path: "remount" },
 ];
 
 /** Creates the `sys/` backend over the slices its route groups use. */
