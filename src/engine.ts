@@ -389,6 +389,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       enableMount: (entry) => this.#mounts.enable(entry),
       disableMount: (path) => this.#mounts.disable(path),
       remounts: this.#remounts,
+      mountAccessor: (mountUuid) => this.#mounts.table.byUuid(mountUuid)?.accessor,
     };
   }
 

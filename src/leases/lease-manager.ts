@@ -34,7 +34,7 @@ import { moveLeases, type LeaseMoveResult } from "./lease-move.js";
 import { revokeById, revokeByPrefix, type RevokePrefixOptions, type RevokePrefixResult, type RevokeRequestDeps } from "./lease-revoke-requests.js";
 import { LeaseScheduler } from "./lease-scheduler.js";
 import { LeaseStore } from "./lease-store.js";
-import { countLeases, tidyLeases, type LeaseCount } from "./lease-tidy.js";
+import { countLeases, listIrrevocable, tidyLeases, type LeaseCount } from "./lease-tidy.js";
 import type { LeaseTokenIndex } from "./lease-token-index.js";
 
 export type { RevocationOptions } from "./lease-options.js";
@@ -261,6 +261,14 @@ export class LeaseManager {
    */
   async count(type: "all" | "irrevocable"): Promise<LeaseCount> {
     return countLeases(this.#deps.store, type);
+  }
+
+  /**
+   * `sys/leases?type=irrevocable`: the irrevocable leases, soonest expiry first, at most `limit`
+   * (all when `undefined`), and how many there are in all — read from storage.
+   */
+  async listIrrevocable(limit: number | undefined): Promise<{ leases: LeaseRecord[]; total: number }> {
+    return listIrrevocable(this.#deps.store, limit);
   }
 
   /**

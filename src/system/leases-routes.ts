@@ -14,13 +14,15 @@ import type { TokenStore } from "../auth/token/token-store.js";
 /** What the lease routes use. */
 export interface LeaseRoutesDeps {
   /** The leases. */
-  leases: Pick<LeaseManager, "renew" | "revokeIfPresent" | "lookup" | "listIds" | "revokeMatching" | "count" | "tidy">;
+  leases: Pick<LeaseManager, "renew" | "revokeIfPresent" | "lookup" | "listIds" | "revokeMatching" | "count" | "tidy" | "listIrrevocable">;
   /** Tells tidy whether a lease's token still exists. */
   tokens: Pick<TokenStore, "lookupByAccessor">;
+  /** The accessor of the mount with this UUID (Vault's `mount_id` of an irrevocable lease), if it exists. */
+  mountAccessor: (mountUuid: string) => string | undefined;
 }
 
 /** The routes of `sys/leases…` (and Vault's older `sys/renew`, `sys/revoke` aliases). */
-export function leaseRoutes({ leases, tokens }: LeaseRoutesDeps): PathRoute[] {
+export function leaseRoutes({ leases, tokens, mountAccessor }: LeaseRoutesDeps): PathRoute[] {
   const renew = async (data: RequestData, fromPath: string | undefined) => {
     const id = leaseIdFrom(data, fromPath);
     const result = await leases.renew(id, parseOptionalDuration(data.increment, "increment"));
@@ -38,6 +40,25 @@ export function leaseRoutes({ leases, tokens }: LeaseRoutesDeps): PathRoute[] {
     return null;
   };
   return [
+    {
+      // Vault's list of irrevocable leases (sudo); any other type has nothing to list, as in Vault.
+      pattern: "leases",
+      fields: ["type", "limit", "include_child_namespaces"],
+      read: async (req) => {
+        if (String(req.data.type ?? "").toLowerCase() !== "irrevocable") return null;
+        refuseChildNamespaces(req.data);
+        const given = parseLimit(req.data.limit);
+        const limit = given === null ? undefined : (given ?? DEFAULT_IRREVOCABLE_LIMIT);
+        const { leases: found, total } = await leases.listIrrevocable(limit);
+        return {
+          data: {
+            lease_count: found.length,
+            leases: found.map((lease) => ({ lease_id: lease.id, mount_id: mountAccessor(lease.mountUuid) ?? "", error: lease.lastError ?? "" })),
+          },
+          warnings: limit !== undefined && total > limit ? [tooManyIrrevocable(limit)] : undefined,
+        };
+      },
+    },
     { pattern: "leases/lookup", fields: ["lease_id"], write: async (req) => ({ data: await leases.lookup(leaseIdFrom(req.data, undefined)) }) },
     {
       pattern: "leases/lookup/*prefix",
@@ -60,9 +81,7 @@ export function leaseRoutes({ leases, tokens }: LeaseRoutesDeps): PathRoute[] {
       read: async (req) => {
         const type = req.data.type ?? "all";
         if (type !== "all" && type !== "irrevocable") throw new InvalidRequestError('type must be "all" or "irrevocable"');
-        if (optionalFlag(req.data.include_child_namespaces, "include_child_namespaces")) {
-          throw new InvalidRequestError("include_child_namespaces: vaultlet has no namespaces, so there are no child namespaces to include");
-        }
+        refuseChildNamespaces(req.data);
         return { data: await leases.count(type) };
       },
     },
@@ -77,6 +96,25 @@ export function leaseRoutes({ leases, tokens }: LeaseRoutesDeps): PathRoute[] {
     { pattern: "leases/revoke-force/*prefix", fields: [], write: (_req, { prefix }) => revokeForce(leases, prefix) },
     { pattern: "revoke-force/*prefix", fields: [], write: (_req, { prefix }) => revokeForce(leases, prefix) },
   ];
+}
+
+/** Vault's cap on the irrevocable leases listed when no `limit` is given. */
+const DEFAULT_IRREVOCABLE_LIMIT = 10_000;
+const tooManyIrrevocable = (limit: number) => `more than ${limit} irrevocable leases exist; only the first ${limit} are listed: give limit "none" for all`;
+
+/** `limit`: absent (Vault's default cap), `"none"` (all: `null`), or a positive integer. */
+function parseLimit(value: unknown): number | null | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (String(value).toLowerCase() === "none") return null;
+  const limit = typeof value === "number" ? value : /^\d+$/.test(String(value)) ? Number(value) : NaN;
+  if (!Number.isInteger(limit) || limit < 1) throw new InvalidRequestError('limit must be "none" or a positive integer');
+  return limit;
+}
+
+function refuseChildNamespaces(data: RequestData): void {
+  if (optionalFlag(data.include_child_namespaces, "include_child_namespaces")) {
+    throw new InvalidRequestError("include_child_namespaces is not supported: vaultlet has no namespaces, so there are no child namespaces to include");
+  }
 }
 
 /**

@@ -160,3 +160,26 @@ describe("renewals follow the limits as they are now", () => {
     expect(db.users.size).toBe(0);
   });
 });
+
+describe("sys/leases: the irrevocable leases, as Vault lists them", () => {
+  it("lists them soonest first with their mount accessor and error, within limit", async () => {
+    const { root, db, clock } = await seed();
+    const first = await root.read("database/creds/readonly");
+    await clock.advance("1m");
+    const second = await root.read("database/creds/readonly");
+    db.failDeletes = true;
+    await clock.advance("1h");
+    await clock.advance("10m");
+    const { accessor } = (await root.read<{ accessor: string }>("sys/mounts/database")).data!;
+    const all = await root.read("sys/leases", { type: "irrevocable" });
+    expect(all.data).toEqual({
+      lease_count: 2,
+      leases: [first, second].map((creds) => ({ lease_id: creds.lease_id, mount_id: accessor, error: expect.stringMatching(/unreachable/) })),
+    });
+    const one = await root.read("sys/leases", { type: "irrevocable", limit: "1" });
+    expect(one.data).toMatchObject({ lease_count: 1, leases: [{ lease_id: first.lease_id }] });
+    expect(one.warnings?.[0]).toMatch(/only the first 1/);
+    await expect(root.read("sys/leases", { type: "irrevocable", limit: 0 })).rejects.toThrow(/limit/);
+    await expect(root.read("sys/leases", {})).rejects.toThrow(/not found|nothing/i);
+  });
+});
