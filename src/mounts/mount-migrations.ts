@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { InvalidRequestError, VaultletError } from "../errors.js";
+import { InvalidRequestError } from "../errors.js";
 import type { JsonStore } from "../storage/json-store.js";
 import type { Clock } from "../util/clock.js";
 import { uuid } from "../util/random.js";
@@ -109,15 +109,18 @@ export class MountMigrations {
 
   /**
    * The mount moves, then its leases. A mount that cannot move (gone, or its path taken) fails the
-   * migration; a lease move that fails half-way (storage) leaves it `in-progress`, so the next
-   * open finishes it — the leases left behind stay revocable meanwhile.
+   * migration; a storage failure half-way (of the entry or of the leases) leaves it `in-progress`,
+   * so the next open finishes it — the leases left behind stay revocable meanwhile.
    */
   async #run(record: MigrationRecord, rethrow: boolean): Promise<MigrationRecord> {
     try {
       await this.#deps.moveMount(record.mount_uuid, record.source_mount, record.target_mount);
     } catch (err) {
-      this.#deps.logger.error({ migration_id: record.migration_id, error: describeError(err) }, "remount failed: the mount did not move");
-      await this.#finish(record, { status: "failure", error: err instanceof VaultletError ? err.message : "the mount could not be moved" });
+      // Refused (the mount is gone, or its new path taken): the migration failed. Anything else
+      // (storage) may have left the entry half-moved: it stays in-progress, finished at next open.
+      const refused = err instanceof InvalidRequestError;
+      this.#deps.logger.error({ migration_id: record.migration_id, error: describeError(err) }, refused ? "remount refused" : "remount interrupted; finished at the next open");
+      if (refused) await this.#finish(record, { status: "failure", error: err.message });
       if (rethrow) throw err;
       return record;
     }

@@ -134,4 +134,35 @@ describe("sys/remount across a crash", () => {
       await fx.engine.close();
     }
   });
+
+  it("a move interrupted between the new entry and the old one's removal is finished at the next open", async () => {
+    const storage = new FailingRemove();
+    const fx = await openEngineFixture({ storage, revocation: FAST_REVOCATION });
+    try {
+      const issued = await fx.issue("readonly");
+      storage.failing = true;
+      await expect(fx.root.write("sys/remount", { from: "database", to: "db2" })).rejects.toThrow(/storage went away/);
+      expect(await storage.list("core/mounts/")).toEqual(["core/mounts/database", "core/mounts/db2"]); // both, same UUID
+      storage.failing = false;
+      await fx.restart();
+      const [migration] = await storage.list("core/remount/");
+      const id = migration!.slice("core/remount/".length);
+      await vi.waitFor(async () => expect((await fx.root.read(`sys/remount/status/${id}`)).data).toMatchObject({ migration_info: { status: "success" } }));
+      expect(await storage.list("core/mounts/")).toEqual(["core/mounts/db2"]);
+      await expect(fx.root.read("database/roles/readonly")).rejects.toBeInstanceOf(NotFoundError);
+      await fx.root.write("sys/leases/revoke", { lease_id: issued.leaseId.replace(/^database\//, "db2/") });
+      expect(fx.db.users.has(issued.username)).toBe(false);
+    } finally {
+      await fx.engine.close();
+    }
+  });
 });
+
+/** A MemoryStorage whose removal of the old mount record fails while `failing` is set. */
+class FailingRemove extends MemoryStorage {
+  failing = false;
+  override async compareAndSwap(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined): Promise<boolean> {
+    if (this.failing && key === "core/mounts/database" && next === undefined) throw new Error("storage went away");
+    return super.compareAndSwap(key, expected, next);
+  }
+}
