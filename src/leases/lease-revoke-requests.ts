@@ -26,7 +26,9 @@ export interface RevokePrefixResult {
 
 /** What these revocations work with: the lease manager's parts, and its `forget`. */
 export interface RevokeRequestDeps {
+  /** Storage, clock, schedule and the rest the lease manager shares. */
   deps: RevocationDependencies;
+  /** The revocation (bounded queue, retries). */
   revocation: LeaseRevocation;
   /** Removes a lease without revoking its secret (the lease manager's, which reports it). */
   forget: (id: string) => Promise<void>;

@@ -21,6 +21,7 @@ export type MigrationStatus = "in-progress" | "success" | "failure";
 
 /** One remount, as stored. */
 export interface MigrationRecord {
+  /** The id `sys/remount` answered (a UUID). */
   migration_id: string;
   /** The old mount path (normalized, e.g. `"db/"`). */
   source_mount: string;
@@ -28,9 +29,11 @@ export interface MigrationRecord {
   target_mount: string;
   /** The moved mount's UUID: a resumed migration moves only that mount. */
   mount_uuid: string;
+  /** How far it got. */
   status: MigrationStatus;
-  /** RFC 3339. */
+  /** When it started, RFC 3339. */
   start_time: string;
+  /** When it ended (success or failure), RFC 3339. */
   end_time?: string;
   /** Leases moved to the new path. */
   leases_moved?: number;
@@ -48,7 +51,9 @@ export interface MountMigrationDeps {
   moveMount: (uuid: string, from: string, to: string) => Promise<MountEntry>;
   /** Moves the leases under a mount path to another (idempotent; the lease manager's). */
   moveLeases: (from: string, to: string) => Promise<{ moved: number }>;
+  /** The engine's clock (the record's times). */
   clock: Clock;
+  /** Where interrupted and failed migrations are reported. */
   logger: Logger;
 }
 
