@@ -162,6 +162,8 @@ export class Engine implements RequestHandler, AsyncDisposable {
       moveLeases: (from, to) => this.#leases.moveMountLeases(from, to),
       clock: this.#clock,
       logger: this.#logger,
+      onRemounted: (record) =>
+        this.#observer.emit("mount.remounted", { from: record.source_mount, to: record.target_mount, migrationId: record.migration_id, leasesMoved: record.leases_moved ?? 0 }),
     });
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
     this.#passwordPolicies = new PasswordPolicyStore(this.#core.sub("sys/password_policy/"));

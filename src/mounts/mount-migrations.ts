@@ -55,6 +55,8 @@ export interface MountMigrationDeps {
   clock: Clock;
   /** Where interrupted and failed migrations are reported. */
   logger: Logger;
+  /** Told of each migration that succeeded (the `mount.remounted` event). */
+  onRemounted?: (record: MigrationRecord) => void;
 }
 
 /**
@@ -131,7 +133,9 @@ export class MountMigrations {
     }
     try {
       const { moved } = await this.#deps.moveLeases(record.source_mount, record.target_mount);
-      return await this.#finish(record, { status: "success", leases_moved: moved });
+      const done = await this.#finish(record, { status: "success", leases_moved: moved });
+      this.#deps.onRemounted?.(done);
+      return done;
     } catch (err) {
       this.#deps.logger.error({ migration_id: record.migration_id, error: describeError(err) }, "remount: moving the leases failed; finished at the next open");
       if (rethrow) throw err;

@@ -31,6 +31,7 @@ const LOG: { [K in EngineEventName]: [Level, string] } = {
   "mount.enabled": ["info", "secrets engine mounted"],
   "mount.disabled": ["info", "secrets engine unmounted"],
   "mount.tuned": ["info", "mount tuned"],
+  "mount.remounted": ["info", "secrets engine remounted"],
   "config.changed": ["info", "database connection config changed"],
   "role.changed": ["info", "database role changed"],
   "policy.changed": ["info", "policy changed"],

@@ -11,7 +11,9 @@ const seed = useEngineFixture({ revocation: FAST_REVOCATION });
 
 describe("sys/remount", () => {
   it("moves the mount with its configuration and leases; the old path is gone", async () => {
-    const { root, db, clock } = await seed();
+    const { root, db, clock, engine } = await seed();
+    const events: unknown[] = [];
+    engine.on("mount.remounted", (payload) => void events.push(payload));
     const first = await root.read<{ username: string }>("database/creds/readonly");
     const second = await root.read<{ username: string }>("database/creds/readonly");
     const answer = await root.write<{ migration_id: string }>("sys/remount", { from: "database", to: "team/db" });
@@ -20,6 +22,7 @@ describe("sys/remount", () => {
       migration_id: id,
       migration_info: { source_mount: "database/", target_mount: "team/db/", status: "success" },
     });
+    expect(events).toEqual([{ from: "database/", to: "team/db/", migrationId: id, leasesMoved: 2 }]);
 
     await expect(root.read("database/roles/readonly")).rejects.toBeInstanceOf(NotFoundError);
     expect((await root.read("team/db/roles/readonly")).data).toMatchObject({ db_name: "fake" }); // its storage came along
