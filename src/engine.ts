@@ -20,6 +20,7 @@ import { LeaseManager, type RevocationOptions } from "./leases/lease-manager.js"
 import { LeaseTokenIndex } from "./leases/lease-token-index.js";
 import { TokenStore } from "./auth/token/token-store.js";
 import { MountLifecycle } from "./mounts/mount-lifecycle.js";
+import { MountMigrations } from "./mounts/mount-migrations.js";
 import { builtinMounts, TOKEN_MOUNT } from "./mounts/builtin-mounts.js";
 import { createMountBackend } from "./mounts/mount-backends.js";
 import { ConfigSync } from "./config/config-sync.js";
@@ -103,6 +104,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
   readonly #clock: Clock;
   readonly #core: JsonStore;
   readonly #mounts: MountLifecycle;
+  readonly #remounts: MountMigrations;
   readonly #config: ConfigSync;
   readonly #tokens: TokenStore;
   readonly #leases: LeaseManager;
@@ -156,6 +158,16 @@ export class Engine implements RequestHandler, AsyncDisposable {
       },
       new LeaseTokenIndex(this.#core.sub("sys/expire/token/")),
     );
+    this.#remounts = new MountMigrations({
+      core: this.#core,
+      assertRemountable: (from, to) => this.#mounts.assertRemountable(from, to),
+      moveMount: (uuid, from, to) => this.#mounts.remount(uuid, from, to),
+      moveLeases: (from, to) => this.#leases.moveMountLeases(from, to),
+      clock: this.#clock,
+      logger: this.#logger,
+      onRemounted: (record) =>
+        this.#observer.emit("mount.remounted", { from: record.source_mount, to: record.target_mount, migrationId: record.migration_id, leasesMoved: record.leases_moved ?? 0 }),
+    });
     this.#policies = new PolicyStore(this.#core.sub("sys/policy/"));
     this.#passwordPolicies = new PasswordPolicyStore(this.#core.sub("sys/password_policy/"));
     this.#tokenManager = new TokenManager({
@@ -361,6 +373,16 @@ export class Engine implements RequestHandler, AsyncDisposable {
     await this.#mounts.load(builtinMounts());
     this.#leases.startRestore(); // in the background: open never waits for leases
     void this.#reconcileQuotas();
+    void this.#resumeRemounts();
+  }
+
+  /** Finishes remounts a crash interrupted (`sys/remount/status` says `in-progress` until then). */
+  async #resumeRemounts(): Promise<void> {
+    try {
+      await this.#remounts.resume();
+    } catch (error) {
+      if (!this.#closed) this.#logger.warn({ error: describeError(error) }, "finishing an interrupted remount failed; retried at the next open");
+    }
   }
 
   /** Once leases are restored, frees `max_leases` slots a crash left without a lease. */
@@ -407,6 +429,8 @@ export class Engine implements RequestHandler, AsyncDisposable {
       mountTypes: () => this.mountTypes,
       enableMount: (entry) => this.#mounts.enable(entry),
       disableMount: (path) => this.#mounts.disable(path),
+      remounts: this.#remounts,
+      mountAccessor: (mountUuid) => this.#mounts.table.byUuid(mountUuid)?.accessor,
     };
   }
 

@@ -328,3 +328,12 @@ export class MissingPeerDependencyError extends VaultletError {
     this.packageName = packageName;
   }
 }
+
+/**
+ * A lease that cannot be renewed now: the role (or other configuration) it was issued under is
+ * gone, so nothing says how long it may live any more (400, as Vault's "could not find role").
+ * The lease itself stays valid until its current expiry, and can still be revoked.
+ */
+export class LeaseNotRenewableError extends InvalidRequestError {
+  override readonly code: string = "lease_not_renewable";
+}

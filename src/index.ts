@@ -16,6 +16,7 @@ export {
   UnsupportedOperationError,
   UnsupportedPathError,
   LeaseNotFoundError,
+  LeaseNotRenewableError,
   PluginError,
   type PluginErrorOptions,
   NotInitializedError,

@@ -66,7 +66,7 @@ describe("sys/mounts", () => {
     await root.write("sys/mounts/other", { type: "database", config: { default_lease_ttl: "10m", max_lease_ttl: "1h" } });
     expect((await root.read("sys/mounts/other")).data).toMatchObject({ type: "database", config: { default_lease_ttl: 600, max_lease_ttl: 3600 } });
     await root.write("sys/mounts/other/tune", { max_lease_ttl: "2h" });
-    expect((await root.read("sys/mounts/other/tune")).data).toEqual({ default_lease_ttl: 600, max_lease_ttl: 7200 });
+    expect((await root.read("sys/mounts/other/tune")).data).toEqual({ description: "", default_lease_ttl: 600, max_lease_ttl: 7200, force_no_cache: false });
     await root.delete("sys/mounts/other");
     expect(Object.keys((await root.read("sys/mounts")).data!)).not.toContain("other/");
   });

@@ -158,6 +158,17 @@ export interface HolderQuestion {
 }
 
 /**
+ * What a renewal of a lease may grant, as the backend's configuration says now (not at issue):
+ * lowering a role's `max_ttl` shortens the renewals of the leases already issued under it.
+ */
+export interface RenewalLimits {
+  /** The effective maximum TTL (s), counted from the lease's issue time. */
+  maxTtl: number;
+  /** The increment (s) of a renewal that asks for none; default: the TTL the lease was issued with. */
+  defaultTtl?: number;
+}
+
+/**
  * A mounted backend. `handle` serves paths under the mount; the optional methods let the lease
  * manager renew and revoke the secrets the backend issued.
  */
@@ -190,6 +201,13 @@ export interface Backend {
   exists?(path: string): Promise<boolean>;
   /** Revokes a secret this backend issued. Must succeed when the secret is already gone. */
   revokeSecret?(lease: LeaseRecord): Promise<void>;
+  /**
+   * The limits a renewal of `lease` gets now (its role's and its mount's current `max_ttl`). A
+   * backend without it renews within the limits recorded at issue.
+   *
+   * @throws LeaseNotRenewableError when the lease can no longer be renewed (its role is gone)
+   */
+  renewalLimits?(lease: LeaseRecord): Promise<RenewalLimits>;
   /** Extends a secret this backend issued to `expireTime` (ms since the epoch). */
   renewSecret?(lease: LeaseRecord, expireTime: number): Promise<void>;
   /** Releases connections and timers; called on unmount and on engine close. */

@@ -30,14 +30,18 @@ import { resolveRevocationOptions, type ResolvedRevocationOptions, type Revocati
 import { renewLease, type RenewResult } from "./lease-renewal.js";
 import { LeaseRestore } from "./lease-restore.js";
 import { LeaseRevocation, type BackendLookup, type RevocationDependencies } from "./lease-revocation.js";
+import { moveLeases, type LeaseMoveResult } from "./lease-move.js";
+import { revokeById, revokeByPrefix, type RevokePrefixOptions, type RevokePrefixResult, type RevokeRequestDeps } from "./lease-revoke-requests.js";
 import { LeaseScheduler } from "./lease-scheduler.js";
 import { LeaseStore } from "./lease-store.js";
-import { countLeases, tidyLeases, type LeaseCount } from "./lease-tidy.js";
+import { countLeases, listIrrevocable, tidyLeases, type LeaseCount } from "./lease-tidy.js";
 import type { LeaseTokenIndex } from "./lease-token-index.js";
 
 export type { RevocationOptions } from "./lease-options.js";
 export type { RenewResult } from "./lease-renewal.js";
 export type { BackendLookup } from "./lease-revocation.js";
+export type { RevokePrefixOptions, RevokePrefixResult } from "./lease-revoke-requests.js";
+export type { LeaseMoveResult } from "./lease-move.js";
 
 /** Where a lease is being issued. */
 export interface IssueContext {
@@ -260,6 +264,14 @@ export class LeaseManager {
   }
 
   /**
+   * `sys/leases?type=irrevocable`: the irrevocable leases, soonest expiry first, at most `limit`
+   * (all when `undefined`), and how many there are in all — read from storage.
+   */
+  async listIrrevocable(limit: number | undefined): Promise<{ leases: LeaseRecord[]; total: number }> {
+    return listIrrevocable(this.#deps.store, limit);
+  }
+
+  /**
    * Cleans up leases that point at what no longer exists: a lease whose token is gone is revoked
    * (its secret should have died with the token); a lease whose mount is gone cannot be revoked
    * (no backend knows its secret) and is removed. Pending leases are left to the rollback.
@@ -306,6 +318,40 @@ export class LeaseManager {
     const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failure) throw failure.reason;
     return ids.length;
+  }
+
+  /**
+   * `sys/leases/revoke`: revokes lease `id`, or (with `sync: false`) makes it due now in storage
+   * and revokes it in the background. A lease that is not there is not an error (as in Vault).
+   *
+   * @throws the backend's error when a synchronous revocation fails (the lease then stays, scheduled for retry)
+   */
+  async revokeIfPresent(id: string, sync = true): Promise<void> {
+    this.#assertOpen();
+    await revokeById(this.#revokeRequests(), id, sync);
+  }
+
+  /**
+   * `sys/leases/revoke-prefix` and `revoke-force`: the leases under `prefix` (a path prefix), or
+   * the one lease whose id it is exactly; forced, a lease whose revocation fails is forgotten;
+   * with `sync: false`, revoked in the background (see `lease-revoke-requests.ts`).
+   */
+  async revokeMatching(prefix: string, options: RevokePrefixOptions = {}): Promise<RevokePrefixResult> {
+    this.#assertOpen();
+    return revokeByPrefix(this.#revokeRequests(), prefix, options);
+  }
+
+  #revokeRequests(): RevokeRequestDeps {
+    return { deps: this.#deps, revocation: this.#revocation, forget: (id) => this.forget(id) };
+  }
+
+  /**
+   * `sys/remount`: moves every lease of the mount at `from` (e.g. `"db/"`) to `to`
+   * (`"team/db/"`), ids included, write-ahead and idempotent (see `lease-move.ts`).
+   */
+  async moveMountLeases(from: string, to: string): Promise<LeaseMoveResult> {
+    this.#assertOpen();
+    return moveLeases(this.#deps, from, to, (lease, previous) => this.#deps.onEvent({ type: "moved", lease, previous }));
   }
 
   /** Removes one lease without revoking its secret (its owner already cleaned it up). */

@@ -130,6 +130,7 @@ export class LeaseQuotas {
    */
   readonly leaseChanged = (event: LeaseLifecycleEvent): Promise<void> | undefined => {
     const { type, lease } = event;
+    if (type === "moved") return this.#moved(lease, event.previous);
     if ((type === "created" || type === "restored") && !lease.quotas?.length) this.#unslotted.track(lease);
     if (type === "revoked" || type === "forgotten") this.#unslotted.untrack(lease.id);
     if ((type !== "revoked" && type !== "forgotten") || !lease.quotas?.length) return undefined;
@@ -139,6 +140,18 @@ export class LeaseQuotas {
   /** Frees slots a crash left without a lease (see {@link LeaseSlots.reconcile}). */
   reconcile(leaseExists: (id: string) => Promise<boolean>): Promise<number> {
     return this.#slots.reconcile(leaseExists, this.#clock.now());
+  }
+
+  /** A remounted lease: its slots (keyed by the mount's UUID, which stays) now name its new id. */
+  #moved(lease: LeaseRecord, previous: LeaseRecord): Promise<void> | undefined {
+    if (!lease.quotas?.length) {
+      this.#unslotted.untrack(previous.id);
+      this.#unslotted.track(lease);
+      return undefined;
+    }
+    return Promise.all(lease.quotas.map((key) => this.#slots.rename(key, previous.id, lease.id)))
+      .then(() => undefined)
+      .catch((err: unknown) => this.#onReleaseFailure(err));
   }
 
   async #release(lease: LeaseRecord): Promise<void> {

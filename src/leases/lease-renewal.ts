@@ -5,6 +5,7 @@
  */
 import { InvalidRequestError, LeaseNotFoundError } from "../errors.js";
 import { formatDuration } from "../util/ttl.js";
+import type { RenewalLimits } from "../backend/backend.js";
 import type { LeaseRecord } from "./lease.js";
 import type { RevocationDependencies } from "./lease-revocation.js";
 
@@ -17,22 +18,36 @@ export interface RenewResult {
 }
 
 /**
- * Renews `lease` (just read from storage): the backend extends the secret, then the record and
- * the schedule move to the new expiry.
+ * Renews `lease` (just read from storage) within the limits its backend gives it now
+ * (`Backend.renewalLimits`): the backend extends the secret, then the record and the schedule
+ * move to the new expiry.
  *
- * @throws InvalidRequestError when the lease is not renewable, expired, or already at its max TTL
+ * @throws InvalidRequestError when the lease is not renewable, expired, or already at its max TTL;
+ *   LeaseNotRenewableError (from the backend) when its role is gone
  */
 export async function renewLease(deps: RevocationDependencies, lease: LeaseRecord, incrementSeconds: number | undefined): Promise<RenewResult> {
+  assertRenewable(lease, deps.clock.now());
+  const backend = deps.backendFor(lease.mountPath, lease.mountUuid);
+  const current = withCurrentLimits(lease, await backend?.renewalLimits?.(lease));
   const now = deps.clock.now();
-  assertRenewable(lease, now);
-  const { expireTime, warning } = renewedExpiry(lease, now, incrementSeconds);
-  await deps.backendFor(lease.mountPath, lease.mountUuid)?.renewSecret?.(lease, expireTime);
-  const renewed: LeaseRecord = { ...lease, expireTime, lastRenewalTime: now };
+  const { expireTime, warning } = renewedExpiry(current, now, incrementSeconds);
+  await backend?.renewSecret?.(current, expireTime);
+  const renewed: LeaseRecord = { ...current, expireTime, lastRenewalTime: now };
   // Never writes back a lease revoked meanwhile (with its token, say, by any engine).
   if (!(await deps.store.replaceIfPresent(renewed, expireTime))) throw new LeaseNotFoundError(lease.id);
   deps.scheduler.schedule(lease.id, expireTime);
   deps.onEvent({ type: "renewed", lease: renewed });
   return { lease: renewed, duration: Math.round((expireTime - now) / 1000), warning };
+}
+
+/**
+ * The lease with the limits its backend gives it now (its role's and mount's `max_ttl` as they
+ * are, which may be lower or higher than at issue, as in Vault); as recorded when the backend
+ * gives none.
+ */
+function withCurrentLimits(lease: LeaseRecord, limits: RenewalLimits | undefined): LeaseRecord {
+  if (!limits) return lease;
+  return { ...lease, maxTtl: limits.maxTtl, ...(limits.defaultTtl !== undefined && limits.defaultTtl > 0 && { ttl: limits.defaultTtl }) };
 }
 
 function assertRenewable(lease: LeaseRecord, now: number): void {

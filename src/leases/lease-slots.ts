@@ -66,6 +66,15 @@ export class LeaseSlots {
     });
   }
 
+  /** Moves the slot of `fromId` in `key` to `toId` (a remounted lease), keeping when it was taken. */
+  async rename(key: string, fromId: string, toId: string): Promise<void> {
+    await this.#store.update<SlotRecord>(key, (current) => {
+      if (!current || !(fromId in current)) return UNCHANGED;
+      const { [fromId]: takenAt, ...rest } = current;
+      return { ...rest, [toId]: takenAt! };
+    });
+  }
+
   /**
    * Frees slots whose lease no longer exists in storage and that were taken more than
    * {@link SLOT_GRACE_MS} ago (a crash left them). Safe while other engines take and release slots.

@@ -33,6 +33,22 @@ function counted(lease: LeaseRecord | undefined, type: "all" | "irrevocable"): l
   return type === "all" || lease.state === "irrevocable";
 }
 
+/**
+ * The irrevocable leases, soonest expiry first (then by id), at most `limit` of them (all when
+ * `undefined`), read from storage; `total` counts them all.
+ */
+export async function listIrrevocable(store: LeaseStore, limit: number | undefined): Promise<{ leases: LeaseRecord[]; total: number }> {
+  const ids = await store.list();
+  const found: LeaseRecord[] = [];
+  for (let start = 0; start < ids.length; start += READ_BATCH) {
+    for (const lease of await store.getMany(ids.slice(start, start + READ_BATCH))) {
+      if (counted(lease, "irrevocable")) found.push(lease);
+    }
+  }
+  found.sort((a, b) => a.expireTime - b.expireTime || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { leases: limit === undefined ? found : found.slice(0, limit), total: found.length };
+}
+
 /** What tidying needs: the records, the backends, and revocation. */
 export interface TidyDependencies {
   store: LeaseStore;

@@ -10,6 +10,11 @@ export interface MountConfig {
   max_lease_ttl: number;
   /** The most live leases the mount may hold (0 or absent: no limit). */
   max_leases?: number;
+  /**
+   * Vault's "disable caching" flag, kept and reported as given: vaultlet never caches a mount's
+   * storage, so every mount already behaves as `true` asks.
+   */
+  force_no_cache?: boolean;
 }
 
 /** One entry of the mount table, stored as is. */

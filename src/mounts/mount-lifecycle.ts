@@ -117,9 +117,59 @@ export class MountLifecycle implements ConfigCache {
     throw new InvalidRequestError(`cannot mount at ${JSON.stringify(entry.path)}: path is already in use at ${JSON.stringify(other.path)}`);
   }
 
-  /** The backend of the mount at `mountPath`, if it is still the mount with `mountUuid`. */
+  /**
+   * The backend of the mount with `mountUuid`: at `mountPath`, or wherever `sys/remount` moved it
+   * (a lease finds its backend before, during and after its mount's move). A mount disabled and
+   * enabled again has a new UUID: its old leases find nothing.
+   */
   backendFor(mountPath: string, mountUuid: string): Backend | undefined {
-    return this.table.get(mountPath)?.uuid === mountUuid ? this.#backends.get(mountPath) : undefined;
+    if (this.table.get(mountPath)?.uuid === mountUuid) return this.#backends.get(mountPath);
+    const moved = this.table.byUuid(mountUuid);
+    return moved && this.#backends.get(moved.path);
+  }
+
+  /**
+   * Checks that the mount at `from` may move to `to` (both normalized) and returns its entry.
+   *
+   * @throws InvalidRequestError for a built-in mount or none at `from`, or a `to` that is reserved,
+   *   taken, or nested in or around another mount
+   */
+  assertRemountable(from: string, to: string): MountEntry {
+    const entry = this.table.get(from);
+    if (!entry) throw new InvalidRequestError(`no mount at ${JSON.stringify(from)} to move`);
+    if (entry.builtin) throw new InvalidRequestError(`cannot remount the built-in mount ${JSON.stringify(from)}`);
+    if (from === to) throw new InvalidRequestError(`the mount is already at ${JSON.stringify(to)}`);
+    this.table.assertAvailable(to);
+    return entry;
+  }
+
+  /**
+   * Moves the mount with `uuid` from `from` to `to` (`sys/remount`): its entry (UUID and storage
+   * kept), then its backend is rebuilt for the new path and the old one closed. Idempotent, for
+   * resuming a move a crash interrupted: a mount already at `to` is only rebuilt if needed.
+   *
+   * @throws InvalidRequestError when the mount is gone (disabled meanwhile) or `to` was taken
+   */
+  remount(uuid: string, from: string, to: string): Promise<MountEntry> {
+    return this.#lock.run("mounts", async () => {
+      const saved = await this.table.readSaved();
+      const source = saved.find((entry) => entry.uuid === uuid && entry.path === from);
+      const target = saved.find((entry) => entry.uuid === uuid && entry.path === to);
+      if (!source && !target) throw new InvalidRequestError(`the mount ${JSON.stringify(from)} no longer exists; nothing was moved`);
+      if (!source) return target!; // moved already (a resumed migration): the table holds it at `to`
+      if (!target) this.table.assertAvailableExcept(to, from);
+      const moved = await this.table.move(source, to);
+      await this.#rebuild(from, moved);
+      return moved;
+    });
+  }
+
+  /** Serves `moved` from a backend built for its new path; the one at `oldPath` is closed. */
+  async #rebuild(oldPath: string, moved: MountEntry): Promise<void> {
+    const old = this.#backends.get(oldPath);
+    this.#backends.delete(oldPath);
+    if (!this.#backends.has(moved.path) || old) await this.#adopt(moved);
+    await old?.close?.();
   }
 
   /**

@@ -105,6 +105,20 @@ export class MountTable {
   }
 
   /**
+   * {@link assertAvailable} for a move: the mount being moved (at `except`) does not count.
+   *
+   * @throws InvalidRequestError when the path is reserved, taken, or nested in or around another mount
+   */
+  assertAvailableExcept(path: string, except: string): void {
+    if (RESERVED_PREFIXES.some((reserved) => path.startsWith(reserved))) {
+      throw new InvalidRequestError(`cannot mount at ${JSON.stringify(path)}: the path is reserved`);
+    }
+    for (const existing of this.#entries.keys()) {
+      if (existing !== except && (existing.startsWith(path) || path.startsWith(existing))) throw inUse(path, existing);
+    }
+  }
+
+  /**
    * Stores a new entry if no engine has stored one at its path (create-if-absent, atomic across
    * engines sharing the storage), then adds it in memory.
    *
@@ -133,6 +147,34 @@ export class MountTable {
     if (next === UNCHANGED || next === undefined) throw new NotFoundError(`no mount at ${JSON.stringify(path)}`);
     this.#entries = new Map(this.#entries).set(path, next);
     return next;
+  }
+
+  /**
+   * Moves `entry` to the path `to` (`sys/remount`), keeping its UUID, so its storage view
+   * (`logical/<uuid>/`) stays where it is: the record at `to` is created (if absent, atomic across
+   * engines), then the one at the old path removed. Idempotent: a record at `to` with the same
+   * UUID (a move interrupted by a crash) is taken as created.
+   *
+   * @throws InvalidRequestError when another mount took `to` meanwhile
+   */
+  async move(entry: MountEntry, to: string): Promise<MountEntry> {
+    const moved: MountEntry = { ...entry, path: to };
+    let taken: string | undefined;
+    await this.#store.update<MountEntry>(recordKey(to), (current) => {
+      if (current === undefined) return moved;
+      if (current.uuid !== entry.uuid) taken = current.path;
+      return UNCHANGED;
+    });
+    if (taken !== undefined) throw inUse(to, taken);
+    await this.remove(entry);
+    this.#entries = new Map(this.#entries).set(to, moved);
+    return moved;
+  }
+
+  /** The entry of the mount with this UUID, wherever it is mounted now. */
+  byUuid(uuid: string): MountEntry | undefined {
+    for (const entry of this.#entries.values()) if (entry.uuid === uuid) return entry;
+    return undefined;
   }
 
   /** Removes the stored entry (only the mount with this uuid: a remount elsewhere stays), then in memory. */

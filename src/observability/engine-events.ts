@@ -97,6 +97,8 @@ export interface EngineEvents {
   "mount.disabled": { path: string; type: string };
   /** A mount was tuned; `fields` names the settings given. */
   "mount.tuned": { path: string; fields: string[] };
+  /** A mount moved (`sys/remount`) with its leases, through this engine (or finished by it after a restart). */
+  "mount.remounted": { from: string; to: string; migrationId: string; leasesMoved: number };
   /** A database connection config was written or deleted. */
   "config.changed": ChangePayload;
   /** A database role was written or deleted. */

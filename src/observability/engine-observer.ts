@@ -31,6 +31,7 @@ const LOG: { [K in EngineEventName]: [Level, string] } = {
   "mount.enabled": ["info", "secrets engine mounted"],
   "mount.disabled": ["info", "secrets engine unmounted"],
   "mount.tuned": ["info", "mount tuned"],
+  "mount.remounted": ["info", "secrets engine remounted"],
   "config.changed": ["info", "database connection config changed"],
   "role.changed": ["info", "database role changed"],
   "policy.changed": ["info", "policy changed"],
@@ -95,6 +96,11 @@ export class EngineObserver {
       case "revoke_failed":
         this.#totals.failed++;
         return this.#emitLease("lease.revoke_failed", lease, { attempts: lease.revokeAttempts, error: event.error });
+      case "moved":
+        // Counted under its mount's new path from now on (no public event: the remount is one).
+        this.counts.untrack(event.previous.id);
+        this.counts.track(lease);
+        return;
       case "irrevocable":
         this.#totals.irrevocable++;
         this.counts.markIrrevocable(lease.id);

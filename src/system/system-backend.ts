@@ -33,9 +33,10 @@ export type SystemBackendDeps = MountRoutesDeps &
 export const SYSTEM_ROOT_PATHS: readonly RootPath[] = [
   ...["revoke-prefix", "leases/revoke-prefix", "revoke-force", "leases/revoke-force"].flatMap(below),
   { path: "leases/lookup/*", operations: ["list"] },
-  { path: "leases", operations: ["list"] },
+  { path: "leases" },
   ...["audit", "audit-hash", "raw", "config/auditing", "plugins/catalog"].flatMap(below),
   { path: "rotate" },
+  { path: "remount" },
 ];
 
 /** Creates the `sys/` backend over the slices its route groups use. */

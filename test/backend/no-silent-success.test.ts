@@ -4,7 +4,7 @@ import { useEngineFixture } from "../support/engine-fixture.js";
 
 const seed = useEngineFixture();
 
-const UNSERVED = ["sys/remount", "sys/seal", "sys/mountz/database", "database/reloadz/postgresql-database-plugin", "database/rolez/readonly", "auth/token/rolez/app"];
+const UNSERVED = ["sys/remountz", "sys/seal", "sys/mountz/database", "database/reloadz/postgresql-database-plugin", "database/rolez/readonly", "auth/token/rolez/app"];
 
 describe("a path no backend serves", () => {
   it("is a 404 naming the full path for writes, deletes and patches, not a success that did nothing", async () => {

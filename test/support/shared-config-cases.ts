@@ -122,6 +122,21 @@ export function sharedConfigCases(name: string, pair: () => Promise<StoragePair>
       await vi.waitFor(() => expect(rootB.read("db2/creds/readonly")).rejects.toThrow(/nothing is mounted there/), BOUND);
     });
 
+    it("a mount remounted through A moves through B: the old path stops, the new one serves, its leases revocable through B", async () => {
+      const { rootA, rootB } = await open();
+      await mountFakeDatabase(rootA, "db3");
+      const creds = await rootA.read<{ username: string }>("db3/creds/readonly");
+      const { migration_id } = (await rootA.write<{ migration_id: string }>("sys/remount", { from: "db3", to: "moved/db3" })).data!;
+      await vi.waitFor(async () => {
+        await expect(rootB.read("db3/roles/readonly")).rejects.toThrow(/nothing is mounted there/);
+        expect((await rootB.read("moved/db3/roles/readonly")).data).toMatchObject({ db_name: "fake" });
+      }, BOUND);
+      expect((await rootB.read("sys/remount/status/" + migration_id)).data).toMatchObject({ migration_info: { status: "success" } });
+      const movedId = creds.lease_id.replace(/^db3\//, "moved/db3/");
+      await rootB.write("sys/leases/revoke", { lease_id: movedId });
+      await expect(rootA.write("sys/leases/lookup", { lease_id: movedId })).rejects.toThrow(/lease not found/);
+    });
+
     it("mounts enabled at once through A and B both survive", async () => {
       const { rootA, rootB, storages, rootToken } = await open();
       await Promise.all([rootA.write("sys/mounts/one", { type: "database" }), rootB.write("sys/mounts/two", { type: "database" })]);

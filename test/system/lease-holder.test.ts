@@ -89,12 +89,18 @@ describe("the holder of a lease", () => {
     expect(tokenLease.length).toBeGreaterThan(0);
   });
 
-  it("does not follow a lease id in the body when the path names another lease", async () => {
+  it("checks the lease the route acts on: the body's lease_id over the path's, as Vault resolves it", async () => {
     const fx = await seed();
     const app = await appToken(fx, true);
-    const mine = await app.read("database/creds/readonly");
+    const mine = await app.read<{ username: string }>("database/creds/readonly");
     const theirs = await (await appToken(fx, true)).read<{ username: string }>("database/creds/readonly");
-    await expect(app.write(`sys/leases/revoke/${theirs.lease_id}`, { lease_id: mine.lease_id })).rejects.toBeInstanceOf(PermissionDeniedError);
+    // The path names my lease, the body theirs: the route would act on theirs, so it is refused.
+    await expect(app.write(`sys/leases/revoke/${mine.lease_id}`, { lease_id: theirs.lease_id })).rejects.toBeInstanceOf(PermissionDeniedError);
+    expect(fx.db.users.has(theirs.data!.username)).toBe(true);
+    expect(fx.db.users.has(mine.data!.username)).toBe(true);
+    // The path names theirs, the body mine: the route acts on mine, which is the caller's to revoke.
+    await app.write(`sys/leases/revoke/${theirs.lease_id}`, { lease_id: mine.lease_id });
+    expect(fx.db.users.has(mine.data!.username)).toBe(false);
     expect(fx.db.users.has(theirs.data!.username)).toBe(true);
   });
 

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { InvalidRequestError, NotFoundError, PermissionDeniedError } from "../../errors.js";
-import type { Backend, BackendContext, BackendFactory, BackendRequest, BackendResponse } from "../../backend/backend.js";
+import { InvalidRequestError, LeaseNotRenewableError, NotFoundError, PermissionDeniedError } from "../../errors.js";
+import type { Backend, BackendContext, BackendFactory, BackendRequest, BackendResponse, RenewalLimits } from "../../backend/backend.js";
 import { PathRouter, type PathRoute } from "../../backend/path-router.js";
 import type { LeaseRecord } from "../../leases/lease.js";
 import type { JsonStore } from "../../storage/json-store.js";
@@ -99,6 +99,21 @@ class DatabaseBackend implements Backend {
       settings: revocationSettingsOf(role),
       marker: internal.marker,
     });
+  }
+
+  /** The role's and the mount's limits as they are now (Vault's renewal re-reads the role too). */
+  async renewalLimits(lease: LeaseRecord): Promise<RenewalLimits> {
+    const roleName = (lease.internal as unknown as CredentialInternal).role;
+    const role = await this.#roles.get<Role>(roleName);
+    if (!role) throw new LeaseNotRenewableError(`the role ${JSON.stringify(roleName)} this lease was issued for no longer exists; the lease cannot be renewed`);
+    const { config } = this.#context.mount();
+    const { ttl, maxTtl } = calculateTtl({
+      roleDefault: role.default_ttl,
+      roleMax: role.max_ttl,
+      mountDefault: config.default_lease_ttl,
+      mountMax: config.max_lease_ttl,
+    });
+    return { maxTtl, defaultTtl: ttl };
   }
 
   async renewSecret(lease: LeaseRecord, expireTime: number): Promise<void> {

@@ -1,0 +1,111 @@
+/**
+ * Revocations asked for through `sys/leases` (and `sys/revoke…`): by id, by prefix (or an exact
+ * lease id given as the prefix), forced, and in the background (`sync: false`) — with Vault's
+ * answers: revoking a lease that is not there succeeds.
+ *
+ * @module
+ */
+import type { LeaseRecord } from "./lease.js";
+import type { LeaseRevocation, RevocationDependencies } from "./lease-revocation.js";
+
+/** How a revocation by prefix is asked for. */
+export interface RevokePrefixOptions {
+  /** `false`: mark the leases due now (durably) and revoke them in the background. Default `true`. */
+  sync?: boolean;
+  /** Revoke-force: a lease whose revocation fails is forgotten (removed without revoking). */
+  force?: boolean;
+}
+
+/** What a revocation by prefix did. */
+export interface RevokePrefixResult {
+  /** Leases revoked (or, with `sync: false`, handed to the background revocation). */
+  revoked: number;
+  /** Revoke-force only: leases whose revocation failed and that were forgotten. */
+  forgotten: string[];
+}
+
+/** What these revocations work with: the lease manager's parts, and its `forget`. */
+export interface RevokeRequestDeps {
+  /** Storage, clock, schedule and the rest the lease manager shares. */
+  deps: RevocationDependencies;
+  /** The revocation (bounded queue, retries). */
+  revocation: LeaseRevocation;
+  /** Removes a lease without revoking its secret (the lease manager's, which reports it). */
+  forget: (id: string) => Promise<void>;
+}
+
+/**
+ * Revokes lease `id`. A lease that is not there (already revoked, never issued, or still being
+ * issued) is not an error: revocation is idempotent, as in Vault.
+ *
+ * @throws the backend's error when a synchronous revocation fails (the lease then stays, scheduled for retry)
+ */
+export async function revokeById({ deps, revocation }: RevokeRequestDeps, id: string, sync: boolean): Promise<void> {
+  const lease = await deps.store.get(id);
+  if (!lease || lease.state === "pending") return;
+  if (sync) return revocation.revokeNow(lease);
+  await revokeInBackground(deps, revocation, lease);
+}
+
+/**
+ * Revokes every lease under `prefix` (a path prefix: `database/creds/readonly` never matches
+ * `database/creds/readonly2/…`), or the one lease whose id `prefix` is exactly, as Vault does.
+ * Every lease is attempted; synchronously, the first failure is thrown after all attempts
+ * (failed leases stay, scheduled for retry) — unless `force`, where a failed lease is forgotten.
+ */
+export async function revokeByPrefix(requests: RevokeRequestDeps, prefix: string, options: RevokePrefixOptions = {}): Promise<RevokePrefixResult> {
+  const { deps, revocation } = requests;
+  const ids = await idsUnder(deps, prefix);
+  if (options.force) return revokeForced(requests, ids);
+  if (options.sync === false) {
+    for (const id of ids) {
+      const lease = await deps.store.get(id);
+      if (lease) await revokeInBackground(deps, revocation, lease);
+    }
+    return { revoked: ids.length, forgotten: [] };
+  }
+  const results = await Promise.allSettled(ids.map((id) => revocation.revokeQueued(id, true)));
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (failure) throw failure.reason;
+  return { revoked: ids.length, forgotten: [] };
+}
+
+/** The exact lease `prefix` names, else the leases under `prefix/`. */
+async function idsUnder(deps: RevocationDependencies, prefix: string): Promise<string[]> {
+  if (!prefix.endsWith("/")) {
+    const exact = await deps.store.get(prefix);
+    if (exact) return [prefix];
+  }
+  return deps.store.list(prefix.endsWith("/") ? prefix : `${prefix}/`);
+}
+
+/**
+ * Revoke-force: each lease's revocation is tried (so a reachable database loses its users), and
+ * only a lease whose revocation fails is forgotten — its secret may outlive it.
+ */
+async function revokeForced({ revocation, forget }: RevokeRequestDeps, ids: string[]): Promise<RevokePrefixResult> {
+  const forgotten: string[] = [];
+  await Promise.all(
+    ids.map((id) =>
+      revocation.revokeQueued(id, true).catch(async () => {
+        await forget(id);
+        forgotten.push(id);
+      }),
+    ),
+  );
+  return { revoked: ids.length - forgotten.length, forgotten: forgotten.sort() };
+}
+
+/**
+ * `sync: false`: the lease is made due now in storage first (as Vault's lazy revoke moves its
+ * expiry), so the revocation survives a crash — the next engine on this storage revokes it — and
+ * then revoked through the queue; a failure takes the usual retry path.
+ */
+async function revokeInBackground(deps: RevocationDependencies, revocation: LeaseRevocation, lease: LeaseRecord): Promise<void> {
+  const now = deps.clock.now();
+  if (lease.state !== "pending" && lease.expireTime > now) {
+    await deps.store.replaceIfPresent({ ...lease, expireTime: now }, now);
+  }
+  deps.scheduler.schedule(lease.id, now);
+  void revocation.revokeQueued(lease.id, false);
+}
