@@ -351,6 +351,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       clock: this.#clock,
       passwordPolicy: this.#passwordPolicies.lookup,
       events: this.#changeEvents,
+      reachable: (mountUuid, target) => this.#leases.reachable(mountUuid, target),
       current: (path) => this.#mounts.table.get(path),
     });
   }

@@ -73,7 +73,7 @@ export class LeaseRestore {
       } catch {
         return;
       }
-      await Promise.all(ids.map((id) => this.#deps.revocation.revokeScheduled(id)));
+      await this.#deps.revocation.revokeScheduledMany(ids);
       if (ids.length < CLAIM_BATCH) return;
     }
   }

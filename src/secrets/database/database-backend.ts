@@ -17,7 +17,7 @@ import {
   parseConnectionConfig,
   type ConnectionConfig,
 } from "./connection-config.js";
-import type { DatabasePlugin, DatabasePluginDescriptor } from "./plugin.js";
+import type { DatabasePlugin, DatabasePluginDescriptor, DeleteUserRequest } from "./plugin.js";
 import { PluginInstances } from "./plugin-instances.js";
 import { describeRole, parseRole, revocationSettingsOf, type Role } from "./role.js";
 import { UsernameGenerator } from "./username.js";
@@ -100,6 +100,40 @@ class DatabaseBackend implements Backend {
     });
   }
 
+  /** Groups the leases by connection config; each config's plugin revokes its users in batches when it can. */
+  async revokeSecrets(leases: readonly LeaseRecord[]): Promise<unknown[]> {
+    const outcomes: unknown[] = leases.map(() => undefined);
+    const byDatabase = new Map<string, number[]>();
+    leases.forEach((lease, i) => {
+      const name = (lease.internal as unknown as CredentialInternal).db_name;
+      byDatabase.set(name, [...(byDatabase.get(name) ?? []), i]);
+    });
+    const roles = new Map<string, Promise<Role | undefined>>();
+    const roleOf = (name: string) => roles.get(name) ?? roles.set(name, this.#roles.get<Role>(name)).get(name)!;
+    for (const [dbName, positions] of byDatabase) {
+      try {
+        const plugin = await this.#pluginFor(dbName);
+        const requests = await Promise.all(positions.map((i) => this.#deleteRequest(leases[i]!, roleOf)));
+        const results = plugin.revokeUsers ? await plugin.revokeUsers(requests) : await oneByOne(plugin, requests);
+        positions.forEach((i, k) => (outcomes[i] = results[k]));
+      } catch (err) {
+        for (const i of positions) outcomes[i] = err ?? new Error("revocation failed");
+      }
+    }
+    return outcomes;
+  }
+
+  /** A lease's revocation waits on its connection config. */
+  revocationTarget(lease: LeaseRecord): string {
+    return (lease.internal as unknown as CredentialInternal).db_name;
+  }
+
+  async #deleteRequest(lease: LeaseRecord, roleOf: (name: string) => Promise<Role | undefined>) {
+    const internal = lease.internal as unknown as CredentialInternal;
+    const role = await roleOf(internal.role);
+    return { username: internal.username, statements: role?.revocation_statements ?? [], settings: revocationSettingsOf(role), marker: internal.marker };
+  }
+
   async renewSecret(lease: LeaseRecord, expireTime: number): Promise<void> {
     const internal = lease.internal as unknown as CredentialInternal;
     const role = await this.#roles.get<Role>(internal.role);
@@ -110,6 +144,7 @@ class DatabaseBackend implements Backend {
       statements: role?.renew_statements ?? [],
       marker: internal.marker,
     });
+    this.#context.reachable?.(internal.db_name);
   }
 
   async close(): Promise<void> {
@@ -188,6 +223,7 @@ class DatabaseBackend implements Backend {
       UsernameTemplate.parse(config.username_template, this.#plugins.maxUsernameBytes(config.plugin_name));
     }
     const plugin = await this.#plugins.open(config, config.verify_connection);
+    if (config.verify_connection) this.#context.reachable?.(name);
     await this.#configs.put(name, config);
     await this.#plugins.replace(name, plugin, config);
     this.#reportChange("config.changed", name, "write", request.data);
@@ -243,6 +279,7 @@ class DatabaseBackend implements Backend {
         rollbackStatements: role.rollback_statements,
         marker: internal.marker,
       });
+      this.#context.reachable?.(role.db_name); // revocations waiting on this database resume
       return { username, password };
     });
   }
@@ -277,4 +314,11 @@ class DatabaseBackend implements Backend {
     if (!config) throw new ErrorType(`no database connection named ${JSON.stringify(name)}; write config/${name} first`);
     return config;
   }
+}
+
+/** Revokes users one at a time (a plugin without `revokeUsers`), each outcome kept apart. */
+async function oneByOne(plugin: DatabasePlugin, requests: DeleteUserRequest[]): Promise<unknown[]> {
+  const outcomes: unknown[] = [];
+  for (const request of requests) outcomes.push(await plugin.deleteUser(request).then(() => undefined, (err: unknown) => err ?? new Error("revocation failed")));
+  return outcomes;
 }

@@ -1,0 +1,101 @@
+/**
+ * Default revocation of many users in one round trip, for revocation storms: a `DO` block that
+ * revokes each user in a sub-block of its own (`BEGIN … EXCEPTION`), so a user whose revocation
+ * fails is rolled back alone and never blocks or undoes the others, and that reports which failed.
+ * The plugin retries those one by one (`deleteUser`), which gives each its own error.
+ *
+ * @module
+ */
+import type { RevocationSettings } from "../../revocation-settings.js";
+
+/**
+ * What revocation needs to know of each role of `$1` before dropping it: the facts ownership is
+ * checked on (`role-ownership.ts`), and whether the role owns objects or holds privileges in
+ * another database of the cluster (then it is revoked one by one, through other connections).
+ */
+export const BATCH_FACTS_SQL = `SELECT r.rolname AS name, r.rolsuper AS superuser,
+       (r.rolname = current_user OR r.rolname = session_user) AS is_connection_user,
+       pg_catalog.shobj_description(r.oid, 'pg_authid') AS comment,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_shdepend s JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+                WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND s.refobjid = r.oid
+                  AND d.datname <> current_database()) AS elsewhere
+  FROM pg_catalog.pg_roles r WHERE r.rolname = ANY($1::text[])`;
+
+/** One user of a batch, with its role's revocation settings. */
+export interface BatchUser {
+  username: string;
+  settings: RevocationSettings;
+}
+
+/**
+ * Whether `user` can go into a batch: its names travel inside the block's dollar quotes, so a name
+ * with a `$` (never one the engine generates) is revoked one by one instead.
+ */
+export function batchable(user: BatchUser): boolean {
+  return !user.username.includes("$") && !user.settings.reassignTo.includes("$");
+}
+
+/** The custom setting the block leaves its failures in (local to the transaction). */
+const FAILED_SETTING = "vaultlet.revoke_failed";
+
+/**
+ * The simple-protocol query (one round trip, one transaction) that revokes `users` as the default
+ * revocation does, each in its own sub-transaction, and selects the 1-based positions of those
+ * that failed (`failed`, a `{…}` int array literal). Names travel as literals, never as SQL.
+ *
+ * @param superuser - whether the connection's user is a superuser (else it first takes each
+ *   user's privileges, as the one-by-one revocation does)
+ */
+export function batchRevocationQuery(users: readonly BatchUser[], superuser: boolean): string {
+  if (!users.every(batchable)) throw new Error("a name with '$' cannot go into a batch");
+  const names = arrayOf(users.map((user) => literal(user.username)), "text");
+  const heirs = arrayOf(users.map((user) => (user.settings.reassignTo ? literal(user.settings.reassignTo) : "NULL")), "text");
+  const reassign = arrayOf(users.map((user) => String(user.settings.ownedObjects !== "drop")), "boolean");
+  const terminate = arrayOf(users.map((user) => String(user.settings.terminateSessions)), "boolean");
+  return `DO $vaultlet_batch$
+DECLARE
+  names text[] := ${names};
+  heirs text[] := ${heirs};
+  reassign boolean[] := ${reassign};
+  terminate boolean[] := ${terminate};
+  failed int[] := '{}';
+BEGIN
+  FOR i IN 1 .. pg_catalog.array_length(names, 1) LOOP
+    BEGIN
+      ${superuser ? "" : "EXECUTE pg_catalog.format('GRANT %I TO CURRENT_USER', names[i]);"}
+      EXECUTE pg_catalog.format('ALTER ROLE %I NOLOGIN', names[i]);
+      IF terminate[i] THEN
+        PERFORM pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity
+         WHERE usename = names[i] AND pid <> pg_catalog.pg_backend_pid();
+      END IF;
+      IF reassign[i] THEN
+        EXECUTE pg_catalog.format('REASSIGN OWNED BY %I TO %s', names[i], COALESCE(pg_catalog.quote_ident(heirs[i]), 'CURRENT_USER'));
+      END IF;
+      EXECUTE pg_catalog.format('DROP OWNED BY %I', names[i]);
+      EXECUTE pg_catalog.format('DROP ROLE IF EXISTS %I', names[i]);
+    EXCEPTION WHEN OTHERS THEN
+      failed := failed || i;
+    END;
+  END LOOP;
+  PERFORM pg_catalog.set_config('${FAILED_SETTING}', failed::text, true);
+END
+$vaultlet_batch$;
+SELECT pg_catalog.current_setting('${FAILED_SETTING}', true) AS failed`;
+}
+
+/** The 0-based positions of the users that failed, from the query's `failed` value. */
+export function failedPositions(value: unknown): number[] {
+  if (typeof value !== "string" || value.length < 2) return [];
+  const inner = value.slice(1, -1).trim();
+  return inner === "" ? [] : inner.split(",").map((position) => Number(position) - 1);
+}
+
+/** A string literal, as `pg`'s `escapeLiteral` writes it (without loading `pg`). */
+function literal(value: string): string {
+  const quoted = `'${value.replace(/'/g, "''").replace(/\\/g, "\\\\")}'`;
+  return value.includes("\\") ? ` E${quoted}` : quoted;
+}
+
+function arrayOf(literals: string[], type: string): string {
+  return `ARRAY[${literals.join(", ")}]::${type}[]`;
+}
