@@ -21,7 +21,7 @@ import { OutageGates } from "./outage-gate.js";
  * Leases revoked together when many fall due at once (a backend with `revokeSecrets`): one storage
  * read, one round trip to the database and one storage delete per batch, instead of per lease.
  */
-export const REVOKE_BATCH = 100;
+export const REVOKE_BATCH = 200;
 
 /** Finds the backend serving a mount, if the mount (with that UUID) still exists. */
 export type BackendLookup = (mountPath: string, mountUuid: string) => Backend | undefined;
@@ -247,18 +247,19 @@ export class LeaseRevocation {
       this.#inFlight.set(lease.id, promise);
       return settle;
     });
-    let outcomes: unknown[] = leases.map(() => new PluginError("revocation failed"));
+    let outcomes: unknown[] | undefined;
     try {
       for (const lease of leases) this.#noteExpired(lease);
-      outcomes = await backend.revokeSecrets!(leases).catch((err: unknown) => leases.map(() => err ?? new PluginError("revocation failed")));
+      const settled = await backend.revokeSecrets!(leases).catch((err: unknown) => leases.map(() => err ?? new PluginError("revocation failed")));
+      outcomes = settled;
       const gates = leases.map((lease) => gateKey(lease.mountUuid, backend.revocationTarget?.(lease) ?? ""));
-      const revoked = leases.filter((lease, i) => outcomes[i] === undefined && !this.#forgottenInFlight.has(lease.id));
-      for (const [i, gate] of gates.entries()) if (outcomes[i] === undefined) this.#gates.open(gate);
-      await Promise.all([this.#removeRevoked(revoked), ...leases.map((lease, i) => (outcomes[i] === undefined ? undefined : this.#onFailure(lease, outcomes[i], gates[i])))]);
+      const revoked = leases.filter((lease, i) => settled[i] === undefined && !this.#forgottenInFlight.has(lease.id));
+      for (const [i, gate] of gates.entries()) if (settled[i] === undefined) this.#gates.open(gate);
+      await Promise.all([this.#removeRevoked(revoked), ...leases.map((lease, i) => (settled[i] === undefined ? undefined : this.#onFailure(lease, settled[i], gates[i])))]);
     } finally {
       leases.forEach((lease, i) => {
         this.#settled(lease.id);
-        settles[i]!(outcomes[i]);
+        settles[i]!(outcomes ? outcomes[i] : new PluginError("revocation failed"));
       });
     }
   }

@@ -1,8 +1,10 @@
 /**
- * Default revocation of many users in one round trip, for revocation storms: a `DO` block that
- * revokes each user in a sub-block of its own (`BEGIN … EXCEPTION`), so a user whose revocation
- * fails is rolled back alone and never blocks or undoes the others, and that reports which failed.
- * The plugin retries those one by one (`deleteUser`), which gives each its own error.
+ * Default revocation of many users in two round trips, for revocation storms: the same three
+ * steps as one user's (`PostgresPlugin`'s default revocation), each over the whole batch, in
+ * `DO` blocks that run each user in a sub-block of its own (`BEGIN … EXCEPTION`), so a user whose
+ * revocation fails is rolled back alone and never blocks or undoes the others; the blocks report
+ * which failed, and the plugin retries those one by one (`deleteUser`), which gives each its own
+ * error.
  *
  * @module
  */
@@ -39,40 +41,61 @@ export function batchable(user: BatchUser): boolean {
 const FAILED_SETTING = "vaultlet.revoke_failed";
 
 /**
- * The simple-protocol query (one round trip, one transaction) that revokes `users` as the default
- * revocation does, each in its own sub-transaction, and selects the 1-based positions of those
- * that failed (`failed`, a `{…}` int array literal). Names travel as literals, never as SQL.
+ * Step 1 of the default revocation for a batch, as its own transaction (one round trip): each
+ * user, in a sub-transaction of its own, loses its logins (the admin first taking its privileges
+ * when it is no superuser). Committed before sessions are ended, so no ended session logs back in.
+ * Selects the 1-based positions of the users it failed on (`failed`, an int array literal).
  *
- * @param superuser - whether the connection's user is a superuser (else it first takes each
- *   user's privileges, as the one-by-one revocation does)
+ * @param superuser - whether the connection's user is a superuser
  */
-export function batchRevocationQuery(users: readonly BatchUser[], superuser: boolean): string {
+export function batchPrepareQuery(users: readonly BatchUser[], superuser: boolean): string {
+  return perUserBlock(users, [...(superuser ? [] : ["EXECUTE pg_catalog.format('GRANT %I TO CURRENT_USER', names[i]);"]), "EXECUTE pg_catalog.format('ALTER ROLE %I NOLOGIN', names[i]);"]);
+}
+
+/**
+ * Steps 2 and 3, in one round trip and one transaction: the open sessions of the users whose role
+ * says so are ended (in one pass over `pg_stat_activity`), then each user, in a sub-transaction of
+ * its own, has what it owns reassigned (or dropped), its privileges dropped, and its role dropped.
+ * Selects the failed positions as {@link batchPrepareQuery} does.
+ */
+export function batchDropQuery(users: readonly BatchUser[]): string {
+  const ending = users.filter((user) => user.settings.terminateSessions).map((user) => literal(user.username));
+  const terminate =
+    ending.length === 0
+      ? ""
+      : `SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity
+          WHERE usename = ANY (${arrayOf(ending, "text")}) AND pid <> pg_catalog.pg_backend_pid();
+`;
+  return (
+    terminate +
+    perUserBlock(users, [
+      "IF reassign[i] THEN EXECUTE pg_catalog.format('REASSIGN OWNED BY %I TO %s', names[i], COALESCE(pg_catalog.quote_ident(heirs[i]), 'CURRENT_USER')); END IF;",
+      "EXECUTE pg_catalog.format('DROP OWNED BY %I', names[i]);",
+      "EXECUTE pg_catalog.format('DROP ROLE IF EXISTS %I', names[i]);",
+    ])
+  );
+}
+
+/**
+ * A `DO` block running `steps` for each user in a sub-block of its own (`BEGIN … EXCEPTION`), so a
+ * failure rolls back that user's steps only, then the select of the failed positions, left in a
+ * transaction-local setting. Names travel as literals, never as SQL.
+ */
+function perUserBlock(users: readonly BatchUser[], steps: string[]): string {
   if (!users.every(batchable)) throw new Error("a name with '$' cannot go into a batch");
   const names = arrayOf(users.map((user) => literal(user.username)), "text");
   const heirs = arrayOf(users.map((user) => (user.settings.reassignTo ? literal(user.settings.reassignTo) : "NULL")), "text");
   const reassign = arrayOf(users.map((user) => String(user.settings.ownedObjects !== "drop")), "boolean");
-  const terminate = arrayOf(users.map((user) => String(user.settings.terminateSessions)), "boolean");
   return `DO $vaultlet_batch$
 DECLARE
   names text[] := ${names};
   heirs text[] := ${heirs};
   reassign boolean[] := ${reassign};
-  terminate boolean[] := ${terminate};
   failed int[] := '{}';
 BEGIN
   FOR i IN 1 .. pg_catalog.array_length(names, 1) LOOP
     BEGIN
-      ${superuser ? "" : "EXECUTE pg_catalog.format('GRANT %I TO CURRENT_USER', names[i]);"}
-      EXECUTE pg_catalog.format('ALTER ROLE %I NOLOGIN', names[i]);
-      IF terminate[i] THEN
-        PERFORM pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity
-         WHERE usename = names[i] AND pid <> pg_catalog.pg_backend_pid();
-      END IF;
-      IF reassign[i] THEN
-        EXECUTE pg_catalog.format('REASSIGN OWNED BY %I TO %s', names[i], COALESCE(pg_catalog.quote_ident(heirs[i]), 'CURRENT_USER'));
-      END IF;
-      EXECUTE pg_catalog.format('DROP OWNED BY %I', names[i]);
-      EXECUTE pg_catalog.format('DROP ROLE IF EXISTS %I', names[i]);
+      ${steps.join("\n      ")}
     EXCEPTION WHEN OTHERS THEN
       failed := failed || i;
     END;

@@ -26,7 +26,7 @@ import { clientConfigFor, createPool } from "./pool-factory.js";
 import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
 import { formatExpiration, quoteIdentifier } from "./sql-format.js";
-import { BATCH_FACTS_SQL, batchable, batchRevocationQuery, failedPositions, type BatchUser } from "./batch-revocation.js";
+import { BATCH_FACTS_SQL, batchable, batchDropQuery, batchPrepareQuery, failedPositions, type BatchUser } from "./batch-revocation.js";
 import { Semaphore } from "../../../../util/semaphore.js";
 
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1). */
@@ -209,15 +209,23 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
-  /** Runs the batch block; resolves to the positions (in `users`) of the users it failed on. */
+  /** Runs the batch's two steps; resolves to the positions (in `users`) of the users they failed on. */
   async #dropBatch(users: BatchUser[]): Promise<number[]> {
     try {
-      const results = (await this.#requirePool().query(batchRevocationQuery(users, await this.#isSuperuser()))) as unknown as PostgresQueryResult | PostgresQueryResult[];
-      const last = Array.isArray(results) ? results[results.length - 1]! : results;
-      return failedPositions(last.rows[0]?.failed);
+      const failed = new Set(await this.#batchStep(batchPrepareQuery(users, await this.#isSuperuser())));
+      const prepared = users.map((_, k) => k).filter((k) => !failed.has(k));
+      if (prepared.length > 0) for (const k of await this.#batchStep(batchDropQuery(prepared.map((k) => users[k]!)))) failed.add(prepared[k]!);
+      return [...failed];
     } catch (err) {
       throw pluginError("revoking the database users failed", err, this.#secrets);
     }
+  }
+
+  /** Runs one batch query (simple protocol: one round trip, one transaction); its failed positions. */
+  async #batchStep(text: string): Promise<number[]> {
+    const results = (await this.#requirePool().query(text)) as unknown as PostgresQueryResult | PostgresQueryResult[];
+    const last = Array.isArray(results) ? results[results.length - 1]! : results;
+    return failedPositions(last.rows[0]?.failed);
   }
 
   changePassword(request: ChangePasswordRequest): Promise<void> {
