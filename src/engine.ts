@@ -258,7 +258,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
 
   /** Current lease gauges and the counters since the engine was opened (see {@link EngineMetrics}). */
   metrics(): EngineMetrics {
-    return this.#observer.metrics(this.#leases.queueDepth);
+    return this.#observer.metrics(this.#leases.queueDepth, this.#leases.waitingForDatabase);
   }
 
   /** A client that makes requests with `token`. */

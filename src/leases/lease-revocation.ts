@@ -84,7 +84,7 @@ export class LeaseRevocation {
       { initialMs: initialBackoffMs, maxMs: Math.max(initialBackoffMs, unreachableRetryMs) },
       {
         probe: (id) => this.#queue.run(() => this.#revokeOnce(id, { rethrow: false, scheduled: true, probe: true }), groupOf(id)),
-        resume: (ids) => void this.revokeScheduledMany(ids),
+        resume: (ids) => this.revokeScheduledMany(ids),
       },
     );
   }

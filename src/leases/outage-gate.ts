@@ -11,8 +11,8 @@ import type { Clock, TimerHandle } from "../util/clock.js";
 export interface OutageHandlers {
   /** Tries one waiting lease's revocation past the gate (its outcome opens the gate, or not). Never rejects. */
   probe(id: string): Promise<void>;
-  /** The database answered: revoke these waiting leases now. */
-  resume(ids: string[]): void;
+  /** The database answered: revoke these waiting leases now. Never rejects. */
+  resume(ids: string[]): Promise<void>;
 }
 
 /** The tries' timing: the first after `initialMs`, doubling up to `maxMs`. */
@@ -28,6 +28,8 @@ interface Gate {
   misses: number;
   timer?: TimerHandle;
   probing: boolean;
+  /** Once open: the resumption of its parked leases. */
+  resumed?: Promise<void>;
 }
 
 /**
@@ -79,7 +81,7 @@ export class OutageGates {
     if (!gate) return;
     this.#gates.delete(key);
     if (gate.timer) this.#clock.clearTimer(gate.timer);
-    if (gate.parked.size > 0) this.#handlers.resume([...gate.parked]);
+    if (gate.parked.size > 0) gate.resumed = this.#handlers.resume([...gate.parked]);
   }
 
   /** Stops every probe; parked leases stay due in storage (the next engine revokes them). */
@@ -91,7 +93,7 @@ export class OutageGates {
 
   #arm(key: string, gate: Gate): void {
     const delay = Math.min(this.#timing.initialMs * 2 ** gate.misses, this.#timing.maxMs);
-    gate.timer = this.#clock.setTimer(() => void this.#probe(key, gate), delay);
+    gate.timer = this.#clock.setTimer(() => this.#probe(key, gate), delay); // ManualClock awaits the probe and what it resumes
   }
 
   async #probe(key: string, gate: Gate): Promise<void> {
@@ -113,5 +115,6 @@ export class OutageGates {
         else if (!gate.timer) this.#arm(key, gate);
       }
     }
+    await gate.resumed;
   }
 }

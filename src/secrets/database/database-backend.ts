@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InvalidRequestError, NotFoundError, PermissionDeniedError } from "../../errors.js";
+import { InvalidRequestError, NotFoundError, PermissionDeniedError, PluginError } from "../../errors.js";
 import type { Backend, BackendContext, BackendFactory, BackendRequest, BackendResponse } from "../../backend/backend.js";
 import { PathRouter, type PathRoute } from "../../backend/path-router.js";
 import type { LeaseRecord } from "../../leases/lease.js";
@@ -316,9 +316,17 @@ class DatabaseBackend implements Backend {
   }
 }
 
-/** Revokes users one at a time (a plugin without `revokeUsers`), each outcome kept apart. */
+/**
+ * Revokes users one at a time (a plugin without `revokeUsers`), each outcome kept apart; once the
+ * database is found unreachable, the rest share that outcome untried.
+ */
 async function oneByOne(plugin: DatabasePlugin, requests: DeleteUserRequest[]): Promise<unknown[]> {
   const outcomes: unknown[] = [];
-  for (const request of requests) outcomes.push(await plugin.deleteUser(request).then(() => undefined, (err: unknown) => err ?? new Error("revocation failed")));
+  let unreachable: PluginError | undefined;
+  for (const request of requests) {
+    const outcome = unreachable ?? (await plugin.deleteUser(request).then(() => undefined, (err: unknown) => err ?? new Error("revocation failed")));
+    if (outcome instanceof PluginError && outcome.unreachable) unreachable = outcome;
+    outcomes.push(outcome);
+  }
   return outcomes;
 }

@@ -35,12 +35,11 @@ const CONNECTION_MESSAGES = /connection terminated|terminated unexpectedly|timeo
  * Whether the failure was the server being out of reach rather than the statement: a client-side
  * connection failure (a Node errno such as `ECONNREFUSED`, or `pg`'s own "Connection terminated"
  * and pool timeouts), a connection exception (SQLSTATE class 08), the server shutting down or
- * starting (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), or no
- * connection slot free (53300). A query cancelled by a statement timeout (57014) is the
+ * starting (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now). A query cancelled by a statement timeout (57014) is the
  * statement's, not the server's.
  */
 export function unreachableServer(err: unknown, code = sqlState(err)): boolean {
-  if (code !== undefined) return code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || code === "53300";
+  if (code !== undefined) return code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03";
   const { code: errno, message } = (err ?? {}) as { code?: unknown; message?: unknown };
   if (typeof errno === "string" && CONNECTION_ERRNOS.has(errno)) return true;
   if (err instanceof AggregateError) return err.errors.some((inner) => unreachableServer(inner));
