@@ -13,20 +13,30 @@ import type { RevocationSettings } from "../../revocation-settings.js";
 /**
  * What revocation needs to know of each role of `$1` before dropping it: the facts ownership is
  * checked on (`role-ownership.ts`), and whether the role owns objects or holds privileges in
- * another database of the cluster (then it is revoked one by one, through other connections).
+ * another database of the cluster (then it is revoked one by one, through other connections), and
+ * whether nothing at all depends on it (`bare`: it owns nothing and holds no privilege or default
+ * privilege anywhere, so there is nothing to reassign or drop before the role itself).
  */
 export const BATCH_FACTS_SQL = `SELECT r.rolname AS name, r.rolsuper AS superuser,
        (r.rolname = current_user OR r.rolname = session_user) AS is_connection_user,
        pg_catalog.shobj_description(r.oid, 'pg_authid') AS comment,
        EXISTS (SELECT 1 FROM pg_catalog.pg_shdepend s JOIN pg_catalog.pg_database d ON d.oid = s.dbid
                 WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND s.refobjid = r.oid
-                  AND d.datname <> current_database()) AS elsewhere
+                  AND d.datname <> current_database()) AS elsewhere,
+       NOT EXISTS (SELECT 1 FROM pg_catalog.pg_shdepend s
+                    WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND s.refobjid = r.oid) AS bare
   FROM pg_catalog.pg_roles r WHERE r.rolname = ANY($1::text[])`;
 
 /** One user of a batch, with its role's revocation settings. */
 export interface BatchUser {
   username: string;
   settings: RevocationSettings;
+  /**
+   * Nothing depended on the role when its facts were read: only `DROP ROLE` runs (which refuses,
+   * failing the user's sub-block, if something came to depend on it since; the user is then
+   * revoked one by one, in full).
+   */
+  bare?: boolean;
 }
 
 /**
@@ -69,8 +79,10 @@ export function batchDropQuery(users: readonly BatchUser[]): string {
   return (
     terminate +
     perUserBlock(users, [
+      "IF NOT bare[i] THEN",
       "IF reassign[i] THEN EXECUTE pg_catalog.format('REASSIGN OWNED BY %I TO %s', names[i], COALESCE(pg_catalog.quote_ident(heirs[i]), 'CURRENT_USER')); END IF;",
       "EXECUTE pg_catalog.format('DROP OWNED BY %I', names[i]);",
+      "END IF;",
       "EXECUTE pg_catalog.format('DROP ROLE IF EXISTS %I', names[i]);",
     ])
   );
@@ -86,11 +98,13 @@ function perUserBlock(users: readonly BatchUser[], steps: string[]): string {
   const names = arrayOf(users.map((user) => literal(user.username)), "text");
   const heirs = arrayOf(users.map((user) => (user.settings.reassignTo ? literal(user.settings.reassignTo) : "NULL")), "text");
   const reassign = arrayOf(users.map((user) => String(user.settings.ownedObjects !== "drop")), "boolean");
+  const bare = arrayOf(users.map((user) => String(user.bare === true)), "boolean");
   return `DO $vaultlet_batch$
 DECLARE
   names text[] := ${names};
   heirs text[] := ${heirs};
   reassign boolean[] := ${reassign};
+  bare boolean[] := ${bare};
   failed int[] := '{}';
 BEGIN
   FOR i IN 1 .. pg_catalog.array_length(names, 1) LOOP

@@ -191,10 +191,10 @@ class PostgresPlugin implements DatabasePlugin {
       if (!row) return; // already gone
       const reason = refusalReason(request.username, roleFacts(row), request.marker);
       if (reason !== undefined) outcomes[i] = ownershipRefused(reason);
-      else if (request.statements.length === 0 && !row.elsewhere && batchable(batchUser(request))) batch.push(i);
+      else if (request.statements.length === 0 && !row.elsewhere && batchable(batchUser(request, row))) batch.push(i);
       else oneByOne.push(i);
     });
-    if (batch.length > 0) oneByOne.push(...(await this.#dropBatch(batch.map((i) => batchUser(requests[i]!)))).map((k) => batch[k]!));
+    if (batch.length > 0) oneByOne.push(...(await this.#dropBatch(batch.map((i) => batchUser(requests[i]!, facts.get(requests[i]!.username)!)))).map((k) => batch[k]!));
     for (const i of oneByOne) outcomes[i] = await this.#deleteUser(requests[i]!).then(() => undefined, (err: PluginError) => err);
     return outcomes;
   }
@@ -444,11 +444,17 @@ interface BatchFactsRow {
   is_connection_user: boolean;
   comment: string | null;
   elsewhere: boolean;
+  bare: boolean;
 }
 
-/** A batch's view of a request: the user and its role's settings. */
-function batchUser(request: DeleteUserRequest): BatchUser {
-  return { username: request.username, settings: request.settings ?? DEFAULT_REVOCATION_SETTINGS };
+/**
+ * A batch's view of a request: the user, its role's settings, and whether anything depends on it
+ * (never said of a role reassigning to a named heir, so a heir that does not exist is refused as
+ * one by one).
+ */
+function batchUser(request: DeleteUserRequest, row: BatchFactsRow): BatchUser {
+  const settings = request.settings ?? DEFAULT_REVOCATION_SETTINGS;
+  return { username: request.username, settings, bare: row.bare === true && settings.reassignTo === "" };
 }
 
 /** A step run inside a transaction, after its statements. */
