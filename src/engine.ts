@@ -299,7 +299,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
 
   /** Current lease gauges and the counters since the engine was opened (see {@link EngineMetrics}). */
   metrics(): EngineMetrics {
-    return this.#observer.metrics(this.#leases.queueDepth);
+    return this.#observer.metrics(this.#leases.queueDepth, this.#leases.waitingForDatabase);
   }
 
   /** A client that makes requests with `token`. */
@@ -411,6 +411,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       clock: this.#clock,
       passwordPolicy: this.#passwordPolicies.lookup,
       events: this.#changeEvents,
+      reachable: (mountUuid, target) => this.#leases.reachable(mountUuid, target),
       current: (path) => this.#mounts.table.get(path),
     });
   }

@@ -133,10 +133,19 @@ export class PluginError extends VaultletError {
    */
   readonly refused: boolean;
 
+  /**
+   * Whether the failure was the database being out of reach — the connection refused, reset, cut
+   * or timed out, the server shutting down or not yet accepting connections — rather than anything
+   * about the operation itself. Revocation does not count such a failure against the lease (it
+   * waits for the database instead, see `leases/outage-gate.ts`). Never set with `refused`.
+   */
+  readonly unreachable: boolean;
+
   /** @param message - sanitized message */
   constructor(message: string, options: PluginErrorOptions = {}) {
     super("plugin_error", 500, message, options);
     this.refused = options.refused ?? false;
+    this.unreachable = !this.refused && (options.unreachable ?? false);
   }
 }
 
@@ -144,6 +153,8 @@ export class PluginError extends VaultletError {
 export interface PluginErrorOptions extends VaultletErrorOptions {
   /** See {@link PluginError.refused}; default `false` (outcome unknown). */
   refused?: boolean;
+  /** See {@link PluginError.unreachable}; default `false`. */
+  unreachable?: boolean;
 }
 
 /** The engine has not been initialized yet: call `engine.initialize()` first (503). */

@@ -129,6 +129,12 @@ export interface BackendContext {
    * `engine.on` listeners. Optional so contexts built by hand need not provide it.
    */
   events?: ChangeEventSink;
+  /**
+   * Tells the lease manager that the system behind `target` (see {@link Backend.revocationTarget})
+   * answered an operation, so revocations waiting for it resume at once. Optional so contexts
+   * built by hand need not provide it.
+   */
+  reachable?: (target: string) => void;
 }
 
 /**
@@ -208,6 +214,18 @@ export interface Backend {
    * @throws LeaseNotRenewableError when the lease can no longer be renewed (its role is gone)
    */
   renewalLimits?(lease: LeaseRecord): Promise<RenewalLimits>;
+  /**
+   * Optional: revokes many secrets at once (a revocation storm), each as
+   * {@link Backend.revokeSecret} would, with failures isolated per secret. Resolves to one outcome
+   * per lease, in order: `undefined` when revoked, else the error its revocation failed with.
+   */
+  revokeSecrets?(leases: readonly LeaseRecord[]): Promise<unknown[]>;
+  /**
+   * Optional: what revoking this lease depends on (the database backend: the connection config's
+   * name). Leases with the same target wait together while it is unreachable, and resume together
+   * when it answers again (see `leases/outage-gate.ts`). Absent: the mount is the target.
+   */
+  revocationTarget?(lease: LeaseRecord): string;
   /** Extends a secret this backend issued to `expireTime` (ms since the epoch). */
   renewSecret?(lease: LeaseRecord, expireTime: number): Promise<void>;
   /** Releases connections and timers; called on unmount and on engine close. */

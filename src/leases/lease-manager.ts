@@ -95,7 +95,7 @@ export class LeaseManager {
     const scheduler = new LeaseScheduler(
       clock,
       {
-        revokeScheduled: (id) => this.#revocation.revokeScheduled(id),
+        revokeScheduled: (ids) => this.#revocation.revokeScheduledMany(ids),
         revokeClaimed: leases.shared ? (now) => this.#restore.revokeClaimed(now) : undefined,
       },
       resolved.pollIntervalMs,
@@ -113,6 +113,19 @@ export class LeaseManager {
   /** Revocations waiting for a free slot. */
   get queueDepth(): number {
     return this.#revocation.queueDepth;
+  }
+
+  /** Leases whose revocation waits for an unreachable database to answer again. */
+  get waitingForDatabase(): number {
+    return this.#revocation.waitingForDatabase;
+  }
+
+  /**
+   * Something succeeded against the database `target` of mount `mountUuid` (see
+   * `BackendContext.reachable`): revocations waiting for it resume now.
+   */
+  reachable(mountUuid: string, target: string): void {
+    this.#revocation.reachable(mountUuid, target);
   }
 
   /**

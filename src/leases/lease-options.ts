@@ -17,6 +17,13 @@ export interface RevocationOptions {
   /** How often an irrevocable lease is retried, in ms (default 1 h). */
   irrevocableRetryMs?: number;
   /**
+   * The longest wait, in ms, between two tries to reach a database that does not answer (default
+   * 10 s). Revocations that fail because their database is unreachable spend no attempt: they wait
+   * for it, and one of them tries again after `initialBackoffMs`, doubling up to this; once one
+   * succeeds (or anything else reaches that database), all of them resume at once.
+   */
+  unreachableRetryMs?: number;
+  /**
    * How long `close()` waits for revocations in flight, in ms of the engine's clock (default 10 s).
    * With a `ManualClock`, the wait ends when the clock is advanced past it (or when they finish).
    */
@@ -49,6 +56,7 @@ const DEFAULTS: ResolvedRevocationOptions = {
   initialBackoffMs: 1000,
   maxBackoffMs: 5 * 60_000,
   irrevocableRetryMs: 60 * 60_000,
+  unreachableRetryMs: 10_000,
   closeTimeoutMs: 10_000,
   claimMs: 5 * 60_000,
   pollIntervalMs: 30_000,

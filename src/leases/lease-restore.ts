@@ -12,7 +12,7 @@ import { READ_BATCH } from "./lease-store.js";
 import { nextAttemptTime, type LeaseRevocation, type RevocationDependencies } from "./lease-revocation.js";
 
 /** Due leases claimed per query on shared storage. */
-const CLAIM_BATCH = 256;
+const CLAIM_BATCH = 1000;
 
 /** What the restore works with. */
 export interface RestoreDependencies extends RevocationDependencies {
@@ -73,7 +73,7 @@ export class LeaseRestore {
       } catch {
         return;
       }
-      await Promise.all(ids.map((id) => this.#deps.revocation.revokeScheduled(id)));
+      await this.#deps.revocation.revokeScheduledMany(ids);
       if (ids.length < CLAIM_BATCH) return;
     }
   }

@@ -15,6 +15,13 @@ import type { LeaseScheduler } from "./lease-scheduler.js";
 import type { LeaseStore } from "./lease-store.js";
 import type { LeaseTokenIndex } from "./lease-token-index.js";
 import { BoundedQueue } from "./revocation-queue.js";
+import { OutageGates } from "./outage-gate.js";
+
+/**
+ * Leases revoked together when many fall due at once (a backend with `revokeSecrets`): one storage
+ * read, one round trip to the database and one storage delete per batch, instead of per lease.
+ */
+export const REVOKE_BATCH = 200;
 
 /** Finds the backend serving a mount, if the mount (with that UUID) still exists. */
 export type BackendLookup = (mountPath: string, mountUuid: string) => Backend | undefined;
@@ -40,6 +47,8 @@ interface RevokeRequest {
   scheduled?: boolean;
   /** The record just read by the caller (no await since), which spares reading it again. */
   loaded?: LeaseRecord;
+  /** The one try its database's gate lets through while closed (see `outage-gate.ts`). */
+  probe?: boolean;
 }
 
 /**
@@ -56,12 +65,41 @@ export class LeaseRevocation {
    * own lease from inside that lease's revocation, which must then not report it revoked as well.
    */
   readonly #forgottenInFlight = new Set<string>();
+  /** Revocations waiting for an unreachable database. */
+  readonly #gates: OutageGates;
+  /**
+   * Leases to park once their attempt has left {@link LeaseRevocation.inFlight} (a gate that opens
+   * meanwhile must find them free to revoke, not joined to the attempt that is ending).
+   */
+  readonly #toPark = new Map<string, string>();
   #closed = false;
 
   /** @param deps - storage, clock, backends, options, events, the schedule and the token index */
   constructor(deps: RevocationDependencies) {
     this.#deps = deps;
     this.#queue = new BoundedQueue(deps.options.concurrency);
+    const { initialBackoffMs, unreachableRetryMs } = deps.options;
+    this.#gates = new OutageGates(
+      deps.clock,
+      { initialMs: initialBackoffMs, maxMs: Math.max(initialBackoffMs, unreachableRetryMs) },
+      {
+        probe: (id) => this.#queue.run(() => this.#revokeOnce(id, { rethrow: false, scheduled: true, probe: true }), groupOf(id)),
+        resume: (ids) => this.revokeScheduledMany(ids),
+      },
+    );
+  }
+
+  /** Leases waiting for their database to answer again. */
+  get waitingForDatabase(): number {
+    return this.#gates.parked;
+  }
+
+  /**
+   * Something succeeded against the database `target` of mount `mountUuid` (a credential was
+   * created, a connection checked): revocations waiting for it resume now.
+   */
+  reachable(mountUuid: string, target: string): void {
+    this.#gates.open(gateKey(mountUuid, target));
   }
 
   /** Revocations waiting for a free slot. */
@@ -96,6 +134,24 @@ export class LeaseRevocation {
     return this.#queue.run(() => this.#revokeOnce(id, { rethrow: false, scheduled: true }), groupOf(id));
   }
 
+  /**
+   * Revokes leases that fell due together, if storage agrees each is due. Each batch of
+   * {@link REVOKE_BATCH} takes one slot of the bounded queue; the leases of a backend that revokes
+   * in bulk (`Backend.revokeSecrets`) go in one call per batch, with failures kept per lease; the
+   * others are revoked one by one as {@link revokeScheduled}. Never rejects.
+   */
+  async revokeScheduledMany(ids: readonly string[]): Promise<void> {
+    if (ids.length <= 1) return ids.length === 1 ? this.revokeScheduled(ids[0]!) : undefined;
+    const batches: string[][] = [];
+    for (let start = 0; start < ids.length; start += REVOKE_BATCH) batches.push(ids.slice(start, start + REVOKE_BATCH));
+    await Promise.all(
+      batches.map(async (batch) => {
+        const alone = await this.#queue.run(() => this.#revokeBatch(batch), groupOf(batch[0]!)).catch(() => batch);
+        await Promise.all(alone.map((id) => this.revokeScheduled(id)));
+      }),
+    );
+  }
+
   /** Removes one lease without revoking its secret; returns the record that was removed. */
   async forget(id: string): Promise<LeaseRecord | undefined> {
     if (this.#inFlight.has(id)) this.#forgottenInFlight.add(id);
@@ -108,37 +164,147 @@ export class LeaseRevocation {
   /** Starts no more scheduled revocations; those in flight go on (see {@link inFlight}). */
   close(): void {
     this.#closed = true;
+    this.#gates.close();
   }
 
-  #revokeOnce(id: string, { rethrow, scheduled = false, loaded }: RevokeRequest): Promise<void> {
+  #revokeOnce(id: string, { rethrow, scheduled = false, loaded, probe = false }: RevokeRequest): Promise<void> {
     const running = this.#inFlight.get(id);
     if (running) return rethrow ? running : running.catch(() => undefined);
     if (scheduled && this.#closed) return Promise.resolve();
-    const attempt = this.#attempt(id, scheduled, loaded).finally(() => {
-      this.#inFlight.delete(id);
-      this.#forgottenInFlight.delete(id);
-    });
+    const attempt = this.#attempt(id, scheduled, loaded, probe).finally(() => this.#settled(id));
     this.#inFlight.set(id, attempt);
     return rethrow ? attempt : attempt.catch(() => undefined);
   }
 
-  async #attempt(id: string, scheduled: boolean, loaded: LeaseRecord | undefined): Promise<void> {
+  /** An attempt on lease `id` is over: it leaves the in-flight set, then waits behind its gate if it must. */
+  #settled(id: string): void {
+    this.#inFlight.delete(id);
+    this.#forgottenInFlight.delete(id);
+    const key = this.#toPark.get(id);
+    if (key === undefined) return;
+    this.#toPark.delete(id);
+    this.#gates.park(key, id);
+  }
+
+  async #attempt(id: string, scheduled: boolean, loaded: LeaseRecord | undefined, probe: boolean): Promise<void> {
     const lease = loaded ?? (await this.#deps.store.get(id));
     if (!lease) return;
     if (scheduled && !this.#isDue(lease)) return;
-    if (lease.revokeAttempts === 0 && lease.expireTime <= this.#deps.clock.now()) this.#deps.onEvent({ type: "expired", lease });
+    const backend = this.#deps.backendFor(lease.mountPath, lease.mountUuid);
+    const gate = backend && gateKey(lease.mountUuid, backend.revocationTarget?.(lease) ?? "");
+    if (gate !== undefined && scheduled && !probe && this.#gates.isClosed(gate)) {
+      this.#toPark.set(id, gate); // its database is down: wait for it without trying
+      return;
+    }
+    this.#noteExpired(lease);
     try {
-      const backend = this.#deps.backendFor(lease.mountPath, lease.mountUuid);
       if (!backend) throw new PluginError(`the mount ${JSON.stringify(lease.mountPath)} that issued this lease no longer exists`);
       await backend.revokeSecret?.(lease);
     } catch (err) {
-      await this.#recordFailure(lease, err);
+      await this.#onFailure(lease, err, gate);
       throw err;
     }
+    if (gate !== undefined) this.#gates.open(gate);
     if (this.#forgottenInFlight.has(id)) return; // the backend removed the lease itself
     await this.#deps.store.delete(id);
     await this.#unindex(id, lease);
     await this.#deps.onEvent({ type: "revoked", lease }); // awaited: max_leases slots are freed before this returns
+  }
+
+  /**
+   * One batch of due leases: read together; those of a backend with `revokeSecrets` revoked in
+   * one call per backend (minus those whose database's gate is closed, which wait); resolves to the
+   * ids to revoke one by one (other backends).
+   */
+  async #revokeBatch(ids: readonly string[]): Promise<string[]> {
+    if (this.#closed) return [];
+    const free = ids.filter((id) => !this.#inFlight.has(id));
+    const records = await this.#deps.store.getMany(free);
+    const alone: string[] = [];
+    const byBackend = new Map<Backend, LeaseRecord[]>();
+    for (const lease of records) {
+      if (!lease || this.#inFlight.has(lease.id) || !this.#isDue(lease)) continue;
+      const backend = this.#deps.backendFor(lease.mountPath, lease.mountUuid);
+      if (!backend?.revokeSecrets) {
+        alone.push(lease.id);
+        continue;
+      }
+      const gate = gateKey(lease.mountUuid, backend.revocationTarget?.(lease) ?? "");
+      if (this.#gates.isClosed(gate)) this.#gates.park(gate, lease.id);
+      else byBackend.set(backend, [...(byBackend.get(backend) ?? []), lease]);
+    }
+    for (const [backend, leases] of byBackend) await this.#revokeTogether(backend, leases);
+    return alone;
+  }
+
+  /** Revokes `leases` in one call to their backend, then settles each: removed, or its failure recorded. */
+  async #revokeTogether(backend: Backend, leases: LeaseRecord[]): Promise<void> {
+    // Each lease's own promise in flight, so a revocation asked for meanwhile joins it and sees its outcome.
+    const settles = leases.map((lease) => {
+      let settle!: (err: unknown) => void;
+      const promise = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+      promise.catch(() => undefined);
+      this.#inFlight.set(lease.id, promise);
+      return settle;
+    });
+    let outcomes: unknown[] | undefined;
+    try {
+      for (const lease of leases) this.#noteExpired(lease);
+      const settled = await backend.revokeSecrets!(leases).catch((err: unknown) => leases.map(() => err ?? new PluginError("revocation failed")));
+      outcomes = settled;
+      const gates = leases.map((lease) => gateKey(lease.mountUuid, backend.revocationTarget?.(lease) ?? ""));
+      const revoked = leases.filter((lease, i) => settled[i] === undefined && !this.#forgottenInFlight.has(lease.id));
+      for (const [i, gate] of gates.entries()) if (settled[i] === undefined) this.#gates.open(gate);
+      await Promise.all([this.#removeRevoked(revoked), ...leases.map((lease, i) => (settled[i] === undefined ? undefined : this.#onFailure(lease, settled[i], gates[i])))]);
+    } finally {
+      leases.forEach((lease, i) => {
+        this.#settled(lease.id);
+        settles[i]!(outcomes ? outcomes[i] : new PluginError("revocation failed"));
+      });
+    }
+  }
+
+  /** Removes revoked leases' records and index entries (in bulk when the storage can), then tells of each. */
+  async #removeRevoked(leases: LeaseRecord[]): Promise<void> {
+    if (leases.length === 0) return;
+    try {
+      await this.#deps.store.deleteMany(leases.map((lease) => lease.id));
+      await this.#deps.tokens.removeMany(leases);
+    } catch {
+      // Their users are gone but the records stay: they are tried again soon, and find nothing to drop.
+      const retry = this.#deps.clock.now() + this.#deps.options.initialBackoffMs;
+      for (const lease of leases) this.#deps.scheduler.schedule(lease.id, retry);
+      return;
+    }
+    for (const lease of leases) this.#deps.scheduler.cancel(lease.id);
+    await Promise.all(leases.map((lease) => this.#deps.onEvent({ type: "revoked", lease }))); // max_leases slots freed before this returns
+  }
+
+  #noteExpired(lease: LeaseRecord): void {
+    if (lease.revokeAttempts === 0 && lease.lastError === undefined && lease.expireTime <= this.#deps.clock.now()) this.#deps.onEvent({ type: "expired", lease });
+  }
+
+  /**
+   * A revocation failed. When its database was unreachable, the lease spends no attempt: it waits
+   * behind the database's gate (noting the error on the record once). Otherwise the attempt counts;
+   * a refusal also proves the database answers, which opens its gate.
+   */
+  async #onFailure(lease: LeaseRecord, err: unknown, gate: string | undefined): Promise<void> {
+    if (gate !== undefined && err instanceof PluginError && err.unreachable) {
+      this.#toPark.set(lease.id, gate);
+      await this.#noteUnreachable(lease, err);
+      return;
+    }
+    if (gate !== undefined && err instanceof PluginError && err.refused) this.#gates.open(gate);
+    await this.#recordFailure(lease, err);
+  }
+
+  /** Notes the error on the lease (its attempts, due time and claim unchanged); once per distinct error. */
+  async #noteUnreachable(lease: LeaseRecord, err: PluginError): Promise<void> {
+    if (lease.lastError === err.message) return;
+    const noted: LeaseRecord = { ...lease, lastError: err.message };
+    this.#deps.onEvent({ type: "revoke_failed", lease: noted, error: err.message });
+    await this.#deps.store.note(noted).catch(() => undefined); // a note only: the lease waits either way
   }
 
   async #recordFailure(lease: LeaseRecord, err: unknown): Promise<void> {
@@ -164,7 +330,7 @@ export class LeaseRevocation {
    */
   #isDue(lease: LeaseRecord): boolean {
     if (this.#deps.issuing.has(lease.id)) return false;
-    if (lease.state === "pending" || lease.revokeAttempts > 0) return true;
+    if (lease.state === "pending" || lease.revokeAttempts > 0 || lease.lastError !== undefined) return true;
     if (lease.expireTime <= this.#deps.clock.now()) return true;
     this.#deps.scheduler.schedule(lease.id, lease.expireTime);
     return false;
@@ -178,17 +344,24 @@ export class LeaseRevocation {
 }
 
 /**
- * When the scheduler should next act on a lease: its expiry, or (after failures) its next retry —
+ * When the scheduler should next act on a lease: its expiry (now, if a revocation was asked for and
+ * could not reach its database), or (after failures) its next retry —
  * `initialBackoffMs · 2^(n-1)` capped at `maxBackoffMs`, ± 10 % jitter — or, once irrevocable,
  * `irrevocableRetryMs` from now.
  */
 export function nextAttemptTime(lease: LeaseRecord, now: number, options: ResolvedRevocationOptions): number {
-  if (lease.revokeAttempts === 0) return lease.expireTime;
+  if (lease.revokeAttempts === 0) return lease.lastError === undefined ? lease.expireTime : Math.min(now, lease.expireTime); // a revocation was asked for and could not reach its database
+
   if (lease.state === "irrevocable") return now + options.irrevocableRetryMs;
   const exponential = options.initialBackoffMs * 2 ** (lease.revokeAttempts - 1);
   const capped = Math.min(exponential, options.maxBackoffMs);
   const jitter = randomInt(Math.max(1, Math.floor(capped / 5)));
   return now + capped - Math.floor(capped / 10) + jitter;
+}
+
+/** The key of a database's gate: the mount, and the backend's revocation target within it. */
+function gateKey(mountUuid: string, target: string): string {
+  return `${mountUuid}\n${target}`;
 }
 
 /** The revocation queue's fairness group of a lease: its id's first segment, i.e. (usually) its mount. */

@@ -8,8 +8,8 @@ import { DueQueue } from "../util/due-queue.js";
 
 /** What the scheduler does when leases fall due. */
 export interface DueHandler {
-  /** Revokes one lease this process scheduled (single-process storage). Must not reject. */
-  revokeScheduled(id: string): Promise<void>;
+  /** Revokes leases this process scheduled that fell due together (single-process storage). Must not reject. */
+  revokeScheduled(ids: readonly string[]): Promise<void>;
   /**
    * Shared storage: revokes the due leases this process manages to claim, whatever it scheduled.
    * Must not reject.
@@ -61,6 +61,6 @@ export class LeaseScheduler {
 
   async #onDue(ids: string[], now: number): Promise<void> {
     if (this.#handler.revokeClaimed) return this.#handler.revokeClaimed(now);
-    await Promise.all(ids.map((id) => this.#handler.revokeScheduled(id)));
+    await this.#handler.revokeScheduled(ids);
   }
 }

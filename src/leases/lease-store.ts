@@ -51,7 +51,15 @@ export class LeaseStore {
     await this.#view.put(lease.id, lease, { dueAt });
   }
 
-  /** Deletes a record (a no-op when absent). */
+  /**
+   * Rewrites a record keeping its due time and any claim on it (a note on the lease, such as the
+   * error of a revocation that could not reach its database, that changes nothing about when or
+   * by whom it is revoked).
+   */
+  async note(lease: LeaseRecord): Promise<void> {
+    await this.#view.put(lease.id, lease);
+  }
+
   /** Turns the issuer's pending record active, if it is still exactly as written (see `pending-lease.ts`). */
   async activate(pending: LeaseRecord): Promise<boolean> {
     return activatePending(this.#view, pending);
@@ -72,8 +80,14 @@ export class LeaseStore {
     return previous !== undefined;
   }
 
+  /** Deletes a record (a no-op when absent). */
   async delete(id: string): Promise<void> {
     await this.#view.delete(id);
+  }
+
+  /** Deletes records, in one round trip when the storage can (a no-op for those absent). */
+  async deleteMany(ids: readonly string[]): Promise<void> {
+    await this.#view.deleteMany(ids);
   }
 
   /** Ids of the leases that start with `prefix`, sorted. */

@@ -22,6 +22,8 @@ export interface MountBackendDeps {
   passwordPolicy: PasswordPolicyLookup;
   /** Where backends report their configuration changes. */
   events: ChangeEventSink;
+  /** A mount's backend saw `target` answer (see `BackendContext.reachable`). */
+  reachable: (mountUuid: string, target: string) => void;
   /** The entry currently mounted at a path (a backend reads its tune settings through it). */
   current: (path: string) => MountEntry | undefined;
 }
@@ -47,5 +49,6 @@ export async function createMountBackend(entry: MountEntry, deps: MountBackendDe
     clock: deps.clock,
     passwordPolicy: deps.passwordPolicy,
     events: deps.events,
+    reachable: (target) => deps.reachable(entry.uuid, target),
   });
 }

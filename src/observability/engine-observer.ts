@@ -134,8 +134,8 @@ export class EngineObserver {
     this.#totals.quotaRejected++;
   }
 
-  /** The metrics snapshot. */
-  metrics(queueDepth: number): EngineMetrics {
+  /** The metrics snapshot, with the revocation gauges the lease manager keeps. */
+  metrics(queueDepth: number, waitingForDatabase = 0): EngineMetrics {
     const byMount = this.counts.byMount();
     const t = this.#totals;
     return {
@@ -148,7 +148,7 @@ export class EngineObserver {
         renewed: t.renewed,
         expired: t.expired,
       },
-      revocations: { queueDepth, succeeded: t.revoked, failed: t.failed, becameIrrevocable: t.irrevocable },
+      revocations: { queueDepth, waitingForDatabase, succeeded: t.revoked, failed: t.failed, becameIrrevocable: t.irrevocable },
       tokens: { created: t.tokensCreated, revoked: t.tokensRevoked },
       quotas: { rejected: t.quotaRejected },
     };

@@ -34,6 +34,8 @@ export interface EngineMetrics {
   revocations: {
     /** Revocations waiting for a free slot in the bounded queue (gauge). */
     queueDepth: number;
+    /** Leases whose revocation waits for an unreachable database to answer again (gauge; see docs/leases.md). */
+    waitingForDatabase: number;
     /** Secrets revoked so far (counter). */
     succeeded: number;
     /** Failed revocation attempts so far (counter). */

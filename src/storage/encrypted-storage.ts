@@ -67,6 +67,8 @@ export class EncryptedStorage implements Storage {
   readonly compareAndSwap?: (key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions) => Promise<boolean>;
   /** @inheritdoc */
   readonly getMany?: (keys: readonly string[]) => Promise<Array<Uint8Array | undefined>>;
+  /** @inheritdoc */
+  readonly deleteMany?: (keys: readonly string[]) => Promise<void>;
   /**
    * Passed through: keys are not encrypted, and every write through the barrier is a write of the
    * inner storage under the same key, which announces it.
@@ -93,6 +95,7 @@ export class EncryptedStorage implements Storage {
         return sealed.map((value, i) => (value === undefined ? undefined : this.#open(keys[i]!, value).plaintext));
       };
     }
+    if (inner.deleteMany) this.deleteMany = (keys) => this.#serializedAll(keys, () => inner.deleteMany!(keys));
   }
 
   /**
@@ -172,6 +175,25 @@ export class EncryptedStorage implements Storage {
       if (changed) encrypted++;
     }
     return encrypted;
+  }
+
+  /**
+   * Runs `work` holding every key's turn at once (as {@link EncryptedStorage.delete} holds one), so
+   * a re-encryption in flight never writes back a record deleted under it. Each key's turn is
+   * queued in the same synchronous step, so two such runs never wait on each other crosswise.
+   */
+  async #serializedAll(keys: readonly string[], work: () => Promise<void>): Promise<void> {
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const held: Promise<void>[] = [];
+    const turns = [...new Set(keys)].map((key) => new Promise<void>((taken) => held.push(this.#locks.run(key, () => (taken(), done)))));
+    await Promise.all(turns);
+    try {
+      await work();
+    } finally {
+      release();
+      await Promise.all(held);
+    }
   }
 
   #seal(key: string, plaintext: Uint8Array): Uint8Array {

@@ -112,6 +112,17 @@ export class JsonStore {
     await atomicDelete(this.#storage, this.#prefix + key);
   }
 
+  /**
+   * Removes `keys`, in one round trip when the storage can ({@link Storage.deleteMany}), else one
+   * {@link JsonStore.delete} each. Only a storage with compare-and-swap deletes in bulk: without
+   * it, each delete must take its key's local turn (see `atomicDelete`).
+   */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    if (this.#storage.deleteMany && this.#storage.compareAndSwap) return this.#storage.deleteMany(keys.map((key) => this.#prefix + key));
+    await Promise.all(keys.map((key) => this.delete(key)));
+  }
+
   /** Keys under `prefix`, relative to this view, in ascending order. */
   async list(prefix = ""): Promise<string[]> {
     const keys = await this.#storage.list(this.#prefix + prefix);

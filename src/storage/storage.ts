@@ -50,6 +50,12 @@ export interface Storage {
    */
   getMany?(keys: readonly string[]): Promise<Array<Uint8Array | undefined>>;
   /**
+   * Optional capability: removes many keys in one round trip (missing keys are not an error), as
+   * one `delete` each would. A revocation storm removes the records of a whole batch of revoked
+   * leases through it when the storage has it, one `delete` each otherwise.
+   */
+  deleteMany?(keys: readonly string[]): Promise<void>;
+  /**
    * Optional capability: replaces the value at `key` with `next` only if the current value is
    * byte for byte `expected` (`undefined` on either side meaning "absent": create-if-absent and
    * delete-if-unchanged), atomically with respect to every writer of this storage, other

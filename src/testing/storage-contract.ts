@@ -161,6 +161,17 @@ export function storageContract(name: string, subject: () => Promise<StorageCont
       expect(await storage.getMany([])).toEqual([]);
     });
 
+    it("deleteMany (optional capability) removes exactly the keys given; missing ones are fine", async (context) => {
+      const { storage } = await open();
+      if (!storage.deleteMany) return context.skip();
+      for (const key of ["dm/a", "dm/b", "dm/c"]) await storage.put(key, bytes(key));
+      await storage.deleteMany(["dm/a", "dm/missing", "dm/c", "dm/a"]);
+      expect(await storage.list("dm/")).toEqual(["dm/b"]);
+      expect(text(await storage.get("dm/b"))).toBe("dm/b");
+      await storage.deleteMany([]);
+      expect(await storage.list("dm/")).toEqual(["dm/b"]);
+    });
+
     describe("compareAndSwap (optional capability)", () => {
       it("creates only when absent, replaces only the expected value, deletes only the expected value", async (context) => {
         const { storage } = await open();

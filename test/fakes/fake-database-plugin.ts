@@ -32,6 +32,8 @@ export class FakeDatabase {
   readonly rollbacks: string[] = [];
   failNextCreate = false;
   failDeletes = false;
+  /** The database is down: every operation fails as unreachable (`PluginError.unreachable`), changing nothing. */
+  down = false;
   deleteCalls = 0;
   /** Awaited by every user creation before the user exists: a test holds creations in flight with it. */
   beforeCreate: (() => Promise<void>) | undefined;
@@ -98,6 +100,7 @@ export class FakeDatabase {
       newUser: (request) =>
         tracked(async () => {
           await db.beforeCreate?.();
+          if (db.down) throw new PluginError("creating the database user failed: connect ECONNREFUSED", { unreachable: true });
           const vals = values(request.username, request.password, request.expiration);
           try {
             if (db.failNextCreate) {
@@ -123,6 +126,7 @@ export class FakeDatabase {
       deleteUser: (request) =>
         tracked(async () => {
           db.deleteCalls++;
+          if (db.down) throw new PluginError("revoking the database user failed: connect ECONNREFUSED", { unreachable: true });
           if (db.failDeletes) throw new PluginError("revoking the database user failed: database unreachable");
           if (!db.users.has(request.username)) return;
           await run(request.statements, values(request.username), []);

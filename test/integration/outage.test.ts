@@ -1,8 +1,10 @@
 /**
- * The database goes away while leases expire: nothing is lost, every due lease is revoked once it
- * is back, and a lease whose database stays broken ends irrevocable with its error.
+ * The database goes away while leases expire: nothing is lost, no lease spends its attempts on the
+ * outage, every due lease is revoked once it is back (at the next try, or as soon as anything else
+ * reaches it), and a lease whose revocation the database refuses ends irrevocable with its error.
+ * (A real stop and start of PostgreSQL: outage-restart.test.ts.)
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { Engine, ManualClock, MemoryStorage, PostgresStorage, type Storage } from "../../src/index.js";
 import { useTestDatabase } from "../support/database.js";
 import { connectionConfigFor, roleExists } from "../support/engine-fixture.js";
@@ -19,7 +21,7 @@ async function engineThrough(proxy: TcpProxy, clock: ManualClock, storage: Stora
   const engine = await Engine.open({
     storage,
     clock,
-    revocation: { maxAttempts: 5, initialBackoffMs: 1000, maxBackoffMs: 60_000, pollIntervalMs: 10_000 },
+    revocation: { maxAttempts: 5, initialBackoffMs: 1000, maxBackoffMs: 60_000, pollIntervalMs: 10_000, unreachableRetryMs: 10_000 },
   });
   const root = engine.client((await engine.initialize()).rootToken);
   await root.write("sys/mounts/database", { type: "database" });
@@ -42,33 +44,73 @@ describe("database outage while leases expire", () => {
     const { engine, root } = await engineThrough(proxy, clock);
     const issued = await Promise.all(Array.from({ length: 5 }, () => root.read<{ username: string }>("database/creds/readonly")));
     await proxy.stop();
-    await clock.advance("60m"); // due now: the first attempt fails
-    await clock.advance("4s"); // retries after about 1 s and 2 s fail too; the fourth would come at about 7 s
+    await clock.advance("60m"); // due now: the first attempts find no database
+    await clock.advance("4s"); // tries after about 1 s and 2 s find none either
     for (const creds of issued) {
       const lookup = await root.write("sys/leases/lookup", { lease_id: creds.lease_id });
-      expect(lookup.data).toMatchObject({ state: "active", revoke_attempts: expect.any(Number), last_error: expect.any(String) });
-      expect(lookup.data!.revoke_attempts).toBeGreaterThanOrEqual(1);
+      expect(lookup.data).toMatchObject({ state: "active", revoke_attempts: 0 }); // the outage is not the lease's fault
       expect(await roleExists(db, creds.data!.username)).toBe(true);
     }
+    expect(engine.metrics().revocations.waitingForDatabase).toBe(5);
     await proxy.start();
-    await clock.advance("2m");
+    await clock.advance("10s"); // the next try (at most unreachableRetryMs away) reaches it: all resume
     for (const creds of issued) expect(await roleExists(db, creds.data!.username)).toBe(false);
     await expect(root.list("sys/leases/lookup/database/creds/readonly")).rejects.toMatchObject({ code: "not_found" });
     await engine.close();
   });
 
-  it("ends irrevocable, with its error, when the database stays broken; revoke-force clears it", async () => {
+  it("an outage of any length spends no attempt; the last error is shown, free of secrets", async () => {
     const proxy = await startProxy();
     const clock = new ManualClock(Date.now());
     const { engine, root } = await engineThrough(proxy, clock);
     const creds = await root.read<{ username: string }>("database/creds/readonly");
     await proxy.stop();
     await clock.advance("61m");
+    for (let i = 0; i < 30; i++) await clock.advance("2m"); // an hour: once a lease's 5 attempts would have been spent many times over
+    const lookup = await root.write("sys/leases/lookup", { lease_id: creds.lease_id });
+    expect(lookup.data).toMatchObject({ state: "active", revoke_attempts: 0, last_error: expect.stringMatching(/connect|ECONNREFUSED|reach|terminated/i) });
+    expect(JSON.stringify(lookup.data)).not.toContain(db.password);
+    await proxy.start();
+    await clock.advance("10s");
+    expect(await roleExists(db, creds.data!.username)).toBe(false);
+    await engine.close();
+  });
+
+  it("a successful creation on the database that is back wakes the revocations waiting for it, without waiting for their next try", async () => {
+    const proxy = await startProxy();
+    const clock = new ManualClock(Date.now());
+    const { engine, root } = await engineThrough(proxy, clock);
+    const issued = await Promise.all(Array.from({ length: 3 }, () => root.read<{ username: string }>("database/creds/readonly")));
+    await proxy.stop();
+    await clock.advance("61m");
+    for (let i = 0; i < 5; i++) await clock.advance("10s"); // the tries are now 10 s apart
+    await proxy.start();
+    const fresh = await root.read<{ username: string }>("database/creds/readonly"); // the clock stands still: no try is due
+    await vi.waitFor(async () => {
+      for (const creds of issued) expect(await roleExists(db, creds.data!.username)).toBe(false);
+    });
+    expect(await roleExists(db, fresh.data!.username)).toBe(true);
+    await engine.close();
+  });
+
+  it("ends irrevocable, with its error, when the database refuses the revocation; revoke-force clears it", async () => {
+    const proxy = await startProxy();
+    const clock = new ManualClock(Date.now());
+    const { engine, root } = await engineThrough(proxy, clock);
+    await root.write("database/roles/broken", {
+      db_name: "postgresql",
+      creation_statements: `CREATE ROLE "{{name}}" NOLOGIN;`,
+      revocation_statements: `DROP ROLE "{{name}}-missing";`,
+      default_ttl: "1h",
+    });
+    await root.write("database/config/postgresql", { allowed_roles: "readonly,broken" });
+    const creds = await root.read<{ username: string }>("database/creds/broken");
+    await clock.advance("61m");
     for (let i = 0; i < 6; i++) await clock.advance("2m");
     const lookup = await root.write("sys/leases/lookup", { lease_id: creds.lease_id });
-    expect(lookup.data).toMatchObject({ state: "irrevocable", revoke_attempts: 5, last_error: expect.stringMatching(/connect|ECONNREFUSED|reach/i) });
+    expect(lookup.data).toMatchObject({ state: "irrevocable", revoke_attempts: 5, last_error: expect.stringMatching(/does not exist/i) });
     expect(JSON.stringify(lookup.data)).not.toContain(db.password);
-    await root.write("sys/leases/revoke-force/database/creds/readonly", {});
+    await root.write("sys/leases/revoke-force/database/creds/broken", {});
     await expect(root.write("sys/leases/lookup", { lease_id: creds.lease_id })).rejects.toMatchObject({ code: "lease_not_found" });
     await db.query(`DROP ROLE "${creds.data!.username}"`);
     await engine.close();

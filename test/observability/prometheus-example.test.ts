@@ -32,7 +32,7 @@ describe("examples/metrics-prometheus.ts", () => {
   it("escapes label values", () => {
     const text = formatPrometheus({
       leases: { active: 1, irrevocable: 0, byMount: [{ mount: 'a"b\\c\n', active: 1, irrevocable: 0 }], byRole: [], created: 0, renewed: 0, expired: 0 },
-      revocations: { queueDepth: 0, succeeded: 0, failed: 0, becameIrrevocable: 0 },
+      revocations: { queueDepth: 0, waitingForDatabase: 0, succeeded: 0, failed: 0, becameIrrevocable: 0 },
       tokens: { created: 0, revoked: 0 },
       quotas: { rejected: 0 },
     });

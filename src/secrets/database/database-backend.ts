@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InvalidRequestError, LeaseNotRenewableError, NotFoundError, PermissionDeniedError } from "../../errors.js";
+import { InvalidRequestError, LeaseNotRenewableError, NotFoundError, PermissionDeniedError, PluginError } from "../../errors.js";
 import type { Backend, BackendContext, BackendFactory, BackendRequest, BackendResponse, RenewalLimits } from "../../backend/backend.js";
 import { PathRouter, type PathRoute } from "../../backend/path-router.js";
 import type { LeaseRecord } from "../../leases/lease.js";
@@ -18,7 +18,7 @@ import {
   parseConnectionConfig,
   type ConnectionConfig,
 } from "./connection-config.js";
-import type { DatabasePlugin, DatabasePluginDescriptor } from "./plugin.js";
+import type { DatabasePlugin, DatabasePluginDescriptor, DeleteUserRequest } from "./plugin.js";
 import { PluginInstances } from "./plugin-instances.js";
 import { ROLE_FIELDS, describeRole, parseRole, revocationSettingsOf, type Role } from "./role.js";
 import { UsernameGenerator } from "./username.js";
@@ -116,6 +116,40 @@ class DatabaseBackend implements Backend {
     return { maxTtl, defaultTtl: ttl };
   }
 
+  /** Groups the leases by connection config; each config's plugin revokes its users in batches when it can. */
+  async revokeSecrets(leases: readonly LeaseRecord[]): Promise<unknown[]> {
+    const outcomes: unknown[] = leases.map(() => undefined);
+    const byDatabase = new Map<string, number[]>();
+    leases.forEach((lease, i) => {
+      const name = (lease.internal as unknown as CredentialInternal).db_name;
+      byDatabase.set(name, [...(byDatabase.get(name) ?? []), i]);
+    });
+    const roles = new Map<string, Promise<Role | undefined>>();
+    const roleOf = (name: string) => roles.get(name) ?? roles.set(name, this.#roles.get<Role>(name)).get(name)!;
+    for (const [dbName, positions] of byDatabase) {
+      try {
+        const plugin = await this.#pluginFor(dbName);
+        const requests = await Promise.all(positions.map((i) => this.#deleteRequest(leases[i]!, roleOf)));
+        const results = plugin.revokeUsers ? await plugin.revokeUsers(requests) : await oneByOne(plugin, requests);
+        positions.forEach((i, k) => (outcomes[i] = results[k]));
+      } catch (err) {
+        for (const i of positions) outcomes[i] = err ?? new Error("revocation failed");
+      }
+    }
+    return outcomes;
+  }
+
+  /** A lease's revocation waits on its connection config. */
+  revocationTarget(lease: LeaseRecord): string {
+    return (lease.internal as unknown as CredentialInternal).db_name;
+  }
+
+  async #deleteRequest(lease: LeaseRecord, roleOf: (name: string) => Promise<Role | undefined>) {
+    const internal = lease.internal as unknown as CredentialInternal;
+    const role = await roleOf(internal.role);
+    return { username: internal.username, statements: role?.revocation_statements ?? [], settings: revocationSettingsOf(role), marker: internal.marker };
+  }
+
   async renewSecret(lease: LeaseRecord, expireTime: number): Promise<void> {
     const internal = lease.internal as unknown as CredentialInternal;
     const role = await this.#roles.get<Role>(internal.role);
@@ -126,6 +160,7 @@ class DatabaseBackend implements Backend {
       statements: role?.renew_statements ?? [],
       marker: internal.marker,
     });
+    this.#context.reachable?.(internal.db_name);
   }
 
   async close(): Promise<void> {
@@ -209,6 +244,7 @@ class DatabaseBackend implements Backend {
       UsernameTemplate.parse(config.username_template, this.#plugins.maxUsernameBytes(config.plugin_name));
     }
     const plugin = await this.#plugins.open(config, config.verify_connection);
+    if (config.verify_connection) this.#context.reachable?.(name);
     await this.#configs.put(name, config);
     await this.#plugins.replace(name, plugin, config);
     this.#reportChange("config.changed", name, "write", request.data);
@@ -280,6 +316,7 @@ class DatabaseBackend implements Backend {
         rollbackStatements: role.rollback_statements,
         marker: internal.marker,
       });
+      this.#context.reachable?.(role.db_name); // revocations waiting on this database resume
       return { username, password };
     });
   }
@@ -314,4 +351,19 @@ class DatabaseBackend implements Backend {
     if (!config) throw new ErrorType(`no database connection named ${JSON.stringify(name)}; write config/${name} first`);
     return config;
   }
+}
+
+/**
+ * Revokes users one at a time (a plugin without `revokeUsers`), each outcome kept apart; once the
+ * database is found unreachable, the rest share that outcome untried.
+ */
+async function oneByOne(plugin: DatabasePlugin, requests: DeleteUserRequest[]): Promise<unknown[]> {
+  const outcomes: unknown[] = [];
+  let unreachable: PluginError | undefined;
+  for (const request of requests) {
+    const outcome = unreachable ?? (await plugin.deleteUser(request).then(() => undefined, (err: unknown) => err ?? new Error("revocation failed")));
+    if (outcome instanceof PluginError && outcome.unreachable) unreachable = outcome;
+    outcomes.push(outcome);
+  }
+  return outcomes;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { RevocationSettings } from "./revocation-settings.js";
+import type { PluginError } from "../../errors.js";
 
 export type { RevocationSettings } from "./revocation-settings.js";
 
@@ -125,6 +126,15 @@ export interface DatabasePlugin {
   renewUser(request: RenewUserRequest): Promise<void>;
   /** Removes a user; succeeds when the user does not exist. */
   deleteUser(request: DeleteUserRequest): Promise<void>;
+  /**
+   * Optional: removes many users at once (a revocation storm: many leases fell due together),
+   * each exactly as {@link DatabasePlugin.deleteUser} would, in as few round trips as the database
+   * allows, with failures isolated per user — one user that cannot be revoked never blocks or
+   * rolls back the others. Resolves to one outcome per request, in order: `undefined` when the
+   * user is gone, else the `PluginError` its revocation failed with. Rejects (a `PluginError`)
+   * only when nothing could be done, e.g. the database is unreachable.
+   */
+  revokeUsers?(requests: readonly DeleteUserRequest[]): Promise<Array<PluginError | undefined>>;
   /**
    * Sets an existing user's password; fails (changing nothing) when the user does not exist.
    * Optional: root rotation and static roles need it.

@@ -195,6 +195,19 @@ export class PostgresStorage implements Storage {
     await this.#query(`DELETE FROM ${this.#table} WHERE key = $1`, [key], "deleting a record");
   }
 
+  /**
+   * One statement for keys outside the watched prefixes (lease records and their index: the
+   * revocation storm's deletes); a key under a watched prefix is deleted on its own, announced.
+   *
+   * The contract is {@link Storage.deleteMany}.
+   */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    const quiet = keys.filter((key) => !this.#announces(key));
+    for (const key of keys) if (this.#announces(key)) await this.delete(key);
+    if (quiet.length === 0) return;
+    await this.#query(`DELETE FROM ${this.#table} WHERE key = ANY($1::text[])`, [quiet], "deleting records");
+  }
+
   /** @inheritdoc */
   async list(prefix: string): Promise<string[]> {
     const { rows } =

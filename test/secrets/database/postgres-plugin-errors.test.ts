@@ -32,6 +32,29 @@ describe("pluginError (PostgreSQL)", () => {
     expect(error.refused).toBe(false);
   });
 
+  it.each([
+    ["a refused connection", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" })],
+    ["a reset connection", Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })],
+    ["a connection that timed out", Object.assign(new Error("connect ETIMEDOUT"), { code: "ETIMEDOUT" })],
+    ["a pool that could not connect in time", new Error("timeout exceeded when trying to connect")],
+    ["a connection the server ended", new Error("Connection terminated unexpectedly")],
+    ["a connection exception (class 08)", serverError("08006", "connection failure")],
+    ["an administrator shutdown (57P01)", serverError("57P01", "terminating connection due to administrator command")],
+    ["a server still starting (57P03)", serverError("57P03", "the database system is starting up")],
+  ])("calls %s unreachable: not the lease's fault", (_what, err) => {
+    const error = pluginError("revoking the database user failed", err, []);
+    expect(error.unreachable).toBe(true);
+    expect(error.refused).toBe(false);
+  });
+
+  it.each([
+    ["a refused statement", serverError("42704", 'role "x" does not exist')],
+    ["a statement timeout (57014): the statement's, not the server's", serverError("57014", "canceling statement due to statement timeout")],
+    ["a programming error", new TypeError("cannot read properties of undefined")],
+  ])("does not call %s unreachable", (_what, err) => {
+    expect(pluginError("revoking the database user failed", err, []).unreachable).toBe(false);
+  });
+
   it("passes a PluginError the plugin threw itself through unchanged", () => {
     const own = new PluginError('the database user "x" does not exist', { refused: true });
     expect(pluginError("changing the database user's password failed", own, [])).toBe(own);

@@ -25,6 +25,8 @@ import { clientFor, createPool } from "./pool-factory.js";
 import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
 import { formatExpiration, quoteIdentifier } from "./sql-format.js";
+import { BATCH_FACTS_SQL, batchable, batchDropQuery, batchPrepareQuery, failedPositions, type BatchUser } from "./batch-revocation.js";
+import { Semaphore } from "../../../../util/semaphore.js";
 
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1). */
 const MAX_IDENTIFIER_BYTES = 63;
@@ -94,6 +96,8 @@ class PostgresPlugin implements DatabasePlugin {
   #active = 0;
   #onIdle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
+  /** Batched revocations at once: half the pool, so new credentials still find connections. */
+  #batchSlots = new Semaphore(1);
 
   /** @param hostPool - the host's own pool, used instead of one built from the settings */
   constructor(hostPool?: PostgresPool) {
@@ -104,6 +108,7 @@ class PostgresPlugin implements DatabasePlugin {
     this.#secrets = [settings.password, settings.tls?.key];
     this.#passwordAuthentication = settings.passwordAuthentication ?? "password";
     this.#pool = this.#hostPool ?? (await createPool(settings));
+    this.#batchSlots = new Semaphore(Math.floor(settings.maxOpenConnections / 2));
     if (!this.#hostPool) this.#settings = settings;
     if (verifyConnection) await this.#verify();
   }
@@ -162,6 +167,66 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
+  /**
+   * Revokes many users, each as {@link deleteUser} would, with failures isolated per user: the
+   * roles' facts in one query, then every user the default revocation handles in one `DO` block
+   * (see `batch-revocation.ts`); custom revocation statements, users with objects in other
+   * databases, and users the block failed on go one by one. At most half the pool's connections
+   * run batches at once.
+   *
+   * @throws PluginError when the database cannot be asked at all (every outcome is then unknown)
+   */
+  revokeUsers(requests: readonly DeleteUserRequest[]): Promise<Array<PluginError | undefined>> {
+    return this.#tracked(() => this.#batchSlots.run(() => this.#revokeUsers(requests)));
+  }
+
+  async #revokeUsers(requests: readonly DeleteUserRequest[]): Promise<Array<PluginError | undefined>> {
+    const outcomes: Array<PluginError | undefined> = requests.map(() => undefined);
+    const facts = await this.#batchFacts(requests.map((request) => request.username));
+    const batch: number[] = [];
+    const oneByOne: number[] = [];
+    requests.forEach((request, i) => {
+      const row = facts.get(request.username);
+      if (!row) return; // already gone
+      const reason = refusalReason(request.username, roleFacts(row), request.marker);
+      if (reason !== undefined) outcomes[i] = ownershipRefused(reason);
+      else if (request.statements.length === 0 && !row.elsewhere && batchable(batchUser(request, row))) batch.push(i);
+      else oneByOne.push(i);
+    });
+    if (batch.length > 0) oneByOne.push(...(await this.#dropBatch(batch.map((i) => batchUser(requests[i]!, facts.get(requests[i]!.username)!)))).map((k) => batch[k]!));
+    for (const i of oneByOne) outcomes[i] = await this.#deleteUser(requests[i]!).then(() => undefined, (err: PluginError) => err);
+    return outcomes;
+  }
+
+  /** The facts of each existing role among `usernames` ({@link BATCH_FACTS_SQL}), by name. */
+  async #batchFacts(usernames: string[]): Promise<Map<string, BatchFactsRow>> {
+    try {
+      const { rows } = await this.#query(BATCH_FACTS_SQL, [usernames]);
+      return new Map(rows.map((row) => [row.name as string, row as BatchFactsRow]));
+    } catch (err) {
+      throw pluginError("revoking the database users failed", err, this.#secrets);
+    }
+  }
+
+  /** Runs the batch's two steps; resolves to the positions (in `users`) of the users they failed on. */
+  async #dropBatch(users: BatchUser[]): Promise<number[]> {
+    try {
+      const failed = new Set(await this.#batchStep(batchPrepareQuery(users, await this.#isSuperuser())));
+      const prepared = users.map((_, k) => k).filter((k) => !failed.has(k));
+      if (prepared.length > 0) for (const k of await this.#batchStep(batchDropQuery(prepared.map((k) => users[k]!)))) failed.add(prepared[k]!);
+      return [...failed];
+    } catch (err) {
+      throw pluginError("revoking the database users failed", err, this.#secrets);
+    }
+  }
+
+  /** Runs one batch query (simple protocol: one round trip, one transaction); its failed positions. */
+  async #batchStep(text: string): Promise<number[]> {
+    const results = (await this.#requirePool().query(text)) as unknown as PostgresQueryResult | PostgresQueryResult[];
+    const last = Array.isArray(results) ? results[results.length - 1]! : results;
+    return failedPositions(last.rows[0]?.failed);
+  }
+
   changePassword(request: ChangePasswordRequest): Promise<void> {
     return this.#tracked(() => this.#changePassword(request));
   }
@@ -197,11 +262,11 @@ class PostgresPlugin implements DatabasePlugin {
   }
 
   /** Runs an operation, counted so that {@link close} waits for it. */
-  async #tracked(operation: () => Promise<void>): Promise<void> {
+  async #tracked<T>(operation: () => Promise<T>): Promise<T> {
     if (this.#closing || !this.#pool) throw new PluginError("the PostgreSQL plugin is not initialized or already closed");
     this.#active++;
     try {
-      await operation();
+      return await operation();
     } finally {
       if (--this.#active === 0) this.#onIdle?.();
     }
@@ -369,6 +434,26 @@ class PostgresPlugin implements DatabasePlugin {
     if (!this.#pool) throw new PluginError("the PostgreSQL plugin is not initialized or already closed");
     return this.#pool;
   }
+}
+
+/** A row of {@link BATCH_FACTS_SQL}. */
+interface BatchFactsRow {
+  name: string;
+  superuser: boolean;
+  is_connection_user: boolean;
+  comment: string | null;
+  elsewhere: boolean;
+  bare: boolean;
+}
+
+/**
+ * A batch's view of a request: the user, its role's settings, and whether anything depends on it
+ * (never said of a role reassigning to a named heir, so a heir that does not exist is refused as
+ * one by one).
+ */
+function batchUser(request: DeleteUserRequest, row: BatchFactsRow): BatchUser {
+  const settings = request.settings ?? DEFAULT_REVOCATION_SETTINGS;
+  return { username: request.username, settings, bare: row.bare === true && settings.reassignTo === "" };
 }
 
 /** A step run inside a transaction, after its statements. */

@@ -18,7 +18,32 @@ export function pluginError(operation: string, err: unknown, secrets: readonly (
   const raw = err instanceof Error ? err.message : String(err);
   const code = sqlState(err);
   const message = redact(raw, secrets);
-  return new PluginError(`${operation}: ${message}`, { cause: code ? { code } : undefined, refused: refusedByServer(code) });
+  return new PluginError(`${operation}: ${message}`, {
+    cause: code ? { code } : undefined,
+    refused: refusedByServer(code),
+    unreachable: unreachableServer(err, code),
+  });
+}
+
+/** Node's codes of a connection that could not be made or was lost. */
+const CONNECTION_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN", "ENOTFOUND", "EAI_AGAIN"]);
+
+/** What `pg` says (with no code) when a connection ends, or cannot be had from the pool in time. */
+const CONNECTION_MESSAGES = /connection terminated|terminated unexpectedly|timeout exceeded when trying to connect|connection timeout|client has encountered a connection error|not queryable/i;
+
+/**
+ * Whether the failure was the server being out of reach rather than the statement: a client-side
+ * connection failure (a Node errno such as `ECONNREFUSED`, or `pg`'s own "Connection terminated"
+ * and pool timeouts), a connection exception (SQLSTATE class 08), the server shutting down or
+ * starting (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now). A query cancelled by a statement timeout (57014) is the
+ * statement's, not the server's.
+ */
+export function unreachableServer(err: unknown, code = sqlState(err)): boolean {
+  if (code !== undefined) return code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03";
+  const { code: errno, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof errno === "string" && CONNECTION_ERRNOS.has(errno)) return true;
+  if (err instanceof AggregateError) return err.errors.some((inner) => unreachableServer(inner));
+  return typeof message === "string" && CONNECTION_MESSAGES.test(message);
 }
 
 /**
