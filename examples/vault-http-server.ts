@@ -141,7 +141,14 @@ async function serve(engine: Engine, request: HttpRequest, maxBodyBytes: number)
     data: { ...queryData(operation, url.searchParams), ...body },
     wrapTtl: wrapTtlOf(request.headers),
   };
-  return replyOf(await dispatch(engine, call), path);
+  const reply = replyOf(await dispatch(engine, call), path);
+  return reply.status === 204 && revokesInBackground(path, call.data) ? { status: 202 } : reply;
+}
+
+/** Vault answers 202 Accepted when a revocation was asked with `sync: false` (it runs in the background). */
+function revokesInBackground(path: string, data: Record<string, unknown>): boolean {
+  const asked = data.sync === false || data.sync === "false";
+  return asked && /^sys\/(leases\/)?revoke(-prefix|-force)?(\/|$)/.test(path);
 }
 
 function dispatch(engine: Engine, { operation, path, token, data, wrapTtl }: EngineCall): Promise<Response> {

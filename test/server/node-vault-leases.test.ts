@@ -14,11 +14,12 @@ let engine: Engine;
 let server: RunningServer;
 let db: FakeDatabase;
 let vault: nodeVault.client;
+let rootToken: string;
 
 beforeEach(async () => {
   db = new FakeDatabase();
   engine = await Engine.open({ storage: new MemoryStorage(), clock: new ManualClock(Date.UTC(2026, 0, 1)), plugins: [db.plugin()] });
-  const { rootToken } = await engine.initialize();
+  ({ rootToken } = await engine.initialize());
   await mountFakeDatabase(engine.client(rootToken));
   server = await serveOnLoopback(engine);
   vault = nodeVault({ endpoint: server.address, token: rootToken });
@@ -46,6 +47,17 @@ describe("node-vault: leases and mounts", () => {
     expect(db.users.size).toBe(1);
     await vault.write("sys/leases/revoke-force/database/creds", {});
     expect(db.users.size).toBe(0);
+  });
+
+  it("answers 202 Accepted to a revocation asked with sync false, and revokes in the background", async () => {
+    const creds = await vault.read("database/creds/readonly");
+    const response = await fetch(`${server.address}/v1/sys/leases/revoke`, {
+      method: "PUT",
+      headers: { "X-Vault-Token": rootToken, "Content-Type": "application/json" },
+      body: JSON.stringify({ lease_id: creds.lease_id, sync: false }),
+    });
+    expect(response.status).toBe(202);
+    await expect.poll(() => db.users.size).toBe(0);
   });
 
   it("reads a tune with the TTLs in effect", async () => {
