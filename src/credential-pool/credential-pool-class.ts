@@ -51,6 +51,10 @@ function defineCredentialPool(pgModule: PgModule) {
           const credentials = lease.current();
           super({ ...clientConfig, user: credentials.username, password: credentials.password });
           tracker.opened(this, credentials.leaseId);
+          // A connection cut while checked out (the database restarted) emits `error`; a driver
+          // that holds clients itself (Kysely) listens for none, and an unheard `error` would end
+          // the host. The query in flight still fails, and pg-pool discards the dead client on release.
+          this.on("error", () => undefined);
         }
       }
       super({ ...config, Client: LeasedClient as unknown as typeof pg.Client });
