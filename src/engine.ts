@@ -23,6 +23,7 @@ import { MountLifecycle } from "./mounts/mount-lifecycle.js";
 import { builtinMounts, TOKEN_MOUNT } from "./mounts/builtin-mounts.js";
 import { createMountBackend } from "./mounts/mount-backends.js";
 import { ConfigSync } from "./config/config-sync.js";
+import { RecordCaches } from "./config/record-cache.js";
 import { AUDIT_TABLE_KEY } from "./audit/audit-broker.js";
 import type { MountEntry } from "./mounts/mount-entry.js";
 import { createSystemBackend, type SystemBackendDeps } from "./system/system-backend.js";
@@ -102,6 +103,8 @@ export class Engine implements RequestHandler, AsyncDisposable {
   readonly #core: JsonStore;
   readonly #mounts: MountLifecycle;
   readonly #config: ConfigSync;
+  /** Backends' cached configuration records (`logical/…`: connection configs, roles). */
+  readonly #records: RecordCaches;
   readonly #tokens: TokenStore;
   readonly #leases: LeaseManager;
   readonly #policies: PolicyStore;
@@ -163,8 +166,10 @@ export class Engine implements RequestHandler, AsyncDisposable {
       mount: () => this.#mounts.table.get(TOKEN_MOUNT)!,
       onEvent: this.#observer.tokenChanged,
     });
+    this.#records = new RecordCaches("logical/", () => this.#config.vouched());
     this.#config = new ConfigSync(this.#storage, [
       this.#mounts,
+      this.#records,
       { prefix: "sys/policy/", invalidate: () => this.#policies.invalidate() },
       { prefix: "sys/password_policy/", invalidate: () => this.#passwordPolicies.invalidate() },
       { prefix: AUDIT_TABLE_KEY, invalidate: () => this.#audit.reload() },
@@ -352,6 +357,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       passwordPolicy: this.#passwordPolicies.lookup,
       events: this.#changeEvents,
       current: (path) => this.#mounts.table.get(path),
+      cachedView: (prefix) => this.#records.view(this.#storage, prefix),
     });
   }
 

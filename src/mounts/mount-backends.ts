@@ -24,11 +24,18 @@ export interface MountBackendDeps {
   events: ChangeEventSink;
   /** The entry currently mounted at a path (a backend reads its tune settings through it). */
   current: (path: string) => MountEntry | undefined;
+  /** Cached views of a mount's storage (see `BackendContext.cachedStorage`), by full key prefix. */
+  cachedView?: (prefix: string) => JsonStore;
 }
 
 /** The storage view of a mount's backend. */
 export function mountStorage(core: JsonStore, entry: MountEntry): JsonStore {
-  return core.sub(`logical/${entry.uuid}/`);
+  return core.sub(mountPrefix(entry));
+}
+
+/** The key prefix of a mount's storage, below the engine's core view. */
+export function mountPrefix(entry: MountEntry): string {
+  return `logical/${entry.uuid}/`;
 }
 
 /**
@@ -47,5 +54,6 @@ export async function createMountBackend(entry: MountEntry, deps: MountBackendDe
     clock: deps.clock,
     passwordPolicy: deps.passwordPolicy,
     events: deps.events,
+    ...(deps.cachedView && { cachedStorage: (sub: string) => deps.cachedView!(mountPrefix(entry) + sub) }),
   });
 }
