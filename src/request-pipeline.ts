@@ -43,6 +43,8 @@ export interface LeaseOrigin {
    * token was revoked meanwhile, and the secret is then revoked (see `leases/pending-lease.ts`).
    */
   confirm?: () => Promise<void>;
+  /** The storage key whose existence `confirm` checks, so storage can check it in the activation's own step. */
+  confirmKey?: string;
 }
 
 /** What the pipeline works with: each step's collaborator, no more. */
@@ -56,7 +58,7 @@ export interface RequestPipelineDeps {
   /** The token policies' evaluators. */
   policies: Pick<PolicyStore, "evaluatorFor">;
   /** Counts a use of the token, and revokes it after its last. */
-  tokenUse: Pick<TokenManager, "use" | "revoke" | "confirmLive">;
+  tokenUse: Pick<TokenManager, "use" | "revoke" | "confirmLive" | "liveKey">;
   /**
    * Matches a (normalized) path to its mount.
    *
@@ -193,7 +195,8 @@ export class RequestPipeline implements RequestHandler {
         issue: (spec, create) => {
           // Re-checked in storage after the secret exists: a revocation racing this request wins.
           const confirm = () => this.#deps.tokenUse.confirmLive(token);
-          return this.#deps.issue({ mount, path: relativePath, tokenAccessor: token.accessor, confirm }, spec, create);
+          const confirmKey = this.#deps.tokenUse.liveKey(token);
+          return this.#deps.issue({ mount, path: relativePath, tokenAccessor: token.accessor, confirm, confirmKey }, spec, create);
         },
       },
     };
