@@ -246,15 +246,24 @@ class PostgresPlugin implements DatabasePlugin {
    */
   async #defaultRevocation(username: string, settings: RevocationSettings, otherDatabases: readonly string[]): Promise<void> {
     const ident = quoteIdentifier(username);
+    const superuser = await this.#isSuperuser();
     const prepare = [`ALTER ROLE ${ident} NOLOGIN`];
-    if (!(await this.#isSuperuser())) prepare.unshift(`GRANT ${ident} TO CURRENT_USER`);
-    // Steps 1 and 2 in one round trip: the sessions end once NOLOGIN is committed.
-    await this.#transaction(prepare, null, { epilogue: settings.terminateSessions ? [terminateSessionsStatement(username)] : [] });
+    if (!superuser) prepare.unshift(`GRANT ${ident} TO CURRENT_USER`);
+    const terminate = settings.terminateSessions ? [terminateSessionsStatement(username)] : [];
     const heir = settings.reassignTo ? quoteIdentifier(settings.reassignTo) : "CURRENT_USER";
     const releaseOwned = settings.ownedObjects === "drop" ? [] : [`REASSIGN OWNED BY ${ident} TO ${heir}`];
     releaseOwned.push(`DROP OWNED BY ${ident}`);
+    const drop = [...releaseOwned, `DROP ROLE IF EXISTS ${ident}`];
+    if (superuser && otherDatabases.length === 0) {
+      // Nothing to do elsewhere and every step safe to repeat: the three steps in one round trip
+      // (NOLOGIN committed, then the sessions cut, then the drop in its own transaction), retried whole.
+      await this.#transaction(prepare, null, { epilogue: [...terminate, "BEGIN", ...drop, "COMMIT"] });
+      return;
+    }
+    // Steps 1 and 2 in one round trip: the sessions end once NOLOGIN is committed.
+    await this.#transaction(prepare, null, { epilogue: terminate });
     for (const database of otherDatabases) await this.#inOtherDatabase(database, releaseOwned);
-    await this.#transaction([...releaseOwned, `DROP ROLE IF EXISTS ${ident}`], null);
+    await this.#transaction(drop, null);
   }
 
   /**
