@@ -4,8 +4,14 @@
  *
  * ```sh
  * npx tsx bench/creds.ts                             # starts an embedded PostgreSQL (or uses PG_URL)
+ * npx tsx bench/creds.ts --storage postgres          # the engine's storage: memory (default), file, postgres
  * BENCH_ROUNDS=40 BENCH_OPS=100 npx tsx bench/creds.ts   # rounds, and operations per side per round
  * ```
+ *
+ * `--storage postgres` keeps the engine's records in a `PostgresStorage` on the same server (its own
+ * pool of the same size), `--storage file` in a `FileStorage` in a temporary directory; both sealed
+ * with an encryption key, as users run them. The last line is the summary
+ * `creds: storage=<s> issue c1=<r> c16=<r> revoke c1=<r> c16=<r>` (the median ratios).
  *
  * The engine runs on the host's pool (`postgresPlugin({ name, pool })`), so both sides share one
  * `pg.Pool` of 16 connections. "Direct" does what the plugin does — one transaction with the
@@ -16,9 +22,12 @@
  * ratios, and this process's CPU time per operation on each side.
  */
 import { setTimeout as pause } from "node:timers/promises";
-import { loadavg } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
-import { Engine, ManualClock, MemoryStorage, postgresPlugin, type Client } from "../src/index.js";
+import { Engine, FileStorage, ManualClock, MemoryStorage, PostgresStorage, postgresPlugin, type Client, type Storage } from "../src/index.js";
 import { generatePassword } from "../src/passwords/password-generator.js";
 import { formatExpiration, quoteIdentifier } from "../src/secrets/database/plugins/postgres/sql-format.js";
 import { randomString, ALPHANUMERIC } from "../src/util/random.js";
@@ -29,6 +38,26 @@ import { conflictBackoffMs } from "../src/secrets/database/plugins/postgres/post
 const OPS = Number(process.env.BENCH_OPS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const POOL_SIZE = 16;
+const STORAGE_KINDS = ["memory", "file", "postgres"] as const;
+type StorageKind = (typeof STORAGE_KINDS)[number];
+
+/** `--storage <kind>` (or `--storage=<kind>`), default `memory`. */
+function storageKind(argv: readonly string[]): StorageKind {
+  const index = argv.findIndex((arg) => arg === "--storage" || arg.startsWith("--storage="));
+  if (index < 0) return "memory";
+  const value = argv[index]!.includes("=") ? argv[index]!.split("=")[1] : argv[index + 1];
+  if (!STORAGE_KINDS.includes(value as StorageKind)) throw new Error(`--storage must be one of ${STORAGE_KINDS.join(", ")}`);
+  return value as StorageKind;
+}
+
+/** The engine's storage of that kind, and how to clean up after it. */
+async function openStorage(kind: StorageKind, url: string): Promise<{ storage: Storage; encryptionKey?: Uint8Array; cleanup: () => Promise<void> }> {
+  if (kind === "memory") return { storage: new MemoryStorage(), cleanup: async () => undefined };
+  const encryptionKey = randomBytes(32);
+  if (kind === "postgres") return { storage: new PostgresStorage({ connectionString: url, maxConnections: POOL_SIZE }), encryptionKey, cleanup: async () => undefined };
+  const path = await mkdtemp(join(tmpdir(), "vaultlet-bench-"));
+  return { storage: new FileStorage({ path }), encryptionKey, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
 
 /**
  * Privileges come through a group role, as docs/postgresql.md recommends: granting membership
@@ -92,9 +121,19 @@ class Comparison {
     return results;
   }
 
+  /** The median of the rounds' engine ÷ direct ratios. */
+  medianRatio(): number {
+    return median(this.#ratios());
+  }
+
+  #ratios(): number[] {
+    const { direct, engine } = this.#timings;
+    return engine.map((timing, round) => timing.opsPerSecond / direct[round]!.opsPerSecond);
+  }
+
   row(label: string, concurrency: number): string {
     const { direct, engine } = this.#timings;
-    const ratios = engine.map((timing, round) => timing.opsPerSecond / direct[round]!.opsPerSecond);
+    const ratios = this.#ratios();
     const rate = (timings: Timing[]) => median(timings.map((timing) => timing.opsPerSecond)).toFixed(0);
     const cpu = (timings: Timing[]) => median(timings.map((timing) => timing.cpuMicros)).toFixed(0);
     const spread = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
@@ -152,6 +191,7 @@ async function directRevoke(pool: pg.Pool, name: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const kind = storageKind(process.argv.slice(2));
   const server = await startPostgres();
   const database = await createDatabase(server);
   const pool = new pg.Pool({ connectionString: database.url, max: POOL_SIZE });
@@ -160,8 +200,10 @@ async function main(): Promise<void> {
   await pool.query("DROP ROLE IF EXISTS bench_readers");
   await pool.query("CREATE ROLE bench_readers NOLOGIN");
   await pool.query("GRANT SELECT ON items TO bench_readers");
+  const { storage, encryptionKey, cleanup } = await openStorage(kind, database.url);
   const engine = await Engine.open({
-    storage: new MemoryStorage(),
+    storage,
+    ...(encryptionKey && { encryptionKey }),
     clock: new ManualClock(),
     plugins: [postgresPlugin({ name: "bench-postgres", pool })],
   });
@@ -179,7 +221,7 @@ async function main(): Promise<void> {
 
   const { rows } = await pool.query<{ version: string }>("SELECT current_setting('server_version') AS version");
   console.log(
-    `${ROUNDS} rounds of ${OPS} ops per side; pool: ${POOL_SIZE}; PostgreSQL ${rows[0]!.version} (${server.kind}); ` +
+    `storage: ${kind}; ${ROUNDS} rounds of ${OPS} ops per side; pool: ${POOL_SIZE}; PostgreSQL ${rows[0]!.version} (${server.kind}); ` +
       `load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`,
   );
   console.log("| operation | concurrency | direct pg (ops/s) | engine (ops/s) | engine / direct (median of rounds) | this process's CPU per op, direct → engine |");
@@ -191,6 +233,7 @@ async function main(): Promise<void> {
       revoke: async (lease) => void (await root.write("sys/leases/revoke", { lease_id: lease })),
     },
   };
+  const summary: Record<string, string> = {};
   for (const concurrency of [1, 16]) {
     const issue = new Comparison();
     const revoke = new Comparison();
@@ -203,9 +246,15 @@ async function main(): Promise<void> {
     }
     console.log(issue.row("issue", concurrency));
     console.log(revoke.row("revoke", concurrency));
+    summary[`issue c${concurrency}`] = issue.medianRatio().toFixed(2);
+    summary[`revoke c${concurrency}`] = revoke.medianRatio().toFixed(2);
   }
+  console.log(
+    `creds: storage=${kind} issue c1=${summary["issue c1"]} c16=${summary["issue c16"]} revoke c1=${summary["revoke c1"]} c16=${summary["revoke c16"]}`,
+  );
 
   await engine.close();
+  await cleanup();
   await pool.query("DROP OWNED BY bench_readers");
   await pool.query("DROP ROLE bench_readers");
   await pool.end();

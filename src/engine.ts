@@ -24,6 +24,7 @@ import { MountMigrations } from "./mounts/mount-migrations.js";
 import { builtinMounts, TOKEN_MOUNT } from "./mounts/builtin-mounts.js";
 import { createMountBackend } from "./mounts/mount-backends.js";
 import { ConfigSync } from "./config/config-sync.js";
+import { RecordCaches } from "./config/record-cache.js";
 import { AUDIT_TABLE_KEY } from "./audit/audit-broker.js";
 import type { MountEntry } from "./mounts/mount-entry.js";
 import { createSystemBackend, type SystemBackendDeps } from "./system/system-backend.js";
@@ -106,6 +107,8 @@ export class Engine implements RequestHandler, AsyncDisposable {
   readonly #mounts: MountLifecycle;
   readonly #remounts: MountMigrations;
   readonly #config: ConfigSync;
+  /** Backends' cached configuration records (`logical/…`: connection configs, roles). */
+  readonly #records: RecordCaches;
   readonly #tokens: TokenStore;
   readonly #leases: LeaseManager;
   readonly #policies: PolicyStore;
@@ -194,8 +197,10 @@ export class Engine implements RequestHandler, AsyncDisposable {
       clock: this.#clock,
       onTokenCreated: (entry) => this.#observer.tokenChanged({ type: "created", entry }),
     });
+    this.#records = new RecordCaches("logical/", () => this.#config.vouched());
     this.#config = new ConfigSync(this.#storage, [
       this.#mounts,
+      this.#records,
       { prefix: "sys/policy/", invalidate: () => this.#policies.invalidate() },
       { prefix: "sys/password_policy/", invalidate: () => this.#passwordPolicies.invalidate() },
       { prefix: AUDIT_TABLE_KEY, invalidate: () => this.#audit.reload() },
@@ -413,6 +418,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       events: this.#changeEvents,
       reachable: (mountUuid, target) => this.#leases.reachable(mountUuid, target),
       current: (path) => this.#mounts.table.get(path),
+      cachedView: (prefix) => this.#records.view(this.#storage, prefix),
     });
   }
 

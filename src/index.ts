@@ -31,7 +31,7 @@ export {
   CredentialLeaseError,
   type VaultletErrorOptions,
 } from "./errors.js";
-export type { Storage, AtRest, PutOptions, ClaimRequest, ChangeListener, ChangeWatch } from "./storage/storage.js";
+export type { Storage, AtRest, PutOptions, BatchWrite, ClaimRequest, ChangeListener, ChangeWatch } from "./storage/storage.js";
 export type { AtRestOptions } from "./storage/protect-at-rest.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
 export { FileStorage, type FileStorageOptions } from "./storage/file/file-storage.js";

@@ -46,6 +46,8 @@ export interface LeaseOrigin {
    * token was revoked meanwhile, and the secret is then revoked (see `leases/pending-lease.ts`).
    */
   confirm?: () => Promise<void>;
+  /** The storage key whose existence `confirm` checks, so storage can check it in the activation's own step. */
+  confirmKey?: string;
 }
 
 /** What the pipeline works with: each step's collaborator, no more. */
@@ -59,7 +61,7 @@ export interface RequestPipelineDeps {
   /** The token policies' evaluators. */
   policies: Pick<PolicyStore, "evaluatorFor">;
   /** Counts a use of the token, and revokes it after its last. */
-  tokenUse: Pick<TokenManager, "use" | "revoke" | "confirmLive">;
+  tokenUse: Pick<TokenManager, "use" | "revoke" | "confirmLive" | "liveKey">;
   /**
    * Matches a (normalized) path to its mount.
    *
@@ -259,7 +261,8 @@ export class RequestPipeline implements RequestHandler {
           if (!token) throw new PermissionDeniedError("permission denied: a request without a token issues no secret");
           // Re-checked in storage after the secret exists: a revocation racing this request wins.
           const confirm = () => this.#deps.tokenUse.confirmLive(token);
-          return this.#deps.issue({ mount, path: relativePath, tokenAccessor: token.accessor, confirm }, spec, create);
+          const confirmKey = this.#deps.tokenUse.liveKey(token);
+          return this.#deps.issue({ mount, path: relativePath, tokenAccessor: token.accessor, confirm, confirmKey }, spec, create);
         },
       },
     };

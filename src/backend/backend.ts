@@ -135,6 +135,13 @@ export interface BackendContext {
    * built by hand need not provide it.
    */
   reachable?: (target: string) => void;
+  /**
+   * A view of this mount's storage at `sub` (e.g. `"role/"`) whose reads may be served from
+   * memory, kept true as the engine's other configuration is (the change feed and the view's own
+   * writes invalidate it; while the feed cannot vouch, reads go to storage). For records read on
+   * every request and written rarely. Optional: without it, use `storage.sub(sub)`.
+   */
+  cachedStorage?: (sub: string) => JsonStore;
 }
 
 /**

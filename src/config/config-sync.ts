@@ -77,6 +77,17 @@ export class ConfigSync {
     return undefined;
   }
 
+  /**
+   * Whether every cache may be served as it is right now — what {@link ConfigSync.fresh} answers
+   * `undefined` to — without starting a catch-up. For reads outside a request (a scheduled
+   * revocation reading its role): while this is false, they go to storage.
+   */
+  vouched(): boolean {
+    const watch = this.#watch;
+    if (!watch) return true;
+    return !this.#failed && this.#pending.size === 0 && watch.current(PROPAGATION_BOUND_MS);
+  }
+
   /** Stops watching. */
   async close(): Promise<void> {
     await this.#watch?.close();

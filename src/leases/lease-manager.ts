@@ -54,6 +54,11 @@ export interface IssueContext {
    * token was revoked meanwhile, and the secret is then revoked (see `pending-lease.ts`).
    */
   confirm?: () => Promise<void>;
+  /**
+   * The storage key whose existence is what `confirm` checks (the requesting token's record):
+   * when given, the activation checks it in its own step instead of calling `confirm`.
+   */
+  confirmKey?: string;
   /** Takes the lease's `max_leases` slots before its pending record is written (may refuse). */
   reserve?: (lease: LeaseRecord) => Promise<void>;
 }
@@ -157,14 +162,13 @@ export class LeaseManager {
     this.#issuing.add(lease.id);
     try {
       await context.reserve?.(lease);
-      await this.#deps.tokens.add(lease); // the token's index entry first, then the record (pending-lease.ts)
-      await store.put(lease, lease.issueTime + options.pendingGraceMs);
+      // The token's index entry first, then the record (pending-lease.ts): one step where storage can batch.
+      await store.putAfter(this.#deps.tokens.addition(lease), lease, lease.issueTime + options.pendingGraceMs);
       let data: Record<string, unknown>;
       try {
         data = await create({ id: lease.id, expireTime: lease.expireTime });
       } catch (err) {
-        await store.delete(lease.id);
-        await this.#deps.tokens.remove(lease);
+        await store.deleteThen(lease.id, this.#deps.tokens.removal(lease));
         throw err;
       }
       await this.#confirmAndActivate(context, lease);
@@ -181,11 +185,15 @@ export class LeaseManager {
    */
   async #confirmAndActivate(context: IssueContext, lease: LeaseRecord): Promise<void> {
     const revokedInFlight = () => new PermissionDeniedError("permission denied: the token was revoked while this request was in flight");
-    const refusal = await context.confirm?.().then(
-      () => undefined,
-      (err: unknown) => err ?? revokedInFlight(),
-    );
-    if (refusal === undefined && (await this.#deps.store.activate(lease))) return;
+    // With the token's key, storage checks it just before the swap, in the same round trip.
+    const fused = context.confirmKey !== undefined;
+    const refusal = fused
+      ? undefined
+      : await context.confirm?.().then(
+          () => undefined,
+          (err: unknown) => err ?? revokedInFlight(),
+        );
+    if (refusal === undefined && (await this.#deps.store.activate(lease, fused ? [context.confirmKey!] : undefined))) return;
     await this.#revocation.revokeNow({ ...lease }).catch(() => undefined); // a failure stays scheduled for retry
     throw refusal ?? revokedInFlight();
   }

@@ -206,8 +206,9 @@ export class LeaseRevocation {
     }
     if (gate !== undefined) this.#gates.open(gate);
     if (this.#forgottenInFlight.has(id)) return; // the backend removed the lease itself
-    await this.#deps.store.delete(id);
-    await this.#unindex(id, lease);
+    // The record, then its token-index entry: one step where storage can batch.
+    await this.#deps.store.deleteThen(id, this.#deps.tokens.removal(lease));
+    this.#deps.scheduler.cancel(id);
     await this.#deps.onEvent({ type: "revoked", lease }); // awaited: max_leases slots are freed before this returns
   }
 

@@ -6,7 +6,7 @@
  */
 import { UnsupportedOperationError } from "../errors.js";
 import type { ClaimRequest } from "../storage/storage.js";
-import type { JsonStore } from "../storage/json-store.js";
+import { JsonStore, type JsonWrite } from "../storage/json-store.js";
 import type { LeaseRecord } from "./lease.js";
 import { activatePending, cancelIfPending, type CancelOutcome } from "./pending-lease.js";
 import { UNCHANGED } from "../storage/json-store.js";
@@ -60,9 +60,29 @@ export class LeaseStore {
     await this.#view.put(lease.id, lease);
   }
 
-  /** Turns the issuer's pending record active, if it is still exactly as written (see `pending-lease.ts`). */
-  async activate(pending: LeaseRecord): Promise<boolean> {
-    return activatePending(this.#view, pending);
+  /**
+   * Writes `before` (the lease's token-index entry), then the record due at `dueAt` — in one step
+   * and one round trip when the storage can batch, and never the record without the entry.
+   */
+  async putAfter(before: JsonWrite, lease: LeaseRecord, dueAt: number): Promise<void> {
+    await JsonStore.writeInOrder([before, { store: this.#view, key: lease.id, value: lease, options: { dueAt } }]);
+  }
+
+  /**
+   * Deletes record `id`, then writes `after` (the removal of its token-index entry) — in one step
+   * and one round trip when the storage can batch, and never the entry's removal first.
+   */
+  async deleteThen(id: string, after: JsonWrite): Promise<void> {
+    await JsonStore.writeInOrder([{ store: this.#view, key: id, value: undefined }, after]);
+  }
+
+  /**
+   * Turns the issuer's pending record active, if it is still exactly as written (see
+   * `pending-lease.ts`) — and, with `present` (full storage keys, e.g. the requesting token's
+   * record), only if those still exist, checked just before the swap in the same step.
+   */
+  async activate(pending: LeaseRecord, present?: readonly string[]): Promise<boolean> {
+    return activatePending(this.#view, pending, present);
   }
 
   /** Cancels a pending record, or hands back a live one to revoke (see `pending-lease.ts`). */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { JsonStore } from "../storage/json-store.js";
+import type { JsonStore, JsonWrite } from "../storage/json-store.js";
 import type { LeaseRecord } from "./lease.js";
 
 /** The part of a lease record the index needs. */
@@ -46,6 +46,17 @@ export class LeaseTokenIndex {
   async removeMany(leases: readonly IndexedLease[]): Promise<void> {
     for (const lease of leases) this.#restored.get(lease.tokenAccessor)?.delete(lease.id);
     await this.#store.deleteMany(leases.map(keyOf));
+  }
+
+  /** The write that records `lease`'s entry, for a batch that writes it before the lease record. */
+  addition(lease: IndexedLease): JsonWrite {
+    return { store: this.#store, key: keyOf(lease), value: true };
+  }
+
+  /** The write that removes `lease`'s entry, for a batch that writes it after removing the lease record. */
+  removal(lease: IndexedLease): JsonWrite {
+    this.#restored.get(lease.tokenAccessor)?.delete(lease.id);
+    return { store: this.#store, key: keyOf(lease), value: undefined };
   }
 
   /** Remembers a lease loaded from storage at restore (see the class comment). */

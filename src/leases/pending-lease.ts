@@ -35,9 +35,15 @@ import type { LeaseRecord } from "./lease.js";
  * and due at its expiry — only if it is still exactly that: not cancelled, not taken over by a
  * rollback, not removed. One compare-and-swap against the bytes the issuer wrote, so no read.
  * Resolves to whether it did.
+ *
+ * With `present` (the token's record key), step 3 is made by the storage in the same step, just
+ * before the swap (`Storage.compareAndSwapIfPresent`): the check still precedes the swap, so the
+ * argument above holds unchanged, and the request costs one round trip fewer.
  */
-export async function activatePending(store: JsonStore, pending: LeaseRecord): Promise<boolean> {
-  return store.swap(pending.id, pending, { ...pending, state: "active" }, { dueAt: pending.expireTime });
+export async function activatePending(store: JsonStore, pending: LeaseRecord, present?: readonly string[]): Promise<boolean> {
+  const active = { ...pending, state: "active" };
+  const options = { dueAt: pending.expireTime };
+  return present ? store.swapIfPresent(pending.id, pending, active, present, options) : store.swap(pending.id, pending, active, options);
 }
 
 /** What {@link cancelIfPending} found: nothing, a pending lease (now cancelled), or a live one to revoke. */

@@ -26,11 +26,18 @@ export interface MountBackendDeps {
   reachable: (mountUuid: string, target: string) => void;
   /** The entry currently mounted at a path (a backend reads its tune settings through it). */
   current: (path: string) => MountEntry | undefined;
+  /** Cached views of a mount's storage (see `BackendContext.cachedStorage`), by full key prefix. */
+  cachedView?: (prefix: string) => JsonStore;
 }
 
 /** The storage view of a mount's backend. */
 export function mountStorage(core: JsonStore, entry: MountEntry): JsonStore {
-  return core.sub(`logical/${entry.uuid}/`);
+  return core.sub(mountPrefix(entry));
+}
+
+/** The key prefix of a mount's storage, below the engine's core view. */
+export function mountPrefix(entry: MountEntry): string {
+  return `logical/${entry.uuid}/`;
 }
 
 /**
@@ -50,5 +57,6 @@ export async function createMountBackend(entry: MountEntry, deps: MountBackendDe
     passwordPolicy: deps.passwordPolicy,
     events: deps.events,
     reachable: (target) => deps.reachable(entry.uuid, target),
+    ...(deps.cachedView && { cachedStorage: (sub: string) => deps.cachedView!(mountPrefix(entry) + sub) }),
   });
 }

@@ -5,7 +5,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { EncryptionError, InvalidRequestError } from "../errors.js";
 import { sameBytes } from "./atomic-update.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
-import type { AtRest, ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "./storage.js";
+import type { AtRest, BatchWrite, ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "./storage.js";
 
 /**
  * The keys of an {@link EncryptedStorage}: every key that may have written a record, and the one
@@ -27,6 +27,14 @@ const FORMAT_VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Records whose sealed bytes this barrier remembers (see `#written`): the most recent writes. */
+const REMEMBERED_WRITES = 1024;
+
+/** A record as this barrier last wrote it: its plaintext and the exact sealed bytes stored. */
+interface Written {
+  plaintext: Uint8Array;
+  sealed: Uint8Array;
+}
 
 /**
  * An encrypting barrier over any {@link Storage}: every value is sealed with AES-256-GCM before it
@@ -58,6 +66,13 @@ export class EncryptedStorage implements Storage {
   readonly #activeKeyId: string;
   /** Serializes this barrier's writes per key (a re-encryption must not overwrite a newer write). */
   readonly #locks = new KeyedMutex();
+  /**
+   * The latest records this barrier wrote, by key. A swap whose expected value is one of them
+   * swaps against those sealed bytes directly, sparing the read that randomized sealing otherwise
+   * needs (a lease turning active swaps the record its issuer just wrote). Only ever a shortcut:
+   * if the record changed since (another process), that swap fails and the full one runs.
+   */
+  readonly #written = new Map<string, Written>();
   /** Every value is sealed before it reaches the inner storage: the engine may keep secrets here. */
   readonly atRest: AtRest = "encrypted";
 
@@ -69,6 +84,16 @@ export class EncryptedStorage implements Storage {
   readonly getMany?: (keys: readonly string[]) => Promise<Array<Uint8Array | undefined>>;
   /** @inheritdoc */
   readonly deleteMany?: (keys: readonly string[]) => Promise<void>;
+  /** @inheritdoc */
+  readonly batch?: (writes: readonly BatchWrite[]) => Promise<void>;
+  /** @inheritdoc */
+  readonly compareAndSwapIfPresent?: (
+    key: string,
+    expected: Uint8Array | undefined,
+    next: Uint8Array | undefined,
+    present: readonly string[],
+    options?: PutOptions,
+  ) => Promise<boolean>;
   /**
    * Passed through: keys are not encrypted, and every write through the barrier is a write of the
    * inner storage under the same key, which announces it.
@@ -89,6 +114,12 @@ export class EncryptedStorage implements Storage {
     if (inner.watch) this.watch = (prefixes, listener) => inner.watch!(prefixes, listener);
     if (inner.claimDue) this.claimDue = (request) => inner.claimDue!(request);
     if (inner.compareAndSwap) this.compareAndSwap = (key, expected, next, options) => this.#compareAndSwap(inner, key, expected, next, options);
+    if (inner.batch) this.batch = (writes) => this.#batch(inner, writes);
+    if (inner.compareAndSwapIfPresent && inner.compareAndSwap) {
+      // Keys are not encrypted: the presence checks pass through as they are.
+      this.compareAndSwapIfPresent = (key, expected, next, present, options) =>
+        this.#compareAndSwap(inner, key, expected, next, options, present);
+    }
     if (inner.getMany) {
       this.getMany = async (keys) => {
         const sealed = await inner.getMany!(keys);
@@ -110,12 +141,37 @@ export class EncryptedStorage implements Storage {
   /** @inheritdoc */
   async put(key: string, value: Uint8Array, options?: PutOptions): Promise<void> {
     const sealed = this.#seal(key, value);
-    await this.#serialized(key, () => (options ? this.#inner.put(key, sealed, options) : this.#inner.put(key, sealed)));
+    await this.#serialized(key, async () => {
+      this.#written.delete(key);
+      await (options ? this.#inner.put(key, sealed, options) : this.#inner.put(key, sealed));
+      this.#remember(key, value, sealed);
+    });
   }
 
   /** @inheritdoc */
   async delete(key: string): Promise<void> {
-    await this.#serialized(key, () => this.#inner.delete(key));
+    await this.#serialized(key, async () => {
+      this.#written.delete(key);
+      await this.#inner.delete(key);
+    });
+  }
+
+  /** Seals each value and passes the batch on, holding every key's lock (taken in key order). */
+  async #batch(inner: Storage, writes: readonly BatchWrite[]): Promise<void> {
+    const sealed = writes.map((write) => ({ ...write, value: write.value === undefined ? undefined : this.#seal(write.key, write.value) }));
+    const keys = [...new Set(writes.map(({ key }) => key))].sort();
+    const run = async (index: number): Promise<void> => {
+      if (index < keys.length) return this.#serialized(keys[index]!, () => run(index + 1));
+      for (const { key } of writes) this.#written.delete(key);
+      await inner.batch!(sealed);
+      writes.forEach(({ key, value }, i) => value !== undefined && this.#remember(key, value, sealed[i]!.value!));
+    };
+    await run(0);
+  }
+
+  #remember(key: string, plaintext: Uint8Array, sealed: Uint8Array): void {
+    if (this.#written.size >= REMEMBERED_WRITES) this.#written.delete(this.#written.keys().next().value!);
+    this.#written.set(key, { plaintext: plaintext.slice(), sealed });
   }
 
   /** @inheritdoc */
@@ -239,16 +295,43 @@ export class EncryptedStorage implements Storage {
 
   /**
    * Sealing is randomized, so the plaintext is compared here and the inner storage swaps the exact
-   * sealed bytes it holds: a concurrent writer (another process) makes that swap fail.
+   * sealed bytes it holds: a concurrent writer (another process) makes that swap fail. When the
+   * expected value is what this barrier last wrote there, the swap is tried against those sealed
+   * bytes first, without reading (see `#written`). With `present`, the inner storage checks those
+   * keys in the same step (`compareAndSwapIfPresent`).
    */
-  async #compareAndSwap(inner: Storage, key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions): Promise<boolean> {
+  async #compareAndSwap(
+    inner: Storage,
+    key: string,
+    expected: Uint8Array | undefined,
+    next: Uint8Array | undefined,
+    options?: PutOptions,
+    present?: readonly string[],
+  ): Promise<boolean> {
+    const swap = (current: Uint8Array | undefined, sealedNext: Uint8Array | undefined): Promise<boolean> =>
+      present
+        ? inner.compareAndSwapIfPresent!(key, current, sealedNext, present, options)
+        : options
+          ? inner.compareAndSwap!(key, current, sealedNext, options)
+          : inner.compareAndSwap!(key, current, sealedNext);
     return this.#serialized(key, async () => {
+      const sealedNext = next === undefined ? undefined : this.#seal(key, next);
+      const written = this.#written.get(key);
+      this.#written.delete(key);
+      if (written && sameBytes(written.plaintext, expected)) {
+        if (await swap(written.sealed, sealedNext)) return this.#swapped(key, next, sealedNext);
+      }
       const sealed = await inner.get(key);
       const current = sealed === undefined ? undefined : this.#open(key, sealed).plaintext;
       if (!sameBytes(current, expected)) return false;
-      const sealedNext = next === undefined ? undefined : this.#seal(key, next);
-      return options ? inner.compareAndSwap!(key, sealed, sealedNext, options) : inner.compareAndSwap!(key, sealed, sealedNext);
+      return (await swap(sealed, sealedNext)) && this.#swapped(key, next, sealedNext);
     });
+  }
+
+  /** Remembers the value a swap stored; always `true`. */
+  #swapped(key: string, next: Uint8Array | undefined, sealedNext: Uint8Array | undefined): true {
+    if (next !== undefined) this.#remember(key, next, sealedNext!);
+    return true;
   }
 
   /** Runs `work` after every earlier write to `key` through this barrier. */

@@ -1,7 +1,7 @@
 /**
  * @module
  */
-import type { ClaimRequest, PutOptions, Storage } from "./storage.js";
+import type { BatchWrite, ClaimRequest, PutOptions, Storage } from "./storage.js";
 import { immediateChildren } from "../util/key-listing.js";
 import { atomicDelete, atomicUpdate, sameBytes, UNCHANGED } from "./atomic-update.js";
 
@@ -9,6 +9,16 @@ export { UNCHANGED } from "./atomic-update.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** One write of {@link JsonStore.writeInOrder}: `value` as JSON at `key` of `store`, or a deletion. */
+export interface JsonWrite {
+  store: JsonStore;
+  key: string;
+  /** The value to store as JSON; `undefined` deletes the key. */
+  value: unknown;
+  /** As for {@link JsonStore.put}. */
+  options?: PutOptions;
+}
 
 /**
  * A typed JSON view of a {@link Storage}, scoped to a key prefix. Each part of the engine (a mount's
@@ -25,6 +35,33 @@ export class JsonStore {
   constructor(storage: Storage, prefix = "") {
     this.#storage = storage;
     this.#prefix = prefix;
+  }
+
+  /** The full storage key of `key` in this view (for conditions checked by the storage itself). */
+  fullKey(key: string): string {
+    return this.#prefix + key;
+  }
+
+  /**
+   * Writes (and deletes) records as if one after another in the order given — in one step and
+   * one round trip when they share one storage that has {@link Storage.batch}, one by one
+   * otherwise (a deletion then ordered with updates in flight, as {@link JsonStore.delete}).
+   */
+  static async writeInOrder(writes: readonly JsonWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const storage = writes[0]!.store.#storage;
+    // Writes to several storages, or to one without compare-and-swap (which orders deletions with
+    // updates through local locks that a batch would bypass), go one by one.
+    if (!storage.batch || !storage.compareAndSwap || writes.some(({ store }) => store.#storage !== storage)) {
+      for (const { store, key, value, options } of writes) await (value === undefined ? store.delete(key) : store.put(key, value, options));
+      return;
+    }
+    const batch: BatchWrite[] = writes.map(({ store, key, value, options }) => ({
+      key: store.#prefix + key,
+      value: value === undefined ? undefined : encoder.encode(JSON.stringify(value)),
+      ...(options && { options }),
+    }));
+    await storage.batch(batch);
   }
 
   /** A view of a sub-prefix of this view. */
@@ -95,6 +132,25 @@ export class JsonStore {
     }
     const { decision } = await atomicUpdate(this.#storage, full, (current) => (sameBytes(current, expectedBytes) ? nextBytes : UNCHANGED), options);
     return decision !== UNCHANGED;
+  }
+
+  /**
+   * {@link JsonStore.swap} that first checks that every storage key in `present` (full keys, see
+   * {@link JsonStore.fullKey}) exists: a read of each, then the swap — in one round trip when the
+   * storage has {@link Storage.compareAndSwapIfPresent}. Resolves to whether it swapped.
+   */
+  async swapIfPresent(key: string, expected: unknown, next: unknown, present: readonly string[], options?: PutOptions): Promise<boolean> {
+    const storage = this.#storage;
+    if (!storage.compareAndSwapIfPresent) {
+      for (const required of present) if ((await storage.get(required)) === undefined) return false;
+      return this.swap(key, expected, next, options);
+    }
+    const expectedBytes = encoder.encode(JSON.stringify(expected));
+    const nextBytes = encoder.encode(JSON.stringify(next));
+    const full = this.#prefix + key;
+    return options
+      ? storage.compareAndSwapIfPresent(full, expectedBytes, nextBytes, present, options)
+      : storage.compareAndSwapIfPresent(full, expectedBytes, nextBytes, present);
   }
 
   /** The underlying storage's {@link Storage.claimDue} on this view, if the storage has it. */

@@ -2,7 +2,7 @@
  * @module
  */
 import { sameBytes } from "./atomic-update.js";
-import type { AtRest, ChangeListener, ChangeWatch, Storage } from "./storage.js";
+import type { AtRest, BatchWrite, ChangeListener, ChangeWatch, Storage } from "./storage.js";
 
 interface Watcher {
   prefixes: readonly string[];
@@ -51,6 +51,21 @@ export class MemoryStorage implements Storage {
     else this.#entries.set(key, next.slice());
     this.#announce(key);
     return true;
+  }
+
+  /** All or none: synchronous from the first write to the last. The contract is {@link Storage.batch}. */
+  async batch(writes: readonly BatchWrite[]): Promise<void> {
+    for (const { key, value } of writes) {
+      if (value === undefined) this.#entries.delete(key);
+      else this.#entries.set(key, value.slice());
+    }
+    for (const { key } of writes) this.#announce(key);
+  }
+
+  /** @inheritdoc */
+  async compareAndSwapIfPresent(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, present: readonly string[]): Promise<boolean> {
+    if (!present.every((required) => this.#entries.has(required))) return false;
+    return this.compareAndSwap(key, expected, next);
   }
 
   /**

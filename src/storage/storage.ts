@@ -72,6 +72,30 @@ export interface Storage {
    */
   compareAndSwap?(key: string, expected: Uint8Array | undefined, next: Uint8Array | undefined, options?: PutOptions): Promise<boolean>;
   /**
+   * Optional capability: several writes (`value` stored, or the key deleted when `value` is
+   * `undefined`; `options` as in {@link Storage.put}) in one step, in one round trip where the
+   * storage can. The effect is that of writing them one after another in the order given: a
+   * reader or a crash may at most see a prefix of them, never a later write without an earlier
+   * one (`PostgresStorage` and `MemoryStorage` apply all or none). Keys are distinct. The engine
+   * batches what it would otherwise write in that order anyway (a lease's token-index entry, then
+   * its write-ahead record), so the order it relies on is kept either way.
+   */
+  batch?(writes: readonly BatchWrite[]): Promise<void>;
+  /**
+   * Optional capability: {@link Storage.compareAndSwap} that first checks that every key in
+   * `present` exists — as a read of each followed by the swap, in one round trip where the
+   * storage can. Resolves to `false`, writing nothing, when one is missing or the value is not
+   * `expected`. The engine activates a pending lease with it, checking that the requesting token
+   * still exists in the same step (see `leases/pending-lease.ts`).
+   */
+  compareAndSwapIfPresent?(
+    key: string,
+    expected: Uint8Array | undefined,
+    next: Uint8Array | undefined,
+    present: readonly string[],
+    options?: PutOptions,
+  ): Promise<boolean>;
+  /**
    * Optional capability: a change feed. Once a process watches `prefixes`, every write of this
    * storage object under them (`put`, `delete`, a successful `compareAndSwap`) is announced
    * atomically with the write itself, and `listener` is told of every such change made by any
@@ -127,6 +151,15 @@ export interface ChangeWatch {
   sync(): Promise<void>;
   /** Stops the feed (closing its connection, if it has one). */
   close(): Promise<void>;
+}
+
+/** One write of a {@link Storage.batch}. */
+export interface BatchWrite {
+  key: string;
+  /** The value to store; `undefined` deletes the key. */
+  value: Uint8Array | undefined;
+  /** As for {@link Storage.put} (ignored for a deletion). */
+  options?: PutOptions;
 }
 
 /** Options of {@link Storage.put}. */

@@ -204,6 +204,51 @@ export function storageContract(name: string, subject: () => Promise<StorageCont
       });
     });
 
+    it("batch (optional capability) writes and deletes every key given", async (context) => {
+      const { storage } = await open();
+      if (!storage.batch) return context.skip();
+      await storage.put("batch/old", bytes("gone soon"));
+      await storage.put("batch/kept", bytes("v1"));
+      await storage.batch([
+        { key: "batch/a", value: bytes("A") },
+        { key: "batch/kept", value: bytes("v2") },
+        { key: "batch/old", value: undefined },
+        { key: "batch/missing", value: undefined },
+      ]);
+      expect(await storage.list("batch/")).toEqual(["batch/a", "batch/kept"]);
+      expect(text(await storage.get("batch/a"))).toBe("A");
+      expect(text(await storage.get("batch/kept"))).toBe("v2");
+      await storage.batch([]);
+    });
+
+    it("batch with options sets due times; without, keeps them", async (context) => {
+      const { storage } = await open();
+      if (!storage.batch || !storage.claimDue) return context.skip();
+      await storage.put("lease/kept", bytes("v1"), { dueAt: 100 });
+      await storage.batch([
+        { key: "lease/kept", value: bytes("v2") },
+        { key: "lease/new", value: bytes("n"), options: { dueAt: 150 } },
+        { key: "lease/never", value: bytes("x"), options: {} },
+      ]);
+      const claimed = await storage.claimDue({ prefix: "lease/", now: 200, limit: 10, claimMs: 1000, owner: "p" });
+      expect(claimed.sort()).toEqual(["lease/kept", "lease/new"]);
+    });
+
+    it("compareAndSwapIfPresent (optional capability) swaps only while every required key exists", async (context) => {
+      const { storage } = await open();
+      if (!storage.compareAndSwapIfPresent) return context.skip();
+      await storage.put("cond/token", bytes("t"));
+      await storage.put("cond/lease", bytes("pending"));
+      expect(await storage.compareAndSwapIfPresent("cond/lease", bytes("pending"), bytes("active"), ["cond/token", "cond/other"])).toBe(false);
+      expect(text(await storage.get("cond/lease"))).toBe("pending");
+      expect(await storage.compareAndSwapIfPresent("cond/lease", bytes("wrong"), bytes("active"), ["cond/token"])).toBe(false);
+      expect(await storage.compareAndSwapIfPresent("cond/lease", bytes("pending"), bytes("active"), ["cond/token"], { dueAt: 10 })).toBe(true);
+      expect(text(await storage.get("cond/lease"))).toBe("active");
+      await storage.delete("cond/token");
+      expect(await storage.compareAndSwapIfPresent("cond/lease", bytes("active"), bytes("again"), ["cond/token"])).toBe(false);
+      expect(text(await storage.get("cond/lease"))).toBe("active");
+    });
+
     it("atomicUpdate loses no concurrent update, through one instance or two over the same data", async () => {
       const made = await open();
       const second = made.reopen?.() ?? made.storage;

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Engine, InvalidRequestError, ManualClock, PermissionDeniedError, type Client, type Storage } from "../../src/index.js";
-import { mountFakeDatabase } from "./engine-fixture.js";
+import { fakeConnectionConfig, mountFakeDatabase } from "./engine-fixture.js";
 import type { AuditEntry } from "../../src/audit/audit-entry.js";
 import { FakeDatabase } from "../fakes/fake-database-plugin.js";
 
@@ -227,6 +227,33 @@ export function sharedConfigCases(name: string, pair: () => Promise<StoragePair>
       await rootB.read("database/creds/readonly");
       await expect(rootA.read("database/creds/readonly")).rejects.toMatchObject({ code: "quota_exceeded" });
       await expect(rootB.read("database/creds/readonly")).rejects.toMatchObject({ code: "quota_exceeded" });
+    });
+
+    it("a role changed and deleted through A is what B issues with (B serves roles from its cache)", async () => {
+      const { rootA, rootB } = await open();
+      await mountFakeDatabase(rootA);
+      await vi.waitFor(async () => expect((await rootB.read("database/creds/readonly")).lease_duration).toBe(3600), BOUND);
+      await rootA.write("database/roles/readonly", { default_ttl: "2m" });
+      await vi.waitFor(async () => expect((await rootB.read("database/creds/readonly")).lease_duration).toBe(120), BOUND);
+      await rootA.delete("database/roles/readonly");
+      await vi.waitFor(() => expect(rootB.read("database/creds/readonly")).rejects.toBeInstanceOf(InvalidRequestError), BOUND);
+    });
+
+    it("a connection's allowed_roles narrowed through A stops B issuing for the role", async () => {
+      const { rootA, rootB } = await open();
+      await mountFakeDatabase(rootA);
+      await vi.waitFor(() => expect(rootB.read("database/creds/readonly")).resolves.toMatchObject({ lease_id: expect.any(String) }), BOUND);
+      await rootA.write("database/config/fake", fakeConnectionConfig("other"));
+      await vi.waitFor(() => expect(rootB.read("database/creds/readonly")).rejects.toBeInstanceOf(PermissionDeniedError), BOUND);
+    });
+
+    it("with B's change feed down, B issues with a role changed through A (it re-reads)", async () => {
+      const { rootA, rootB, storages } = await open();
+      await mountFakeDatabase(rootA);
+      await vi.waitFor(async () => expect((await rootB.read("database/creds/readonly")).lease_duration).toBe(3600), BOUND);
+      await feedDown(storages);
+      await rootA.write("database/roles/readonly", { default_ttl: "2m" });
+      await vi.waitFor(async () => expect((await rootB.read("database/creds/readonly")).lease_duration).toBe(120), BOUND);
     });
 
     it("with B's change feed down, B still refuses a deleted policy's grant (it re-reads)", async () => {

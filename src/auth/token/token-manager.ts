@@ -183,6 +183,14 @@ export class TokenManager {
   }
 
   /**
+   * The storage key whose existence {@link TokenManager.confirmLive} checks (the token's record),
+   * for a write that lets storage check it in the same step.
+   */
+  liveKey(entry: TokenEntry): string {
+    return this.#deps.tokens.recordKey(entry);
+  }
+
+  /**
    * Revokes a token: it stops working at once, then its child tokens are revoked (recursively),
    * then every lease it created (so database users go). Orphans are not its children and survive.
    * A lease whose revocation fails stays, retried by the lease manager.

@@ -127,6 +127,14 @@ export class TokenStore {
     await this.deleteChildRecord(parentAccessor, childAccessor);
   }
 
+  /**
+   * The full storage key of the token's record: its existence is what {@link TokenStore.exists}
+   * checks, so storage can check it in the same step as another write (see `leases/pending-lease.ts`).
+   */
+  recordKey(entry: TokenEntry): string {
+    return this.#store.fullKey(`id/${entry.hash}`);
+  }
+
   /** Whether the token of `entry` is still stored (spent and expired ones included): one read. */
   async exists(entry: TokenEntry): Promise<boolean> {
     return this.#store.has(`id/${entry.hash}`);

@@ -63,8 +63,10 @@ class DatabaseBackend implements Backend {
 
   constructor(context: BackendContext, plugins: ReadonlyMap<string, DatabasePluginDescriptor>) {
     this.#context = context;
-    this.#configs = context.storage.sub("config/");
-    this.#roles = context.storage.sub("role/");
+    // Read on every credential and revocation, written rarely: served from the engine's
+    // configuration cache where it has one (kept true by the change feed and by these views' own writes).
+    this.#configs = context.cachedStorage?.("config/") ?? context.storage.sub("config/");
+    this.#roles = context.cachedStorage?.("role/") ?? context.storage.sub("role/");
     this.#plugins = new PluginInstances(plugins);
     this.#staticRoles = new StaticRoles({
       store: context.storage.sub("static-role/"),

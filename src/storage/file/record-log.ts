@@ -153,6 +153,38 @@ export class RecordLog {
     });
   }
 
+  /**
+   * Appends puts (a value) and deletions (`undefined`) in the order given with one write and one
+   * fsync (durable when this resolves). A crash mid-write keeps a prefix of them: a torn frame and
+   * everything after it are cut off at the next open.
+   */
+  writeInOrder(writes: ReadonlyArray<readonly [string, Uint8Array | undefined]>): Promise<void> {
+    return this.#serialized(async () => {
+      const frames: Buffer[] = [];
+      const applied: Array<[number, string, Slot, number]> = [];
+      const written = new Map<string, boolean>(); // whether each key exists after this batch's earlier writes
+      const exists = (key: string) => written.get(key) ?? this.#index.has(key);
+      let offset = this.#size;
+      for (const [key, value] of writes) {
+        if (value === undefined && !exists(key)) continue; // deleting a missing key writes nothing
+        const op = value === undefined ? DELETE : PUT;
+        const bytes = value ?? new Uint8Array();
+        const frame = encodeFrame(op, key, bytes);
+        applied.push([op, key, { offset: offset + frame.length - bytes.byteLength, length: bytes.byteLength }, frame.length]);
+        frames.push(frame);
+        offset += frame.length;
+        written.set(key, op === PUT);
+      }
+      if (frames.length === 0) return;
+      const all = Buffer.concat(frames);
+      await this.#file.write(all, 0, all.length, this.#size);
+      await this.#file.datasync();
+      this.#size += all.length;
+      for (const [op, key, slot, length] of applied) this.#apply(op, key, slot, length);
+      if (this.#size > COMPACT_MIN_BYTES && this.#liveBytes * 2 < this.#size) await this.#compact();
+    });
+  }
+
   async #append(op: number, key: string, value: Uint8Array): Promise<void> {
     const frame = encodeFrame(op, key, value);
     const offset = this.#size;

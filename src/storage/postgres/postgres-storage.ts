@@ -3,7 +3,7 @@
  */
 import { createHash } from "node:crypto";
 import { InvalidRequestError, StorageError, VaultletError } from "../../errors.js";
-import type { ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "../storage.js";
+import type { BatchWrite, ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "../storage.js";
 import type { QueryablePool } from "../../util/postgres-pool.js";
 import { lazyPgPool, loadPg, type LazyPgPool } from "../../util/load-pg.js";
 import { escapeIdentifier, escapeLiteral } from "../../util/sql-quote.js";
@@ -183,6 +183,79 @@ export class PostgresStorage implements Storage {
             : [`UPDATE ${this.#table} SET value = $3 WHERE key = $1 AND value = $2`, [key, toBuffer(expected), toBuffer(next)]];
     if (this.#announces(key)) return (await this.#announced(`${text} RETURNING 1`, values, what)) === 1;
     const { rowCount } = await this.#query(text, values, what);
+    return rowCount === 1;
+  }
+
+  /**
+   * One statement, so all or none: the puts with options (due time set, claim ended), the puts
+   * without (due time and claim kept) and the deletions, each a data-modifying part of one query.
+   * A batch that touches a watched prefix is written one by one instead (each announced; config
+   * writes are not the hot path).
+   *
+   * The contract is {@link Storage.batch}.
+   */
+  async batch(writes: readonly BatchWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    if (writes.some(({ key }) => this.#announces(key))) {
+      for (const { key, value, options } of writes) await (value === undefined ? this.delete(key) : this.put(key, value, options));
+      return;
+    }
+    const timed = writes.filter((write) => write.value !== undefined && write.options);
+    const plain = writes.filter((write) => write.value !== undefined && !write.options);
+    const deleted = writes.filter((write) => write.value === undefined).map(({ key }) => key);
+    await this.#query(
+      `WITH timed AS (
+         INSERT INTO ${this.#table} (key, value, due_at, claim_owner, claim_until)
+         SELECT k, v, d, NULL, NULL FROM unnest($1::text[], $2::bytea[], $3::bigint[]) AS w(k, v, d)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, due_at = EXCLUDED.due_at, claim_owner = NULL, claim_until = NULL),
+       plain AS (
+         INSERT INTO ${this.#table} (key, value) SELECT k, v FROM unnest($4::text[], $5::bytea[]) AS w(k, v)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value),
+       deleted AS (DELETE FROM ${this.#table} WHERE key = ANY($6::text[]))
+       SELECT 1`,
+      [
+        timed.map(({ key }) => key),
+        timed.map(({ value }) => toBuffer(value!)),
+        timed.map(({ options }) => options!.dueAt ?? null),
+        plain.map(({ key }) => key),
+        plain.map(({ value }) => toBuffer(value!)),
+        deleted,
+      ],
+      "writing records",
+    );
+  }
+
+  /**
+   * One statement: the swap's `UPDATE` (or `INSERT`, `DELETE`) runs only if every key in
+   * `present` exists in the statement's snapshot, which is taken before the swap takes its row
+   * lock — a read of each, then the swap. A watched key is swapped with the checks made first.
+   *
+   * The contract is {@link Storage.compareAndSwapIfPresent}.
+   */
+  async compareAndSwapIfPresent(
+    key: string,
+    expected: Uint8Array | undefined,
+    next: Uint8Array | undefined,
+    present: readonly string[],
+    options?: PutOptions,
+  ): Promise<boolean> {
+    if (present.length === 0) return this.compareAndSwap(key, expected, next, options);
+    if (expected === undefined || next === undefined || this.#announces(key)) {
+      const found = await this.getMany(present);
+      if (found.some((value) => value === undefined)) return false;
+      return this.compareAndSwap(key, expected, next, options);
+    }
+    const required = `(SELECT count(*) FROM ${this.#table} WHERE key = ANY($5::text[])) = $6`;
+    const [text, values]: [string, unknown[]] = options
+      ? [
+          `UPDATE ${this.#table} SET value = $3, due_at = $4, claim_owner = NULL, claim_until = NULL WHERE key = $1 AND value = $2 AND ${required}`,
+          [key, toBuffer(expected), toBuffer(next), options.dueAt ?? null, [...new Set(present)], new Set(present).size],
+        ]
+      : [
+          `UPDATE ${this.#table} SET value = $3 WHERE key = $1 AND value = $2 AND $4::bigint IS NULL AND ${required}`,
+          [key, toBuffer(expected), toBuffer(next), null, [...new Set(present)], new Set(present).size],
+        ];
+    const { rowCount } = await this.#query(text, values, "swapping a record");
     return rowCount === 1;
   }
 

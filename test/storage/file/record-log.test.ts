@@ -31,6 +31,40 @@ describe("RecordLog", () => {
     await again.close();
   });
 
+  it("writeInOrder appends puts and deletions in one write, replayed in order after a reopen", async () => {
+    const path = await logPath();
+    const log = await RecordLog.open(path);
+    await log.put("gone", bytes("x"));
+    await log.writeInOrder([
+      ["index", bytes("")],
+      ["lease", bytes("pending")],
+      ["gone", undefined],
+      ["never-there", undefined],
+    ]);
+    expect([...log.keys()].sort()).toEqual(["index", "lease"]);
+    await log.writeInOrder([["lease", undefined], ["index", undefined]]);
+    await log.writeInOrder([["again", bytes("1")]]);
+    await log.close();
+    const again = await RecordLog.open(path);
+    expect([...again.keys()]).toEqual(["again"]);
+    await again.close();
+  });
+
+  it("a batch torn mid-write keeps only the frames before the tear (a prefix, in order)", async () => {
+    const path = await logPath();
+    const log = await RecordLog.open(path);
+    await log.writeInOrder([
+      ["first", bytes("entry")],
+      ["second", bytes("the record")],
+    ]);
+    await log.close();
+    const whole = await readFile(path);
+    await writeFile(path, whole.subarray(0, whole.length - 3)); // the crash tore the second frame
+    const again = await RecordLog.open(path);
+    expect([...again.keys()]).toEqual(["first"]);
+    await again.close();
+  });
+
   it("cuts off a torn frame at the end (a crash mid-append) and keeps appending after it", async () => {
     const path = await logPath();
     const log = await RecordLog.open(path);

@@ -20,11 +20,21 @@ import type {
 } from "../../plugin.js";
 import { scramSha256Verifier } from "./scram.js";
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "../../../../util/postgres-pool.js";
-import { ROLE_FACTS_SQL, ownershipRefused, refusalReason, roleFacts, tagStatement } from "./role-ownership.js";
+import {
+  REVOCATION_FACTS_SQL,
+  ROLE_EXISTED,
+  ROLE_FACTS_SQL,
+  ROLE_NOT_CREATED,
+  creationGuards,
+  ownershipRefused,
+  refusalReason,
+  roleFacts,
+  type RoleFacts,
+} from "./role-ownership.js";
 import { clientFor, createPool } from "./pool-factory.js";
 import { DEFAULT_REVOCATION_SETTINGS } from "../../revocation-settings.js";
 import { pluginError } from "./sanitize.js";
-import { formatExpiration, quoteIdentifier } from "./sql-format.js";
+import { formatExpiration, quoteIdentifier, quoteLiteral } from "./sql-format.js";
 import { BATCH_FACTS_SQL, batchable, batchDropQuery, batchPrepareQuery, failedPositions, type BatchUser } from "./batch-revocation.js";
 import { Semaphore } from "../../../../util/semaphore.js";
 
@@ -121,12 +131,20 @@ class PostgresPlugin implements DatabasePlugin {
     const values = statementValues(request.username, await this.#passwordValue(request.password), request.expiration);
     const secrets = [...this.#secrets, request.password];
     const { marker, username } = request;
-    // An existing role is never taken over, nor touched by the rollback statements.
-    if (marker !== undefined) await this.#refuseExisting(username).catch((err: unknown) => Promise.reject(pluginError("creating the database user failed", err, secrets)));
+    // One round trip: the guard refusing an existing role, the statements, the guard that tags the
+    // new role, in one transaction (see `creationGuards`).
+    const guards = marker === undefined ? undefined : creationGuards(username, marker);
     try {
-      await this.#transaction(request.statements, values, marker === undefined ? undefined : (client) => tagCreatedRole(client, username, marker));
+      await this.#transaction(request.statements, values, guards && { before: [guards.before], after: [guards.after] });
     } catch (err) {
+      // An existing role is never taken over, nor touched by the rollback statements.
+      if (sqlStateOf(err) === ROLE_EXISTED) {
+        throw new PluginError(`the database user ${JSON.stringify(username)} already exists; the engine only creates new users`, { refused: true });
+      }
       await this.#rollback(request.rollbackStatements, values);
+      if (sqlStateOf(err) === ROLE_NOT_CREATED) {
+        throw new PluginError(`the creation statements did not create the database user ${JSON.stringify(username)} ({{name}})`, { refused: true });
+      }
       throw pluginError("creating the database user failed", err, secrets);
     }
   }
@@ -153,14 +171,18 @@ class PostgresPlugin implements DatabasePlugin {
   async #deleteUser(request: DeleteUserRequest): Promise<void> {
     const settings = request.settings ?? DEFAULT_REVOCATION_SETTINGS;
     try {
-      const otherDatabases = await this.#otherDatabasesOf(request.username);
-      if (otherDatabases === undefined) return; // already gone
-      await this.#confirmOwnership(request.username, request.marker);
+      // One round trip for what revocation must know first: does the role exist, may this lease
+      // drop it, and where else does it own objects or hold privileges.
+      const facts = await this.#revocationFacts(request.username);
+      if (facts === undefined) return; // already gone
+      const reason = refusalReason(request.username, facts, request.marker);
+      if (reason !== undefined) throw ownershipRefused(reason);
       if (request.statements.length > 0) {
-        if (settings.terminateSessions) await this.#terminateSessions(request.username);
-        await this.#transaction(request.statements, statementValues(request.username, "", undefined));
+        // Sessions end in the same round trip, just before the statements' transaction.
+        const before = settings.terminateSessions ? [terminateSessionsStatement(request.username)] : [];
+        await this.#transaction(request.statements, statementValues(request.username, "", undefined), { prelude: before });
       } else {
-        await this.#defaultRevocation(request.username, settings, otherDatabases);
+        await this.#defaultRevocation(request.username, settings, facts.databases);
       }
     } catch (err) {
       throw pluginError("revoking the database user failed", err, this.#secrets);
@@ -286,33 +308,37 @@ class PostgresPlugin implements DatabasePlugin {
    * through a short-lived connection as the same admin. Memberships in group roles go with
    * `DROP ROLE`.
    */
-  async #defaultRevocation(username: string, settings: RevocationSettings, otherDatabases: string[]): Promise<void> {
+  async #defaultRevocation(username: string, settings: RevocationSettings, otherDatabases: readonly string[]): Promise<void> {
     const ident = quoteIdentifier(username);
+    const superuser = await this.#isSuperuser();
     const prepare = [`ALTER ROLE ${ident} NOLOGIN`];
-    if (!(await this.#isSuperuser())) prepare.unshift(`GRANT ${ident} TO CURRENT_USER`);
-    await this.#transaction(prepare, null);
-    if (settings.terminateSessions) await this.#terminateSessions(username);
+    if (!superuser) prepare.unshift(`GRANT ${ident} TO CURRENT_USER`);
+    const terminate = settings.terminateSessions ? [terminateSessionsStatement(username)] : [];
     const heir = settings.reassignTo ? quoteIdentifier(settings.reassignTo) : "CURRENT_USER";
     const releaseOwned = settings.ownedObjects === "drop" ? [] : [`REASSIGN OWNED BY ${ident} TO ${heir}`];
     releaseOwned.push(`DROP OWNED BY ${ident}`);
+    const drop = [...releaseOwned, `DROP ROLE IF EXISTS ${ident}`];
+    if (superuser && otherDatabases.length === 0) {
+      // Nothing to do elsewhere and every step safe to repeat: the three steps in one round trip
+      // (NOLOGIN committed, then the sessions cut, then the drop in its own transaction), retried whole.
+      await this.#transaction(prepare, null, { epilogue: [...terminate, "BEGIN", ...drop, "COMMIT"] });
+      return;
+    }
+    // Steps 1 and 2 in one round trip: the sessions end once NOLOGIN is committed.
+    await this.#transaction(prepare, null, { epilogue: terminate });
     for (const database of otherDatabases) await this.#inOtherDatabase(database, releaseOwned);
-    await this.#transaction([...releaseOwned, `DROP ROLE IF EXISTS ${ident}`], null);
+    await this.#transaction(drop, null);
   }
 
   /**
-   * The databases other than ours where `username` owns objects or holds privileges (from
-   * `pg_shdepend`), or `undefined` when the role does not exist.
+   * What revocation checks before it changes anything ({@link RoleFacts}) and the databases other
+   * than ours where `username` owns objects or holds privileges, or `undefined` when the role does
+   * not exist.
    */
-  async #otherDatabasesOf(username: string): Promise<string[] | undefined> {
-    const { rows } = await this.#query(
-      `SELECT ARRAY(SELECT DISTINCT d.datname::text FROM pg_catalog.pg_shdepend s
-                      JOIN pg_catalog.pg_database d ON d.oid = s.dbid
-                     WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND s.refobjid = r.oid
-                       AND d.datname <> current_database()) AS databases
-         FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
-      [username],
-    );
-    return rows.length === 0 ? undefined : (rows[0]!.databases as string[]);
+  async #revocationFacts(username: string): Promise<(RoleFacts & { databases: string[] }) | undefined> {
+    const { rows } = await this.#query(REVOCATION_FACTS_SQL, [username]);
+    if (rows.length === 0) return undefined;
+    return { ...roleFacts(rows[0]), databases: rows[0]!.databases as string[] };
   }
 
   /** Runs `statements` in one transaction in another database of the cluster, as the same admin. */
@@ -344,17 +370,6 @@ class PostgresPlugin implements DatabasePlugin {
     if (reason !== undefined) throw ownershipRefused(reason);
   }
 
-  /** @throws PluginError (refused) when `username` already exists */
-  async #refuseExisting(username: string): Promise<void> {
-    if (await this.#roleExists(username)) {
-      throw new PluginError(`the database user ${JSON.stringify(username)} already exists; the engine only creates new users`, { refused: true });
-    }
-  }
-
-  /** Ends every session of `username` except ours. */
-  async #terminateSessions(username: string): Promise<void> {
-    await this.#query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", [username]);
-  }
 
   /** Whether the connection's user is a superuser; asked once per pool. */
   #isSuperuser(): Promise<boolean> {
@@ -393,10 +408,10 @@ class PostgresPlugin implements DatabasePlugin {
    * transaction that lost a race with another (catalog rows updated concurrently, as parallel
    * GRANTs or DROP OWNEDs on the same table do) is retried a few times, after a short random pause.
    */
-  async #transaction(statements: readonly string[], values: Record<string, string> | null, last?: TransactionStep): Promise<void> {
+  async #transaction(statements: readonly string[], values: Record<string, string> | null, extra?: TransactionExtras): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#transactionOnce(statements, values, last);
+        return await this.#transactionOnce(statements, values, extra);
       } catch (err) {
         if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err;
         await pause(conflictBackoffMs(attempt));
@@ -405,17 +420,20 @@ class PostgresPlugin implements DatabasePlugin {
   }
 
   /**
-   * `values: null` runs statements we built ourselves as they are (no template to render); `last`
-   * runs after them, before the commit.
+   * `values: null` runs statements we built ourselves as they are (no template to render). The
+   * whole transaction (with `extra`'s statements of our own around it) is one round trip: one
+   * simple-protocol query, which PostgreSQL runs statement by statement and abandons at the first
+   * error — the explicit `BEGIN … COMMIT` makes it all or nothing, exactly as separate queries
+   * did. Each statement is complete (split SQL-aware), and the separator starts on a new line, so
+   * a statement's trailing `--` comment cannot swallow the next one.
    */
-  async #transactionOnce(statements: readonly string[], values: Record<string, string> | null, last?: TransactionStep): Promise<void> {
+  async #transactionOnce(statements: readonly string[], values: Record<string, string> | null, extra: TransactionExtras = {}): Promise<void> {
+    const rendered = values ? statements.map((statement) => renderTemplate(statement, values)) : statements;
+    const script = [...(extra.prelude ?? []), "BEGIN", ...(extra.before ?? []), ...rendered, ...(extra.after ?? []), "COMMIT", ...(extra.epilogue ?? [])];
     const client = await this.#requirePool().connect();
     let broken = false;
     try {
-      await client.query("BEGIN");
-      for (const statement of statements) await client.query(values ? renderTemplate(statement, values) : statement);
-      await last?.(client);
-      await client.query("COMMIT");
+      await client.query(script.join("\n;\n"));
     } catch (err) {
       broken = await client.query("ROLLBACK").then(() => false, () => true);
       throw err;
@@ -456,21 +474,27 @@ function batchUser(request: DeleteUserRequest, row: BatchFactsRow): BatchUser {
   return { username: request.username, settings, bare: row.bare === true && settings.reassignTo === "" };
 }
 
-/** A step run inside a transaction, after its statements. */
-type TransactionStep = (client: PostgresPoolClient) => Promise<void>;
-
 /**
- * Tags the role the creation statements just made with the lease's marker, in their transaction
- * (so a role exists tagged or not at all).
- *
- * @throws PluginError (refused) when the statements did not create a role named `username`
+ * Statements of our own sent in a transaction's round trip: `prelude` before `BEGIN` (PostgreSQL
+ * runs them inside the transaction that `BEGIN` then opens), `before` and `after` inside it around
+ * the statements, `epilogue` after `COMMIT` (on its own, once the transaction is committed).
  */
-async function tagCreatedRole(client: PostgresPoolClient, username: string, marker: string): Promise<void> {
-  const result = (await client.query("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = $1", [username])) as PostgresQueryResult;
-  if (result.rows.length === 0) {
-    throw new PluginError(`the creation statements did not create the database user ${JSON.stringify(username)} ({{name}})`, { refused: true });
-  }
-  await client.query(tagStatement(username, marker, result.rows[0].rolsuper === true));
+interface TransactionExtras {
+  prelude?: readonly string[];
+  before?: readonly string[];
+  after?: readonly string[];
+  epilogue?: readonly string[];
+}
+
+/** The statement that ends every session of `username` except ours. */
+function terminateSessionsStatement(username: string): string {
+  return `SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE usename = ${quoteLiteral(username)} AND pid <> pg_catalog.pg_backend_pid()`;
+}
+
+/** The SQLSTATE of a server error, if it is one. */
+function sqlStateOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
 }
 
 /**

@@ -10,6 +10,14 @@ export function quoteIdentifier(name: string): string {
 }
 
 /**
+ * Quotes a string literal as `E'…'`, escaping `'` and `\\`, so it reads the same whatever
+ * `standard_conforming_strings` is (as `pg.escapeLiteral` does).
+ */
+export function quoteLiteral(value: string): string {
+  return `E'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+}
+
+/**
  * Formats an expiry for `VALID UNTIL '…'`: UTC with an explicit `+00` offset, so PostgreSQL reads
  * the same instant whatever the server's or the host's time zone.
  *
