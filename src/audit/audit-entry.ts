@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { WrapInfo } from "../request.js";
 
 /** The `auth` block of an entry: who made the request (never the token itself). */
 export interface AuditAuth {
@@ -54,14 +55,7 @@ export interface AuditResponse {
    * wrapped token's accessor HMAC'd as the device hashes accessors. The wrapped response itself
    * is never in the entry (its `data` is `null`); the unwrap request's entry holds it, HMAC'd.
    */
-  wrap_info?: {
-    token: string;
-    accessor: string;
-    ttl: number;
-    creation_time: string;
-    creation_path: string;
-    wrapped_accessor?: string;
-  };
+  wrap_info?: WrapInfo;
 }
 
 /**
