@@ -382,16 +382,6 @@ export class LeaseManager {
   }
 
   /**
-   * Removes every lease under `prefix` without revoking its secret. For secrets that cannot be
-   * revoked (their database is gone for good); the caller takes responsibility for cleanup.
-   */
-  async forgetPrefix(prefix: string): Promise<number> {
-    const ids = await this.listIds(prefix);
-    for (const id of ids) await this.forget(id);
-    return ids.length;
-  }
-
-  /**
    * Stops the scheduler and the restore, and waits (at most `closeTimeoutMs` on the engine's
    * clock) for revocations in flight. Queued revocations that have not started are left in
    * storage, due: the next engine on this storage (or another process sharing it) revokes them.
