@@ -8,8 +8,8 @@
  * STARTUP_ENTRY=/elsewhere/dist/index.js npx tsx bench/startup.ts --no-build   # another build, side by side
  * ```
  *
- * Measures the published entry, `dist/index.js`, the way an app loads it. Each run is a fresh
- * `node` process (so nothing is cached in memory; the OS file cache is warm after the first) that
+ * Measures the published entry, `dist/index.js` (the bundle `npm run build` writes), the way an
+ * app loads it. Each run is a fresh `node` process (so nothing is cached in memory; the OS file cache is warm after the first) that
  * times `await import(dist/index.js)`, then `Engine.open` on `MemoryStorage` + `initialize()` + the
  * first request (`sys/mounts`), and reports whether `pg` is loaded (it is CommonJS, so a loaded
  * `pg` sits in `require.cache`, whichever way it was imported): an app on memory storage must
@@ -51,7 +51,7 @@ function median(values: number[]): number {
 }
 
 if (!process.argv.includes("--no-build")) {
-  execFileSync(process.execPath, [resolve(repo, "node_modules/typescript/bin/tsc"), "-p", resolve(repo, "tsconfig.build.json")], { stdio: "inherit" });
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: repo, stdio: "inherit" });
 } else if (!existsSync(resolve(repo, "dist/index.js"))) {
   throw new Error("dist/index.js is missing: run `npm run build` first, or drop --no-build");
 }

@@ -60,6 +60,10 @@ it("packs, installs into a fresh project, exports every documented name and runs
   const files = packed!.files.map((file) => file.path);
   expect(files).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "dist/testing/index.js", "dist/testing/index.d.ts", "README.md", "package.json"]));
   expect(files.filter((path) => path.startsWith("src/") || path.startsWith("test/"))).toEqual([]);
+  // dist/ holds the three entries' bundles and their shared chunks, not a module per source file:
+  // one file to compile is what keeps `import("vaultlet")` fast (bench/startup.ts).
+  const modules = files.filter((path) => path.endsWith(".js"));
+  expect(modules.filter((path) => !/^dist\/(index|testing\/index|testing\/postgres\/index|chunk-[A-Z0-9]+)\.js$/.test(path))).toEqual([]);
 
   const app = join(scratch, "app");
   await run("mkdir", [app]);
@@ -93,11 +97,15 @@ it("packs, installs into a fresh project, exports every documented name and runs
       'import { it } from "vitest";',
       ...PACKAGE_SPECIFIERS.map((specifier, i) => `import * as m${i} from ${JSON.stringify(specifier)};`),
       `it("lists the exports", () => writeFileSync("exports.json", JSON.stringify({ ${PACKAGE_SPECIFIERS.map((specifier, i) => `${JSON.stringify(specifier)}: Object.keys(m${i})`).join(", ")} })));`,
+      // The entries share one copy of each class (esbuild's shared chunks), so instanceof holds
+      // across them: an error thrown by vaultlet/testing is a VaultletError of vaultlet's.
+      `it("shares classes across entries", () => writeFileSync("shared.json", JSON.stringify({ clock: m0.ManualClock === m1.ManualClock, error: new m2.MissingPeerDependencyError("x", "y") instanceof m0.VaultletError })));`,
     ].join("\n"),
   );
   await run(process.execPath, [join(repo, "node_modules/vitest/vitest.mjs"), "run", "--root", app, "exports.test.mjs"], { cwd: app });
   const exported = JSON.parse(await readFile(join(app, "exports.json"), "utf8")) as Record<string, string[]>;
   expect(missingImports(imports, exported)).toEqual([]);
+  expect(JSON.parse(await readFile(join(app, "shared.json"), "utf8"))).toEqual({ clock: true, error: true });
 
   const env = { ...process.env, PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.name, PGUSER: db.user, PGPASSWORD: db.password };
   const { stdout } = await run(process.execPath, [join(app, "example.js")], { cwd: app, env });
