@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { useTestDatabase, type TestDatabase } from "../../support/database.js";
 import { FAST_REVOCATION, openEngineFixture, type EngineFixture } from "../../support/engine-fixture.js";
+import { createPostgresPlugin, type DatabasePlugin } from "../../../src/index.js";
 
 const db = useTestDatabase();
 let fx: EngineFixture<TestDatabase>;
@@ -119,6 +120,53 @@ describe("revocation checks the role is the one this lease created", () => {
     await expect(fx.root.read("database/creds/elsewhere")).rejects.toThrow(/did not create the database user/);
     const { rows } = await db.query<{ n: string }>("SELECT count(*) AS n FROM pg_roles WHERE rolname LIKE 'v-root-elsewhe%'");
     expect(Number(rows[0]!.n)).toBe(0);
+  });
+});
+
+describe("creation guards, on the plugin itself (a template cannot render a fixed name)", () => {
+  let plugin: DatabasePlugin;
+  const expiration = new Date(Date.now() + 3600_000);
+  const commentOf = async (name: string) =>
+    (await db.query<{ c: string | null }>("SELECT pg_catalog.shobj_description(oid, 'pg_authid') AS c FROM pg_roles WHERE rolname = $1", [name])).rows[0]?.c;
+
+  beforeEach(async () => {
+    plugin = createPostgresPlugin();
+    await plugin.initialize({ connectionUrl: db.url, maxOpenConnections: 2 }, { verifyConnection: true });
+  });
+  afterEach(async () => {
+    await plugin.close();
+  });
+
+  it("never takes over an existing role, even with statements that would not fail on one", async () => {
+    const name = `guard-existing-${Date.now()}`;
+    await db.query(`CREATE ROLE "${name}" NOLOGIN`);
+    const request = { username: name, password: "Pw-1234567890-abcdef", expiration, marker: "marker-existing-1", statements: [`ALTER ROLE "{{name}}" LOGIN`], rollbackStatements: [] };
+    await expect(plugin.newUser(request)).rejects.toThrow(/already exists; the engine only creates new users/);
+    const { rows } = await db.query<{ rolcanlogin: boolean }>("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", [name]);
+    expect(rows[0]!.rolcanlogin).toBe(false);
+    expect(await commentOf(name)).toBeNull();
+    await db.query(`DROP ROLE "${name}"`);
+  });
+
+  it("tags an ordinary role with the lease's marker, and a superuser with the superuser's tag", async () => {
+    const plain = `guard-plain-${Date.now()}`;
+    const superuser = `guard-super-${Date.now()}`;
+    await plugin.newUser({ username: plain, password: "Pw-1234567890-abcdef", expiration, marker: "marker-plain-1", statements: [`CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'`], rollbackStatements: [] });
+    await plugin.newUser({ username: superuser, password: "Pw-1234567890-abcdef", expiration, marker: "marker-super-1", statements: [`CREATE ROLE "{{name}}" SUPERUSER NOLOGIN`], rollbackStatements: [] });
+    expect(await commentOf(plain)).toBe("vaultlet-lease:marker-plain-1");
+    expect(await commentOf(superuser)).toBe("vaultlet-lease:marker-super-1:superuser");
+    await plugin.deleteUser({ username: plain, statements: [], marker: "marker-plain-1" });
+    await plugin.deleteUser({ username: superuser, statements: [], marker: "marker-super-1" });
+    const { rows } = await db.query("SELECT 1 FROM pg_roles WHERE rolname = ANY($1)", [[plain, superuser]]);
+    expect(rows).toEqual([]);
+  });
+
+  it("reports a creation error that is not a guard's as it is", async () => {
+    const name = `guard-error-${Date.now()}`;
+    await expect(
+      plugin.newUser({ username: name, password: "Pw-1234567890-abcdef", expiration, marker: "marker-error-1", statements: [`CREATE ROLE "{{name}}" LOGIN`, "SELECT 'x'::int"], rollbackStatements: [] }),
+    ).rejects.toThrow(/creating the database user failed.*invalid input syntax/);
+    expect((await db.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name])).rows).toEqual([]);
   });
 });
 

@@ -22,10 +22,9 @@ import { scramSha256Verifier } from "./scram.js";
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "../../../../util/postgres-pool.js";
 import {
   REVOCATION_FACTS_SQL,
-  ROLE_EXISTED,
   ROLE_FACTS_SQL,
-  ROLE_NOT_CREATED,
   creationGuards,
+  guardFailure,
   ownershipRefused,
   refusalReason,
   roleFacts,
@@ -131,19 +130,27 @@ class PostgresPlugin implements DatabasePlugin {
     const values = statementValues(request.username, await this.#passwordValue(request.password), request.expiration);
     const secrets = [...this.#secrets, request.password];
     const { marker, username } = request;
-    // One round trip: the guard refusing an existing role, the statements, the guard that tags the
-    // new role, in one transaction (see `creationGuards`).
-    const guards = marker === undefined ? undefined : creationGuards(username, marker);
+    // One round trip: the guard refusing an existing role, the statements, the guards that check
+    // and tag the new role, in one transaction (see `creationGuards`). A role the statements make
+    // a superuser takes a second, with the superuser's tag: the first transaction was rolled back.
+    const create = (superuser: boolean) =>
+      this.#transaction(request.statements, values, marker === undefined ? undefined : creationGuards(username, marker, { superuser }));
     try {
-      await this.#transaction(request.statements, values, guards && { before: [guards.before], after: [guards.after] });
+      await create(false).catch((err: unknown) => {
+        if (guardFailure(err) !== "superuser") throw err;
+        return create(true);
+      });
     } catch (err) {
       // An existing role is never taken over, nor touched by the rollback statements.
-      if (sqlStateOf(err) === ROLE_EXISTED) {
+      if (guardFailure(err) === "existed") {
         throw new PluginError(`the database user ${JSON.stringify(username)} already exists; the engine only creates new users`, { refused: true });
       }
       await this.#rollback(request.rollbackStatements, values);
-      if (sqlStateOf(err) === ROLE_NOT_CREATED) {
+      if (guardFailure(err) === "not-created") {
         throw new PluginError(`the creation statements did not create the database user ${JSON.stringify(username)} ({{name}})`, { refused: true });
+      }
+      if (guardFailure(err) === "not-superuser") {
+        throw new PluginError(`the creation statements made the database user ${JSON.stringify(username)} a superuser on one run and not on the next`, { refused: true });
       }
       throw pluginError("creating the database user failed", err, secrets);
     }

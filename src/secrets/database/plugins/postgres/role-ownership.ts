@@ -2,15 +2,14 @@
  * Proof that a role is the one a lease created, so revocation never drops a role the engine did
  * not create: at creation, in the creation's own transaction, the new role gets
  * `COMMENT ON ROLE … IS 'vaultlet-lease:<marker>'` (`:superuser` appended when the creation
- * statements made it one; see {@link creationGuards}), where the marker is random and recorded in the lease before the role
- * exists. Revocation reads the role back and refuses, changing nothing, unless it carries this
+ * statements made it one; see {@link creationGuards}), where the marker is random and recorded in
+ * the lease before the role exists. Revocation reads the role back and refuses, changing nothing, unless it carries this
  * lease's marker, is not the connection's own user, and is a superuser only if created as one.
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
 import { PluginError } from "../../../../errors.js";
-import { quoteLiteral } from "./sql-format.js";
+import { quoteIdentifier, quoteLiteral } from "./sql-format.js";
 
 const PREFIX = "vaultlet-lease:";
 const SUPERUSER_SUFFIX = ":superuser";
@@ -50,42 +49,57 @@ export function roleFacts(row: { superuser: boolean; is_connection_user: boolean
   return { superuser: row.superuser === true, isConnectionUser: row.is_connection_user === true, comment: row.comment ?? null };
 }
 
-/** The SQLSTATE the creation guard raises when the role exists before the creation statements run. */
-export const ROLE_EXISTED = "VL001";
-/** The SQLSTATE the creation guard raises when the creation statements did not create the role. */
-export const ROLE_NOT_CREATED = "VL002";
+/**
+ * How a creation guard stopped a creation: the role existed before the statements ran, the
+ * statements did not create it, or they made it a superuser (or, in the superuser form, did not).
+ */
+export type GuardFailure = "existed" | "not-created" | "superuser" | "not-superuser";
+
+/**
+ * The text every guard's error carries. A guard is a plain `SELECT` that casts this text (and a
+ * value from the row it found) to `int` when its condition holds, so the statement fails with
+ * `invalid_text_representation` and a message quoting the text — in any `lc_messages`, since the
+ * input is quoted as it is. A `DO` block raising its own SQLSTATE would say the same, but
+ * PostgreSQL compiles a `DO` block's PL/pgSQL on every run: two of them per credential cost about
+ * a millisecond of database time, as much as the creation statements (bench/creds.ts).
+ */
+const GUARD_TEXT = "vaultlet-guard:";
+const GUARD_ERROR = /vaultlet-guard:(existed|not-created|not-superuser|superuser) /;
 
 /**
  * The statements that guard a creation inside its transaction, so the whole creation is one round
  * trip: `before` (run first) refuses a role that already exists — an existing role is never taken
  * over — and `after` (run last) refuses when the statements did not create the role, else tags it
- * with `marker` (`:superuser` appended when the statements made it one). Each raises its own
- * SQLSTATE ({@link ROLE_EXISTED}, {@link ROLE_NOT_CREATED}), which rolls the transaction back.
+ * with `marker`. The tag records whether the statements made the role a superuser, and a `COMMENT`
+ * cannot depend on a query, so there are two forms: `superuser: false` tags
+ * `vaultlet-lease:<marker>` and refuses a role that turned out a superuser; `superuser: true` tags
+ * `…:superuser` and refuses one that did not. The plugin runs the first, and the second only after
+ * the first refused a superuser (that transaction was rolled back, so the statements run afresh).
+ * Each refusal is an error {@link guardFailure} recognizes, and it rolls the transaction back.
  *
  * @throws PluginError (refused) for a marker that is not one of the engine's random ids
  */
-export function creationGuards(username: string, marker: string): { before: string; after: string } {
+export function creationGuards(username: string, marker: string, { superuser }: { superuser: boolean }): { before: string[]; after: string[] } {
   if (!VALID_MARKER.test(marker)) throw new PluginError("the lease's ownership marker is malformed", { refused: true });
-  const name = quoteLiteral(username);
+  const role = `FROM pg_catalog.pg_roles r WHERE r.rolname = ${quoteLiteral(username)}`;
+  const failWith = (failure: GuardFailure, value: string) => `SELECT (${quoteLiteral(`${GUARD_TEXT}${failure} `)} || ${value})::int`;
+  const tag = quoteLiteral(PREFIX + marker + (superuser ? SUPERUSER_SUFFIX : ""));
   return {
-    before: doBlock(
-      `BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ${name}) THEN ` +
-        `RAISE EXCEPTION 'the role already exists' USING ERRCODE = '${ROLE_EXISTED}'; END IF; END`,
-    ),
-    after: doBlock(
-      `DECLARE su boolean; BEGIN SELECT r.rolsuper INTO su FROM pg_catalog.pg_roles r WHERE r.rolname = ${name}; ` +
-        `IF NOT FOUND THEN RAISE EXCEPTION 'the creation statements did not create the role' USING ERRCODE = '${ROLE_NOT_CREATED}'; END IF; ` +
-        `EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', ${name}, ${quoteLiteral(PREFIX + marker)} || CASE WHEN su THEN ${quoteLiteral(SUPERUSER_SUFFIX)} ELSE '' END); END`,
-    ),
+    before: [`${failWith("existed", "r.rolname")} ${role}`],
+    after: [
+      // An aggregate, so that the failing cast depends on the query and is never folded at planning.
+      `${failWith("not-created", "count(*)")} ${role} HAVING count(*) = 0`,
+      superuser ? `${failWith("not-superuser", "r.rolname")} ${role} AND NOT r.rolsuper` : `${failWith("superuser", "r.rolname")} ${role} AND r.rolsuper`,
+      `COMMENT ON ROLE ${quoteIdentifier(username)} IS ${tag}`,
+    ],
   };
 }
 
-/** `DO` with `body` under a dollar-quote tag that the body cannot contain (it is random and checked). */
-function doBlock(body: string): string {
-  let tag: string;
-  do tag = `$vaultlet_${randomBytes(6).toString("hex")}$`;
-  while (body.includes(tag));
-  return `DO ${tag}${body}${tag}`;
+/** Which guard of {@link creationGuards} `err` comes from, or `undefined` for any other error. */
+export function guardFailure(err: unknown): GuardFailure | undefined {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== "22P02" || typeof message !== "string") return undefined;
+  return GUARD_ERROR.exec(message)?.[1] as GuardFailure | undefined;
 }
 
 /**
