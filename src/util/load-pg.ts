@@ -7,6 +7,7 @@
  */
 import type pg from "pg";
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "./postgres-pool.js";
+import { StatementNames } from "./statement-names.js";
 
 /** The `pg` module's default export (`Pool`, `Client`, …). */
 export type PgModule = typeof pg;
@@ -26,14 +27,25 @@ export interface LazyPgPool extends PostgresPool {
   connect(): Promise<pg.PoolClient & PostgresPoolClient>;
 }
 
+/** Options of {@link lazyPgPool}. */
+export interface LazyPgPoolOptions {
+  /**
+   * Send parameterized queries as named prepared statements (see `statement-names.ts`), parsed and
+   * planned once per connection. Off for a server reached through a pooler that cannot keep them
+   * (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
+}
+
 /**
  * A pool that costs nothing until used: `pg` is loaded and the `pg.Pool` built from `config` on the
  * first `query` or `connect`; `end()` before that just closes it. An idle connection's `error`
  * (the server restarted) is swallowed, so it cannot crash the host: the next checkout reconnects.
  */
-export function lazyPgPool(config: pg.PoolConfig): LazyPgPool {
+export function lazyPgPool(config: pg.PoolConfig, { preparedStatements = false }: LazyPgPoolOptions = {}): LazyPgPool {
   let pool: Promise<pg.Pool> | undefined;
   let ended = false;
+  const names = preparedStatements ? new StatementNames() : undefined;
   const open = (): Promise<pg.Pool> => {
     if (ended) return Promise.reject(new Error("Cannot use a pool after calling end on the pool"));
     pool ??= loadPg().then((module) => {
@@ -45,7 +57,8 @@ export function lazyPgPool(config: pg.PoolConfig): LazyPgPool {
   };
   return {
     async query(text: string, values?: unknown[]): Promise<PostgresQueryResult> {
-      return (await open()).query(text, values);
+      const name = names?.nameFor(text, values);
+      return name === undefined ? (await open()).query(text, values) : (await open()).query({ name, text, values });
     },
     async connect() {
       return (await open()).connect();

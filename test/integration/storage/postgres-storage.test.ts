@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import pg from "pg";
 import { randomBytes } from "node:crypto";
 import { EncryptedStorage, InvalidRequestError, PostgresStorage, StorageError, StorageExposedError } from "../../../src/index.js";
 import { useTestDatabase } from "../../support/database.js";
@@ -12,6 +13,14 @@ storageContract("PostgresStorage (connectionString)", async () => {
   return {
     storage: new PostgresStorage({ connectionString: db.url, table }),
     reopen: () => new PostgresStorage({ connectionString: db.url, table }),
+  };
+});
+
+storageContract("PostgresStorage (connectionString, preparedStatements: false)", async () => {
+  const table = `unprepared_${++tables}`;
+  return {
+    storage: new PostgresStorage({ connectionString: db.url, table, preparedStatements: false }),
+    reopen: () => new PostgresStorage({ connectionString: db.url, table, preparedStatements: false }),
   };
 });
 
@@ -34,6 +43,29 @@ storageContract("EncryptedStorage over PostgresStorage (claimDue and getMany thr
 });
 
 describe("PostgresStorage", () => {
+  it("sends its parameterized statements to its own pool as named prepared statements, unless told not to", async () => {
+    const sent = vi.spyOn(pg.Pool.prototype, "query");
+    try {
+      for (const preparedStatements of [true, false]) {
+        sent.mockClear();
+        const storage = new PostgresStorage({ connectionString: db.url, table: `prepared_${preparedStatements}`, preparedStatements });
+        for (let i = 0; i < 3; i++) {
+          await storage.put(`k${i}`, new Uint8Array([i]));
+          expect(await storage.get(`k${i}`)).toEqual(new Uint8Array([i]));
+        }
+        await storage.close();
+        // Each call of put and get: the statement's text, and its name when prepared.
+        const calls = sent.mock.calls.map(([query]) => (typeof query === "object" && query !== null ? (query as { text: string; name?: string }) : { text: String(query) }));
+        const hot = calls.filter(({ text }) => /^(INSERT INTO|SELECT value FROM)/.test(text.trim()));
+        expect(hot).toHaveLength(6);
+        expect(new Set(hot.map(({ name }) => name))).toEqual(preparedStatements ? new Set([hot[0]!.name, hot[1]!.name]) : new Set([undefined]));
+        if (preparedStatements) expect(hot[0]!.name).not.toBe(hot[1]!.name);
+      }
+    } finally {
+      sent.mockRestore();
+    }
+  });
+
   it("creates its table when missing, and leaves the host's pool open on close", async () => {
     const storage = new PostgresStorage({ pool: db.pool, table: "created_on_demand" });
     await storage.put("k", new Uint8Array([1]));
