@@ -67,19 +67,24 @@ export class FileStorage implements Storage {
 
   /** @inheritdoc */
   async get(key: string): Promise<Uint8Array | undefined> {
-    await this.#prepare();
+    const { cache } = await this.#prepare();
     if (this.#isPacked(key)) {
       const log = await this.#openLog();
       return log.get(key).catch((err: unknown) => {
         throw new StorageError(`reading a record failed: ${codeOf(err)}`, { cause: err });
       });
     }
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const ticket = cache.begin(key);
+    let value: Uint8Array | undefined;
     try {
-      return new Uint8Array(await readFile(this.#fileOf(key)));
+      value = new Uint8Array(await readFile(this.#fileOf(key)));
     } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw new StorageError(`reading a record failed: ${codeOf(err)}`, { cause: err });
+      if (!isMissing(err)) throw new StorageError(`reading a record failed: ${codeOf(err)}`, { cause: err });
     }
+    cache.fill(ticket, value);
+    return value;
   }
 
   /** @inheritdoc */
@@ -133,15 +138,18 @@ export class FileStorage implements Storage {
     const target = this.#fileOf(key);
     const folder = this.#folderOf(key);
     const temp = join(this.#temp, `${randomBytes(12).toString("hex")}.t`);
+    const { cache } = await this.#prepare();
     try {
       await this.#ensureFolder(folder);
       await writeDurably(temp, value);
       await rename(temp, target);
       await syncFolder(folder);
     } catch (err) {
+      cache.forget(key); // the rename may or may not have happened
       await rm(temp, { force: true }).catch(() => undefined);
       throw new StorageError(`writing a record failed: ${codeOf(err)}`, { cause: err });
     }
+    cache.written(key, value);
   }
 
   /** @inheritdoc */
@@ -152,13 +160,17 @@ export class FileStorage implements Storage {
 
   async #remove(key: string): Promise<void> {
     if (this.#isPacked(key)) return this.#logged((log) => log.delete(key), "deleting a record");
+    const { cache } = await this.#prepare();
     try {
       await unlink(this.#fileOf(key));
       await syncFolder(this.#folderOf(key));
     } catch (err) {
-      if (isMissing(err)) return;
-      throw new StorageError(`deleting a record failed: ${codeOf(err)}`, { cause: err });
+      if (!isMissing(err)) {
+        cache.forget(key);
+        throw new StorageError(`deleting a record failed: ${codeOf(err)}`, { cause: err });
+      }
     }
+    cache.written(key, undefined);
   }
 
   /** @inheritdoc */

@@ -42,6 +42,10 @@ export class RecordLog {
   #liveBytes = 0;
   readonly #index = new Map<string, Slot>();
   #tail: Promise<unknown> = Promise.resolve();
+  /** Writes waiting for the next append (see {@link RecordLog.writeInOrder}). */
+  readonly #waiting: Array<{ writes: ReadonlyArray<readonly [string, Uint8Array | undefined]>; resolve: () => void; reject: (err: unknown) => void }> = [];
+  /** Whether an append of the waiting writes is queued behind the work under way. */
+  #appendQueued = false;
   /** Handles replaced by a compaction; reads started before it may still use them. */
   #retired: FileHandle[] = [];
 
@@ -112,14 +116,12 @@ export class RecordLog {
 
   /** Appends a new value for `key` (durable when this resolves). */
   put(key: string, value: Uint8Array): Promise<void> {
-    return this.#serialized(() => this.#append(PUT, key, value));
+    return this.writeInOrder([[key, value]]);
   }
 
   /** Appends a deletion of `key`, if it exists (durable when this resolves). */
   delete(key: string): Promise<void> {
-    return this.#serialized(async () => {
-      if (this.#index.has(key)) await this.#append(DELETE, key, new Uint8Array());
-    });
+    return this.writeInOrder([[key, undefined]]);
   }
 
   /** Closes the file. */
@@ -157,41 +159,59 @@ export class RecordLog {
    * Appends puts (a value) and deletions (`undefined`) in the order given with one write and one
    * fsync (durable when this resolves). A crash mid-write keeps a prefix of them: a torn frame and
    * everything after it are cut off at the next open.
+   *
+   * Group commit: writes that arrive while an append and its fsync are under way wait, and the
+   * next append takes all of them, in arrival order, with one fsync, so concurrent writers share
+   * the fsync instead of queueing for one each. Each caller still resolves only once its own
+   * writes are durable; a crash keeps a prefix of the combined append, which is whole groups of
+   * earlier callers and a prefix of one caller's writes, as before.
    */
   writeInOrder(writes: ReadonlyArray<readonly [string, Uint8Array | undefined]>): Promise<void> {
-    return this.#serialized(async () => {
-      const frames: Buffer[] = [];
-      const applied: Array<[number, string, Slot, number]> = [];
-      const written = new Map<string, boolean>(); // whether each key exists after this batch's earlier writes
-      const exists = (key: string) => written.get(key) ?? this.#index.has(key);
-      let offset = this.#size;
-      for (const [key, value] of writes) {
-        if (value === undefined && !exists(key)) continue; // deleting a missing key writes nothing
-        const op = value === undefined ? DELETE : PUT;
-        const bytes = value ?? new Uint8Array();
-        const frame = encodeFrame(op, key, bytes);
-        applied.push([op, key, { offset: offset + frame.length - bytes.byteLength, length: bytes.byteLength }, frame.length]);
-        frames.push(frame);
-        offset += frame.length;
-        written.set(key, op === PUT);
-      }
-      if (frames.length === 0) return;
-      const all = Buffer.concat(frames);
-      await this.#file.write(all, 0, all.length, this.#size);
-      await this.#file.datasync();
-      this.#size += all.length;
-      for (const [op, key, slot, length] of applied) this.#apply(op, key, slot, length);
-      if (this.#size > COMPACT_MIN_BYTES && this.#liveBytes * 2 < this.#size) await this.#compact();
+    const tooLong = writes.find(([key]) => Buffer.byteLength(key, "utf8") > 0xffff);
+    if (tooLong) return Promise.reject(new InvalidRequestError("a storage key is too long (over 65,535 bytes)"));
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ writes, resolve, reject });
+      if (this.#appendQueued) return;
+      this.#appendQueued = true;
+      void this.#serialized(() => this.#appendWaiting());
     });
   }
 
-  async #append(op: number, key: string, value: Uint8Array): Promise<void> {
-    const frame = encodeFrame(op, key, value);
-    const offset = this.#size;
-    await this.#file.write(frame, 0, frame.length, offset);
+  /** Appends every waiting caller's writes together, then settles each caller. */
+  async #appendWaiting(): Promise<void> {
+    this.#appendQueued = false;
+    const group = this.#waiting.splice(0);
+    try {
+      await this.#appendInOrder(group.flatMap(({ writes }) => writes));
+    } catch (err) {
+      for (const { reject } of group) reject(err);
+      return;
+    }
+    for (const { resolve } of group) resolve();
+  }
+
+  async #appendInOrder(writes: ReadonlyArray<readonly [string, Uint8Array | undefined]>): Promise<void> {
+    const frames: Buffer[] = [];
+    const applied: Array<[number, string, Slot, number]> = [];
+    const written = new Map<string, boolean>(); // whether each key exists after this append's earlier writes
+    const exists = (key: string) => written.get(key) ?? this.#index.has(key);
+    let offset = this.#size;
+    for (const [key, value] of writes) {
+      if (value === undefined && !exists(key)) continue; // deleting a missing key writes nothing
+      const op = value === undefined ? DELETE : PUT;
+      const bytes = value ?? new Uint8Array();
+      const frame = encodeFrame(op, key, bytes);
+      applied.push([op, key, { offset: offset + frame.length - bytes.byteLength, length: bytes.byteLength }, frame.length]);
+      frames.push(frame);
+      offset += frame.length;
+      written.set(key, op === PUT);
+    }
+    if (frames.length === 0) return;
+    const all = Buffer.concat(frames);
+    await this.#file.write(all, 0, all.length, this.#size);
     await this.#file.datasync();
-    this.#size += frame.length;
-    this.#apply(op, key, { offset: offset + frame.length - value.byteLength, length: value.byteLength }, frame.length);
+    this.#size += all.length;
+    for (const [op, key, slot, length] of applied) this.#apply(op, key, slot, length);
     if (this.#size > COMPACT_MIN_BYTES && this.#liveBytes * 2 < this.#size) await this.#compact();
   }
 

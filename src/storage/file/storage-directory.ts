@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { StorageError } from "../../errors.js";
 import { RecordLog } from "./record-log.js";
+import { FileReadCache } from "./read-cache.js";
 import { makePrivate, PRIVATE_FILE, PRIVATE_FOLDER } from "./private-mode.js";
 
 const LOCK_FILE = "lock";
@@ -23,6 +24,7 @@ interface Holding {
   users: number;
   ready: Promise<void>;
   log?: Promise<RecordLog>;
+  cache: FileReadCache;
 }
 
 /** Directories this process holds, by resolved path. */
@@ -31,10 +33,13 @@ const held = new Map<string, Holding>();
 /** A use of a directory by one `FileStorage`; {@link StorageDirectory.release} it once. */
 export class StorageDirectory {
   readonly #root: string;
+  /** The directory's read cache, shared like the log by every instance of this process. */
+  readonly cache: FileReadCache;
   #released = false;
 
-  private constructor(root: string) {
+  private constructor(root: string, cache: FileReadCache) {
     this.#root = root;
+    this.cache = cache;
   }
 
   /**
@@ -47,7 +52,7 @@ export class StorageDirectory {
     const key = resolve(root);
     let holding = held.get(key);
     if (!holding) {
-      holding = { users: 0, ready: lockDirectory(key).then(prepare) };
+      holding = { users: 0, ready: lockDirectory(key).then(prepare), cache: new FileReadCache() };
       held.set(key, holding);
       holding.ready.catch(() => held.delete(key));
     }
@@ -58,7 +63,7 @@ export class StorageDirectory {
       holding.users--;
       throw err;
     }
-    return new StorageDirectory(key);
+    return new StorageDirectory(key, holding.cache);
   }
 
   /** The directory's record log, opened once per process. */

@@ -1,7 +1,7 @@
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { RecordLog } from "../../../src/storage/file/record-log.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -29,6 +29,41 @@ describe("RecordLog", () => {
     expect([...again.keys()]).toEqual(["a"]);
     expect(text(await again.get("a"))).toBe("3");
     await again.close();
+  });
+
+  it("concurrent writers share fsyncs (group commit), each resolving once its writes are durable", async () => {
+    const path = await logPath();
+    const log = await RecordLog.open(path);
+    const handle = await open(path, "r");
+    const datasync = vi.spyOn(Object.getPrototypeOf(handle) as { datasync: () => Promise<void> }, "datasync");
+    await handle.close();
+    try {
+      await Promise.all([
+        ...Array.from({ length: 20 }, (_, i) => log.put(`k${i}`, bytes(String(i)))),
+        log.writeInOrder([["k0", undefined], ["k0", bytes("again")], ["gone", undefined]]),
+        log.delete("k19"),
+      ]);
+      // The first write appends alone; everything that arrived during its fsync goes in the next.
+      expect(datasync.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      datasync.mockRestore();
+    }
+    await log.close();
+    const again = await RecordLog.open(path);
+    expect(text(await again.get("k0"))).toBe("again");
+    expect(text(await again.get("k7"))).toBe("7");
+    expect(again.has("k19")).toBe(false);
+    expect(again.has("gone")).toBe(false);
+    await again.close();
+  });
+
+  it("a writer whose key is too long fails alone; the others sharing its append are written", async () => {
+    const path = await logPath();
+    const log = await RecordLog.open(path);
+    const results = await Promise.allSettled([log.put("a", bytes("1")), log.put("x".repeat(70_000), bytes("2")), log.put("b", bytes("3"))]);
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(text(await log.get("b"))).toBe("3");
+    await log.close();
   });
 
   it("writeInOrder appends puts and deletions in one write, replayed in order after a reopen", async () => {
