@@ -7,6 +7,7 @@ import type { BatchWrite, ChangeListener, ChangeWatch, ClaimRequest, PutOptions,
 import type { QueryablePool } from "../../util/postgres-pool.js";
 import { lazyPgPool, loadPg, type LazyPgPool } from "../../util/load-pg.js";
 import { escapeIdentifier, escapeLiteral } from "../../util/sql-quote.js";
+import { Coalescer } from "../../util/coalescer.js";
 import { PostgresChangeFeed, type ListenConnection } from "./postgres-change-feed.js";
 import {
   DEFAULT_SCHEMA,
@@ -62,6 +63,19 @@ export type PostgresStorageOptions = (
   schema?: string;
 };
 
+/** Runs of each kind of coalesced statement in flight at once (see `PostgresStorage`'s coalescers). */
+const COALESCED_RUNS = 2;
+
+/** A `compareAndSwapIfPresent` of one value for another, guarded by keys that must exist. */
+interface GuardedSwap {
+  key: string;
+  expected: Uint8Array;
+  next: Uint8Array;
+  /** The keys that must exist, without repeats. */
+  present: string[];
+  options: PutOptions | undefined;
+}
+
 /** U+10FFFF sorts after every other character, so `[prefix, prefix + MAX_CHAR)` covers the prefix. */
 const MAX_CHAR = "\u{10FFFF}";
 
@@ -99,6 +113,17 @@ export class PostgresStorage implements Storage {
   readonly #watched = new Map<ChangeWatch, readonly string[]>();
   #ready: Promise<void> | undefined;
   #closed = false;
+  /**
+   * Concurrent reads, batches and activations, each combined into one statement per run (see
+   * `coalescer.ts`): at sixteen credentials in flight, a handful of statements instead of
+   * forty-eight. A lone request runs at once, as before.
+   */
+  readonly #reads = new Coalescer<string, Uint8Array | undefined>((keys) => this.#readRun(keys), { maxInFlight: COALESCED_RUNS });
+  readonly #batches = new Coalescer<readonly BatchWrite[], void>((batches) => this.#batchRun(batches), {
+    maxInFlight: COALESCED_RUNS,
+    keysOf: (writes) => writes.map(({ key }) => key),
+  });
+  readonly #swaps = new Coalescer<GuardedSwap, boolean>((swaps) => this.#swapRun(swaps), { maxInFlight: COALESCED_RUNS, keysOf: ({ key }) => [key] });
 
   /** @param options - where the table lives */
   constructor(options: PostgresStorageOptions) {
@@ -128,8 +153,14 @@ export class PostgresStorage implements Storage {
 
   /** @inheritdoc */
   async get(key: string): Promise<Uint8Array | undefined> {
-    const { rows } = await this.#query(`SELECT value FROM ${this.#table} WHERE key = $1`, [key], "reading a record");
-    return rows.length === 0 ? undefined : new Uint8Array(rows[0].value as Buffer);
+    return this.#reads.submit(key);
+  }
+
+  /** One run of concurrent reads: the single-key statement alone, else one `getMany`. */
+  async #readRun(keys: string[]): Promise<Array<Uint8Array | undefined>> {
+    if (keys.length > 1) return this.getMany(keys);
+    const { rows } = await this.#query(`SELECT value FROM ${this.#table} WHERE key = $1`, [keys[0]], "reading a record");
+    return [rows.length === 0 ? undefined : new Uint8Array(rows[0].value as Buffer)];
   }
 
   /** @inheritdoc */
@@ -211,6 +242,15 @@ export class PostgresStorage implements Storage {
       for (const { key, value, options } of writes) await (value === undefined ? this.delete(key) : this.put(key, value, options));
       return;
     }
+    await this.#batches.submit(writes);
+  }
+
+  /**
+   * One run of concurrent batches (no two share a key) as one statement: all of them or none,
+   * which keeps each batch's own all-or-nothing.
+   */
+  async #batchRun(batches: ReadonlyArray<readonly BatchWrite[]>): Promise<void[]> {
+    const writes = batches.flat();
     const timed = writes.filter((write) => write.value !== undefined && write.options);
     const plain = writes.filter((write) => write.value !== undefined && !write.options);
     const deleted = writes.filter((write) => write.value === undefined).map(({ key }) => key);
@@ -234,6 +274,7 @@ export class PostgresStorage implements Storage {
       ],
       "writing records",
     );
+    return batches.map(() => undefined);
   }
 
   /**
@@ -256,15 +297,48 @@ export class PostgresStorage implements Storage {
       if (found.some((value) => value === undefined)) return false;
       return this.compareAndSwap(key, expected, next, options);
     }
+    return this.#swaps.submit({ key, expected, next, present: [...new Set(present)], options });
+  }
+
+  /** One run of concurrent guarded swaps (no two of one key): the single statement alone, else one for all. */
+  async #swapRun(swaps: GuardedSwap[]): Promise<boolean[]> {
+    if (swaps.length === 1) return [await this.#swapOne(swaps[0]!)];
+    const { rows } = await this.#query(
+      `UPDATE ${this.#table} AS t
+          SET value = w.next,
+              due_at = CASE WHEN w.timed THEN w.due ELSE t.due_at END,
+              claim_owner = CASE WHEN w.timed THEN NULL ELSE t.claim_owner END,
+              claim_until = CASE WHEN w.timed THEN NULL ELSE t.claim_until END
+         FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::bigint[], $5::boolean[], $6::text[], $7::int[])
+              AS w(key, expected, next, due, timed, present, wanted)
+        WHERE t.key = w.key AND t.value = w.expected
+          AND (SELECT count(*) FROM ${this.#table} p WHERE p.key = ANY(ARRAY(SELECT jsonb_array_elements_text(w.present::jsonb)))) = w.wanted
+      RETURNING t.key`,
+      [
+        swaps.map(({ key }) => key),
+        swaps.map(({ expected }) => toBuffer(expected)),
+        swaps.map(({ next }) => toBuffer(next)),
+        swaps.map(({ options }) => options?.dueAt ?? null),
+        swaps.map(({ options }) => options !== undefined),
+        swaps.map(({ present }) => JSON.stringify(present)),
+        swaps.map(({ present }) => present.length),
+      ],
+      "swapping records",
+    );
+    const swapped = new Set(rows.map((row) => row.key as string));
+    return swaps.map(({ key }) => swapped.has(key));
+  }
+
+  async #swapOne({ key, expected, next, present, options }: GuardedSwap): Promise<boolean> {
     const required = `(SELECT count(*) FROM ${this.#table} WHERE key = ANY($5::text[])) = $6`;
     const [text, values]: [string, unknown[]] = options
       ? [
           `UPDATE ${this.#table} SET value = $3, due_at = $4, claim_owner = NULL, claim_until = NULL WHERE key = $1 AND value = $2 AND ${required}`,
-          [key, toBuffer(expected), toBuffer(next), options.dueAt ?? null, [...new Set(present)], new Set(present).size],
+          [key, toBuffer(expected), toBuffer(next), options.dueAt ?? null, present, present.length],
         ]
       : [
           `UPDATE ${this.#table} SET value = $3 WHERE key = $1 AND value = $2 AND $4::bigint IS NULL AND ${required}`,
-          [key, toBuffer(expected), toBuffer(next), null, [...new Set(present)], new Set(present).size],
+          [key, toBuffer(expected), toBuffer(next), null, present, present.length],
         ];
     const { rowCount } = await this.#query(text, values, "swapping a record");
     return rowCount === 1;

@@ -42,6 +42,56 @@ storageContract("EncryptedStorage over PostgresStorage (claimDue and getMany thr
   };
 });
 
+describe("PostgresStorage, concurrent requests combined into one statement per run", () => {
+  const b = (text: string) => new TextEncoder().encode(text);
+
+  it("answers each of many concurrent reads, batches and guarded swaps as if it ran alone, in fewer statements", async () => {
+    const storage = new PostgresStorage({ connectionString: db.url, table: `coalesced_${++tables}`, maxConnections: 8 });
+    await storage.put("token/present", b("t"));
+    await Promise.all(Array.from({ length: 40 }, (_, i) => storage.put(`lease/${i}`, b(`pending ${i}`))));
+    const sent = vi.spyOn(pg.Pool.prototype, "query");
+    try {
+      const swaps = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          storage.compareAndSwapIfPresent(
+            `lease/${i}`,
+            b(i % 4 === 1 ? "not what is stored" : `pending ${i}`),
+            b(`active ${i}`),
+            i % 4 === 2 ? ["token/present", "token/missing"] : ["token/present"],
+            i % 4 === 3 ? { dueAt: 1000 + i } : undefined,
+          ),
+        ),
+      );
+      expect(swaps).toEqual(Array.from({ length: 40 }, (_, i) => i % 4 === 0 || i % 4 === 3));
+      const reads = await Promise.all(Array.from({ length: 40 }, (_, i) => storage.get(`lease/${i}`)));
+      expect(reads.map((value) => new TextDecoder().decode(value))).toEqual(
+        Array.from({ length: 40 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? `active ${i}` : `pending ${i}`)),
+      );
+      await Promise.all(Array.from({ length: 40 }, (_, i) => storage.batch([{ key: `lease/${i}`, value: undefined }, { key: `index/${i}`, value: b(String(i)) }])));
+      expect(await storage.list("lease/")).toEqual([]);
+      expect((await storage.list("index/")).length).toBe(40);
+      expect(sent.mock.calls.length).toBeLessThan(60); // 120 operations
+    } finally {
+      sent.mockRestore();
+      await storage.close();
+    }
+  });
+
+  it("never combines two requests on one key: of concurrent swaps from one value, exactly one wins, and batches keep their order", async () => {
+    const storage = new PostgresStorage({ connectionString: db.url, table: `coalesced_${++tables}`, maxConnections: 8 });
+    try {
+      await storage.put("token", b("t"));
+      await storage.put("k", b("v0"));
+      const wins = await Promise.all(Array.from({ length: 12 }, (_, i) => storage.compareAndSwapIfPresent("k", b("v0"), b(`v${i + 1}`), ["token"])));
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      await Promise.all(Array.from({ length: 12 }, (_, i) => storage.batch([{ key: "ordered", value: b(String(i)) }])));
+      expect(new TextDecoder().decode(await storage.get("ordered"))).toBe("11");
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
 describe("PostgresStorage", () => {
   it("sends its parameterized statements to its own pool as named prepared statements, unless told not to", async () => {
     const sent = vi.spyOn(pg.Pool.prototype, "query");
