@@ -84,14 +84,13 @@ export function creationGuards(username: string, marker: string, { superuser }: 
   const role = `FROM pg_catalog.pg_roles r WHERE r.rolname = ${quoteLiteral(username)}`;
   const failWith = (failure: GuardFailure, value: string) => `SELECT (${quoteLiteral(`${GUARD_TEXT}${failure} `)} || ${value})::int`;
   const tag = quoteLiteral(PREFIX + marker + (superuser ? SUPERUSER_SUFFIX : ""));
+  // One check after the statements, over an aggregate (so that the failing cast depends on the
+  // query and is never folded at planning): no such role, or one of the other kind.
+  const wrongKind = superuser ? "NOT bool_and(r.rolsuper)" : "bool_or(r.rolsuper)";
+  const failure = `CASE WHEN count(*) = 0 THEN ${quoteLiteral(`${GUARD_TEXT}not-created `)} ELSE ${quoteLiteral(`${GUARD_TEXT}${superuser ? "not-superuser" : "superuser"} `)} END`;
   return {
     before: [`${failWith("existed", "r.rolname")} ${role}`],
-    after: [
-      // An aggregate, so that the failing cast depends on the query and is never folded at planning.
-      `${failWith("not-created", "count(*)")} ${role} HAVING count(*) = 0`,
-      superuser ? `${failWith("not-superuser", "r.rolname")} ${role} AND NOT r.rolsuper` : `${failWith("superuser", "r.rolname")} ${role} AND r.rolsuper`,
-      `COMMENT ON ROLE ${quoteIdentifier(username)} IS ${tag}`,
-    ],
+    after: [`SELECT (${failure} || count(*))::int ${role} HAVING count(*) = 0 OR ${wrongKind}`, `COMMENT ON ROLE ${quoteIdentifier(username)} IS ${tag}`],
   };
 }
 
