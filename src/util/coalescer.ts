@@ -29,7 +29,9 @@ interface Waiting<Request, Result> {
 
 /**
  * Combines concurrent requests into runs of `run`, which answers each request of a run, in order.
- * A run that throws rejects every request in it.
+ * A combined run that throws is run again one request at a time, so that a request that cannot
+ * succeed (a key the database refuses, say) fails alone, never the others beside it: `run` must
+ * therefore have no effect when it throws (one statement, all or nothing).
  */
 export class Coalescer<Request, Result> {
   readonly #run: (requests: Request[]) => Promise<Result[]>;
@@ -102,7 +104,8 @@ export class Coalescer<Request, Result> {
       const results = await this.#run(group.map(({ request }) => request));
       group.forEach(({ resolve }, i) => resolve(results[i]!));
     } catch (err) {
-      for (const { reject } of group) reject(err);
+      if (group.length === 1) group[0]!.reject(err);
+      else await Promise.all(group.map(({ request, resolve, reject }) => this.#run([request]).then(([result]) => resolve(result!), reject)));
     } finally {
       this.#inFlight--;
       this.#hold(group, -1);

@@ -77,6 +77,21 @@ describe("PostgresStorage, concurrent requests combined into one statement per r
     }
   });
 
+  it("a request the database refuses fails alone, never the others it would have shared a statement with", async () => {
+    const storage = new PostgresStorage({ connectionString: db.url, table: `coalesced_${++tables}`, maxConnections: 8 });
+    try {
+      // text cannot hold NUL: PostgreSQL refuses the whole statement that carries this key
+      const results = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) => storage.batch([{ key: i === 7 ? "bad\u0000key" : `fine/${i}`, value: b(String(i)) }])),
+      );
+      expect(results.map((result) => result.status)).toEqual(Array.from({ length: 12 }, (_, i) => (i === 7 ? "rejected" : "fulfilled")));
+      expect((results[7] as PromiseRejectedResult).reason).toBeInstanceOf(StorageError);
+      expect(await storage.list("fine/")).toHaveLength(11);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it("never combines two requests on one key: of concurrent swaps from one value, exactly one wins, and batches keep their order", async () => {
     const storage = new PostgresStorage({ connectionString: db.url, table: `coalesced_${++tables}`, maxConnections: 8 });
     try {
