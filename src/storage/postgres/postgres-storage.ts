@@ -128,6 +128,9 @@ export class PostgresStorage implements Storage {
   /** @param options - where the table lives */
   constructor(options: PostgresStorageOptions) {
     if (options?.pool) {
+      if ((options as { preparedStatements?: unknown }).preparedStatements !== undefined) {
+        throw new InvalidRequestError("preparedStatements applies to the storage's own pool ({ connectionString }); a host's pool is used as it is");
+      }
       this.#pool = options.pool;
     } else if (typeof options?.connectionString === "string" && options.connectionString.length > 0) {
       // Built (and `pg` loaded) on the first query; an idle connection the server drops is

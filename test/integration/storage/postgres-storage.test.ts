@@ -152,6 +152,8 @@ describe("PostgresStorage", () => {
   it("rejects bad options and reports an unreachable database with a StorageError free of the password", async () => {
     expect(() => new PostgresStorage({} as never)).toThrow(InvalidRequestError);
     expect(() => new PostgresStorage({ pool: db.pool, table: "" })).toThrow(InvalidRequestError);
+    // an option that would do nothing with a host's pool is refused, not ignored
+    expect(() => new PostgresStorage({ pool: db.pool, preparedStatements: false } as never)).toThrow(/preparedStatements applies to the storage's own pool/);
     const storage = new PostgresStorage({ connectionString: "postgresql://u:sekrit-pw@127.0.0.1:1/none" });
     const failure = await storage.get("k").catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(StorageError);
