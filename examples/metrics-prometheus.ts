@@ -31,6 +31,9 @@ export function formatPrometheus(metrics: EngineMetrics): string {
     gauge("vaultlet_role_leases_active", "Leases whose secret exists, by mount and role.", leases.byRole.map((r) => ({ labels: { mount: r.mount, role: r.role }, value: r.active }))),
     gauge("vaultlet_role_leases_irrevocable", "Irrevocable leases, by mount and role.", leases.byRole.map((r) => ({ labels: { mount: r.mount, role: r.role }, value: r.irrevocable }))),
     gauge("vaultlet_revocation_queue_depth", "Revocations waiting for a free slot.", [{ value: revocations.queueDepth }]),
+    gauge("vaultlet_revocations_waiting_for_database", "Leases whose revocation waits for an unreachable database to answer again.", [
+      { value: revocations.waitingForDatabase },
+    ]),
     counter("vaultlet_leases_created_total", "Leases issued.", leases.created),
     counter("vaultlet_leases_renewed_total", "Lease renewals.", leases.renewed),
     counter("vaultlet_leases_expired_total", "Leases that reached their expiry.", leases.expired),

@@ -23,6 +23,7 @@ describe("examples/metrics-prometheus.ts", () => {
       expect(text).toContain("# TYPE vaultlet_revocations_total counter\nvaultlet_revocations_total 1\n");
       expect(text).toContain("vaultlet_leases_created_total 2\n");
       expect(text).toContain("vaultlet_revocation_queue_depth 0\n");
+      expect(text).toContain("# TYPE vaultlet_revocations_waiting_for_database gauge\nvaultlet_revocations_waiting_for_database 0\n");
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
     } finally {
       await new Promise((resolve) => server.close(resolve));
