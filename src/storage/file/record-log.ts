@@ -167,8 +167,9 @@ export class RecordLog {
    * earlier callers and a prefix of one caller's writes, as before.
    */
   writeInOrder(writes: ReadonlyArray<readonly [string, Uint8Array | undefined]>): Promise<void> {
-    const tooLong = writes.find(([key]) => Buffer.byteLength(key, "utf8") > 0xffff);
-    if (tooLong) return Promise.reject(new InvalidRequestError("a storage key is too long (over 65,535 bytes)"));
+    // Checked here, not only when the frames are encoded: a key too long must fail its own caller,
+    // never the others sharing its append.
+    if (writes.some(([key]) => Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES)) return Promise.reject(keyTooLong());
     return new Promise((resolve, reject) => {
       this.#waiting.push({ writes, resolve, reject });
       if (this.#appendQueued) return;
@@ -306,10 +307,17 @@ export class RecordLog {
   }
 }
 
+/** A frame's key length is a u16. */
+const MAX_KEY_BYTES = 0xffff;
+
+function keyTooLong(): InvalidRequestError {
+  return new InvalidRequestError("a storage key is too long (over 65,535 bytes)");
+}
+
 /** `u32 body length ‖ u32 CRC-32 ‖ u8 op ‖ u16 key length ‖ key ‖ value`. */
 function encodeFrame(op: number, key: string, value: Uint8Array): Buffer {
   const keyBytes = Buffer.from(key, "utf8");
-  if (keyBytes.length > 0xffff) throw new InvalidRequestError("a storage key is too long (over 65,535 bytes)");
+  if (keyBytes.length > MAX_KEY_BYTES) throw keyTooLong();
   const frame = Buffer.alloc(FRAME_HEADER + BODY_HEADER + keyBytes.length + value.byteLength);
   const body = frame.subarray(FRAME_HEADER);
   body[0] = op;

@@ -141,15 +141,16 @@ class PostgresPlugin implements DatabasePlugin {
         return create(true);
       });
     } catch (err) {
+      const failure = guardFailure(err);
       // An existing role is never taken over, nor touched by the rollback statements.
-      if (guardFailure(err) === "existed") {
+      if (failure === "existed") {
         throw new PluginError(`the database user ${JSON.stringify(username)} already exists; the engine only creates new users`, { refused: true });
       }
       await this.#rollback(request.rollbackStatements, values);
-      if (guardFailure(err) === "not-created") {
+      if (failure === "not-created") {
         throw new PluginError(`the creation statements did not create the database user ${JSON.stringify(username)} ({{name}})`, { refused: true });
       }
-      if (guardFailure(err) === "not-superuser") {
+      if (failure === "not-superuser") {
         throw new PluginError(`the creation statements made the database user ${JSON.stringify(username)} a superuser on one run and not on the next`, { refused: true });
       }
       throw pluginError("creating the database user failed", err, secrets);
@@ -496,12 +497,6 @@ interface TransactionExtras {
 /** The statement that ends every session of `username` except ours. */
 function terminateSessionsStatement(username: string): string {
   return `SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE usename = ${quoteLiteral(username)} AND pid <> pg_catalog.pg_backend_pid()`;
-}
-
-/** The SQLSTATE of a server error, if it is one. */
-function sqlStateOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" ? code : undefined;
 }
 
 /**
