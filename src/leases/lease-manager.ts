@@ -31,7 +31,7 @@ import { renewLease, type RenewResult } from "./lease-renewal.js";
 import { LeaseRestore } from "./lease-restore.js";
 import { LeaseRevocation, type BackendLookup, type RevocationDependencies } from "./lease-revocation.js";
 import { moveLeases, type LeaseMoveResult } from "./lease-move.js";
-import { revokeById, revokeByPrefix, type RevokePrefixOptions, type RevokePrefixResult, type RevokeRequestDeps } from "./lease-revoke-requests.js";
+import { revokeAllOrThrow, revokeById, revokeByPrefix, type RevokePrefixOptions, type RevokePrefixResult, type RevokeRequestDeps } from "./lease-revoke-requests.js";
 import { LeaseScheduler } from "./lease-scheduler.js";
 import { LeaseStore } from "./lease-store.js";
 import { countLeases, listIrrevocable, tidyLeases, type LeaseCount } from "./lease-tidy.js";
@@ -277,6 +277,29 @@ export class LeaseManager {
   }
 
   /**
+   * {@link revokeForToken} for many leases of one token: read together, the pending ones cancelled
+   * one by one, the live ones revoked in batches (`LeaseRevocation.revokeRequestedMany`; outside
+   * the queue, as {@link revokeForToken} revokes), the index entries of those already gone removed
+   * together. Every lease is attempted; resolves to how many failed (each stays, scheduled for retry).
+   */
+  async revokeManyForToken(ids: readonly string[], accessor: string): Promise<number> {
+    this.#assertOpen();
+    const records = await this.#deps.store.getMany(ids);
+    const live: string[] = [];
+    const pending: string[] = [];
+    const gone: string[] = [];
+    records.forEach((lease, i) => (lease === undefined ? gone : lease.state === "pending" ? pending : live).push(ids[i]!));
+    // A record read live stays live or goes (never pending again); one read pending may turn live
+    // meanwhile, which the compare-and-swap of revokeForToken sees.
+    const results = await Promise.allSettled([
+      ...pending.map((id) => this.revokeForToken(id, accessor)),
+      this.#deps.tokens.removeMany(gone.map((id) => ({ id, tokenAccessor: accessor }))),
+    ]);
+    const failures = await this.#revocation.revokeRequestedMany(live, { queued: false });
+    return failures.size + results.filter((result) => result.status === "rejected").length;
+  }
+
+  /**
    * Counts leases by mount, reading every record from storage (the source of truth, whatever this
    * process has loaded): all of them, or only the `irrevocable` ones.
    */
@@ -335,9 +358,7 @@ export class LeaseManager {
   async revokePrefix(prefix: string): Promise<number> {
     this.#assertOpen();
     const ids = await this.listIds(prefix);
-    const results = await Promise.allSettled(ids.map((id) => this.#revocation.revokeQueued(id, true)));
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
-    if (failure) throw failure.reason;
+    await revokeAllOrThrow(this.#revocation, ids);
     return ids.length;
   }
 

@@ -39,6 +39,12 @@ export interface RevocationDependencies {
   issuing: ReadonlySet<string>;
 }
 
+/** What one batch left: the leases to revoke one by one, and the failures of the others, by id. */
+interface BatchOutcome {
+  alone: string[];
+  failures: Map<string, unknown>;
+}
+
 /** How one revocation is asked for. */
 interface RevokeRequest {
   /** Whether the caller sees the failure (a scheduled revocation only records it). */
@@ -142,14 +148,43 @@ export class LeaseRevocation {
    */
   async revokeScheduledMany(ids: readonly string[]): Promise<void> {
     if (ids.length <= 1) return ids.length === 1 ? this.revokeScheduled(ids[0]!) : undefined;
-    const batches: string[][] = [];
-    for (let start = 0; start < ids.length; start += REVOKE_BATCH) batches.push(ids.slice(start, start + REVOKE_BATCH));
     await Promise.all(
-      batches.map(async (batch) => {
-        const alone = await this.#queue.run(() => this.#revokeBatch(batch), groupOf(batch[0]!)).catch(() => batch);
+      batchesOf(ids).map(async (batch) => {
+        const { alone } = await this.#queue.run(() => this.#revokeBatch(batch, true), groupOf(batch[0]!)).catch(() => ({ alone: batch }));
         await Promise.all(alone.map((id) => this.revokeScheduled(id)));
       }),
     );
+  }
+
+  /**
+   * Revokes leases asked for together (`revoke-prefix`, `revoke-force`, a mount being disabled, a
+   * token's revocation): each as {@link revokeQueued} with `rethrow` would — due or not, pending
+   * ones included, its database tried even while its gate is closed — but in batches of
+   * {@link REVOKE_BATCH}, the leases of a backend that revokes in bulk (`Backend.revokeSecrets`) in
+   * one call per batch. Every lease is attempted; resolves to the error of each one whose
+   * revocation failed (it stays, scheduled for retry). A lease already gone counts as revoked.
+   * Never rejects.
+   *
+   * @param queued - each batch takes one slot of the bounded queue (default). `false` for a
+   *   token's revocation, which may itself run in a slot (a token's own lease expiring): waiting
+   *   for another slot there could wait forever, so it runs outside, as {@link revokeNow} does.
+   */
+  async revokeRequestedMany(ids: readonly string[], { queued = true }: { queued?: boolean } = {}): Promise<Map<string, unknown>> {
+    const failures = new Map<string, unknown>();
+    const alone = (id: string) => (queued ? this.revokeQueued(id, true) : this.#revokeOnce(id, { rethrow: true })).catch((err: unknown) => void failures.set(id, err));
+    if (ids.length <= 1) {
+      if (ids.length === 1) await alone(ids[0]!);
+      return failures;
+    }
+    await Promise.all(
+      batchesOf(ids).map(async (batch) => {
+        const job = () => this.#revokeBatch(batch, false);
+        const done = await (queued ? this.#queue.run(job, groupOf(batch[0]!)) : job()).catch((): BatchOutcome => ({ alone: batch, failures: new Map() }));
+        for (const [id, err] of done.failures) failures.set(id, err);
+        await Promise.all(done.alone.map(alone));
+      }),
+    );
+    return failures;
   }
 
   /** Removes one lease without revoking its secret; returns the record that was removed. */
@@ -213,33 +248,46 @@ export class LeaseRevocation {
   }
 
   /**
-   * One batch of due leases: read together; those of a backend with `revokeSecrets` revoked in
-   * one call per backend (minus those whose database's gate is closed, which wait); resolves to the
-   * ids to revoke one by one (other backends).
+   * One batch: read together; those of a backend with `revokeSecrets` revoked in one call per
+   * backend; resolves to the ids to revoke one by one (other backends, and leases whose revocation
+   * is already in flight, which that call joins) and the failures of the others. `scheduled`: only
+   * leases storage says are due, none once closed, and those whose database's gate is closed wait.
    */
-  async #revokeBatch(ids: readonly string[]): Promise<string[]> {
-    if (this.#closed) return [];
+  async #revokeBatch(ids: readonly string[], scheduled: boolean): Promise<BatchOutcome> {
+    if (scheduled && this.#closed) return { alone: [], failures: new Map() };
     const free = ids.filter((id) => !this.#inFlight.has(id));
+    const alone = scheduled ? [] : ids.filter((id) => this.#inFlight.has(id));
     const records = await this.#deps.store.getMany(free);
-    const alone: string[] = [];
     const byBackend = new Map<Backend, LeaseRecord[]>();
     for (const lease of records) {
-      if (!lease || this.#inFlight.has(lease.id) || !this.#isDue(lease)) continue;
+      if (!lease) continue;
+      if (this.#inFlight.has(lease.id)) {
+        if (!scheduled) alone.push(lease.id);
+        continue;
+      }
+      if (scheduled && !this.#isDue(lease)) continue;
       const backend = this.#deps.backendFor(lease.mountPath, lease.mountUuid);
       if (!backend?.revokeSecrets) {
         alone.push(lease.id);
         continue;
       }
       const gate = gateKey(lease.mountUuid, backend.revocationTarget?.(lease) ?? "");
-      if (this.#gates.isClosed(gate)) this.#gates.park(gate, lease.id);
+      if (scheduled && this.#gates.isClosed(gate)) this.#gates.park(gate, lease.id);
       else byBackend.set(backend, [...(byBackend.get(backend) ?? []), lease]);
     }
-    for (const [backend, leases] of byBackend) await this.#revokeTogether(backend, leases);
-    return alone;
+    const failures = new Map<string, unknown>();
+    for (const [backend, leases] of byBackend) {
+      const outcomes = await this.#revokeTogether(backend, leases);
+      leases.forEach((lease, i) => outcomes[i] !== undefined && failures.set(lease.id, outcomes[i]));
+    }
+    return { alone, failures };
   }
 
-  /** Revokes `leases` in one call to their backend, then settles each: removed, or its failure recorded. */
-  async #revokeTogether(backend: Backend, leases: LeaseRecord[]): Promise<void> {
+  /**
+   * Revokes `leases` in one call to their backend, then settles each: removed, or its failure
+   * recorded. Resolves to each lease's outcome, in order (`undefined`: revoked).
+   */
+  async #revokeTogether(backend: Backend, leases: LeaseRecord[]): Promise<unknown[]> {
     // Each lease's own promise in flight, so a revocation asked for meanwhile joins it and sees its outcome.
     const settles = leases.map((lease) => {
       let settle!: (err: unknown) => void;
@@ -257,6 +305,7 @@ export class LeaseRevocation {
       const revoked = leases.filter((lease, i) => settled[i] === undefined && !this.#forgottenInFlight.has(lease.id));
       for (const [i, gate] of gates.entries()) if (settled[i] === undefined) this.#gates.open(gate);
       await Promise.all([this.#removeRevoked(revoked), ...leases.map((lease, i) => (settled[i] === undefined ? undefined : this.#onFailure(lease, settled[i], gates[i])))]);
+      return settled;
     } finally {
       leases.forEach((lease, i) => {
         this.#settled(lease.id);
@@ -358,6 +407,13 @@ export function nextAttemptTime(lease: LeaseRecord, now: number, options: Resolv
   const capped = Math.min(exponential, options.maxBackoffMs);
   const jitter = randomInt(Math.max(1, Math.floor(capped / 5)));
   return now + capped - Math.floor(capped / 10) + jitter;
+}
+
+/** `ids` in batches of {@link REVOKE_BATCH}. */
+function batchesOf(ids: readonly string[]): string[][] {
+  const batches: string[][] = [];
+  for (let start = 0; start < ids.length; start += REVOKE_BATCH) batches.push(ids.slice(start, start + REVOKE_BATCH));
+  return batches;
 }
 
 /** The key of a database's gate: the mount, and the backend's revocation target within it. */

@@ -64,10 +64,18 @@ export async function revokeByPrefix(requests: RevokeRequestDeps, prefix: string
     }
     return { revoked: ids.length, forgotten: [] };
   }
-  const results = await Promise.allSettled(ids.map((id) => revocation.revokeQueued(id, true)));
-  const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
-  if (failure) throw failure.reason;
+  await revokeAllOrThrow(revocation, ids);
   return { revoked: ids.length, forgotten: [] };
+}
+
+/**
+ * Revokes `ids` together (in batches, see `LeaseRevocation.revokeRequestedMany`); once every one
+ * was attempted, throws the error of the first (in `ids` order) whose revocation failed.
+ */
+export async function revokeAllOrThrow(revocation: LeaseRevocation, ids: readonly string[]): Promise<void> {
+  const failures = await revocation.revokeRequestedMany(ids);
+  const first = ids.find((id) => failures.has(id));
+  if (first !== undefined) throw failures.get(first);
 }
 
 /** The exact lease `prefix` names, else the leases under `prefix/`. */
@@ -84,16 +92,9 @@ async function idsUnder(deps: RevocationDependencies, prefix: string): Promise<s
  * only a lease whose revocation fails is forgotten — its secret may outlive it.
  */
 async function revokeForced({ revocation, forget }: RevokeRequestDeps, ids: string[]): Promise<RevokePrefixResult> {
-  const forgotten: string[] = [];
-  await Promise.all(
-    ids.map((id) =>
-      revocation.revokeQueued(id, true).catch(async () => {
-        await forget(id);
-        forgotten.push(id);
-      }),
-    ),
-  );
-  return { revoked: ids.length - forgotten.length, forgotten: forgotten.sort() };
+  const forgotten = [...(await revocation.revokeRequestedMany(ids)).keys()].sort();
+  await Promise.all(forgotten.map(forget));
+  return { revoked: ids.length - forgotten.length, forgotten };
 }
 
 /**

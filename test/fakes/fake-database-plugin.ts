@@ -7,7 +7,7 @@
  * - {@link FAKE_FAIL} (optionally followed by text, e.g. `{{password}}`): the database refuses it;
  * - {@link FAKE_PAUSE}: the statement takes a few event-loop turns, so an operation stays in flight.
  */
-import type { ConnectionSettings, DatabasePlugin, DatabasePluginDescriptor } from "../../src/index.js";
+import type { ConnectionSettings, DatabasePlugin, DatabasePluginDescriptor, DeleteUserRequest } from "../../src/index.js";
 import { PluginError } from "../../src/errors.js";
 import { renderTemplate } from "../../src/secrets/database/template.js";
 import { redact } from "../../src/secrets/database/plugins/postgres/sanitize.js";
@@ -35,6 +35,13 @@ export class FakeDatabase {
   /** The database is down: every operation fails as unreachable (`PluginError.unreachable`), changing nothing. */
   down = false;
   deleteCalls = 0;
+  /**
+   * Whether plugins created from now on revoke in bulk (`revokeUsers`), as the PostgreSQL plugin
+   * does; off by default, so tests that count `deleteCalls` see one call per user.
+   */
+  batchRevocation = false;
+  /** The size of each `revokeUsers` call, in order. */
+  readonly revokeUsersCalls: number[] = [];
   /** Awaited by every user creation before the user exists: a test holds creations in flight with it. */
   beforeCreate: (() => Promise<void>) | undefined;
 
@@ -84,6 +91,16 @@ export class FakeDatabase {
       }
     }
 
+    /** One user's revocation; `counted`: one of `deleteCalls` (a `deleteUser` call). */
+    async function deleteOne(request: DeleteUserRequest, counted = true): Promise<void> {
+      if (counted) db.deleteCalls++;
+      if (db.down) throw new PluginError("revoking the database user failed: connect ECONNREFUSED", { unreachable: true });
+      if (db.failDeletes) throw new PluginError("revoking the database user failed: database unreachable");
+      if (!db.users.has(request.username)) return;
+      await run(request.statements, values(request.username), []);
+      db.users.delete(request.username);
+    }
+
     function values(username: string, password = "", expiration?: Date): Record<string, string> {
       return { name: username, username, password, expiration: expiration?.toISOString() ?? "" };
     }
@@ -123,15 +140,19 @@ export class FakeDatabase {
           await run(request.statements, values(request.username, "", request.expiration), []);
           user.expiration = request.expiration;
         }),
-      deleteUser: (request) =>
-        tracked(async () => {
-          db.deleteCalls++;
-          if (db.down) throw new PluginError("revoking the database user failed: connect ECONNREFUSED", { unreachable: true });
-          if (db.failDeletes) throw new PluginError("revoking the database user failed: database unreachable");
-          if (!db.users.has(request.username)) return;
-          await run(request.statements, values(request.username), []);
-          db.users.delete(request.username);
-        }),
+      deleteUser: (request) => tracked(() => deleteOne(request)),
+      ...(db.batchRevocation && {
+        // As the PostgreSQL plugin's: unreachable rejects the whole, trying nothing; otherwise each user alone.
+        revokeUsers: async (requests: readonly DeleteUserRequest[]) => {
+          let outcomes: Array<PluginError | undefined> = [];
+          await tracked(async () => {
+            db.revokeUsersCalls.push(requests.length);
+            if (db.down) throw new PluginError("revoking the database users failed: connect ECONNREFUSED", { unreachable: true });
+            outcomes = await Promise.all(requests.map((request) => deleteOne(request, false).then(() => undefined, (err: PluginError) => err)));
+          });
+          return outcomes;
+        },
+      }),
       changePassword: (request) =>
         tracked(async () => {
           const user = db.users.get(request.username);

@@ -215,7 +215,7 @@ export class TokenManager {
     const ids = (await this.#deps.leases.idsForToken(entry.accessor)).filter((id) => id !== entry.leaseId);
     // A lease already gone is fine; one whose revocation fails stays scheduled for retry by the
     // lease manager, so neither stops the token's revocation. A pending one is cancelled.
-    await Promise.all(ids.map((id) => this.#deps.leases.revokeForToken(id, entry.accessor).catch(() => undefined)));
+    await this.#deps.leases.revokeManyForToken(ids, entry.accessor).catch(() => undefined);
   }
 
   /**
