@@ -6,7 +6,7 @@
  * @module
  */
 import type { LeaseRecord } from "./lease.js";
-import type { LeaseRevocation, RevocationDependencies } from "./lease-revocation.js";
+import { REVOKE_BATCH, type LeaseRevocation, type RevocationDependencies } from "./lease-revocation.js";
 
 /** How a revocation by prefix is asked for. */
 export interface RevokePrefixOptions {
@@ -58,10 +58,11 @@ export async function revokeByPrefix(requests: RevokeRequestDeps, prefix: string
   const ids = await idsUnder(deps, prefix);
   if (options.force) return revokeForced(requests, ids);
   if (options.sync === false) {
-    for (const id of ids) {
-      const lease = await deps.store.get(id);
-      if (lease) await revokeInBackground(deps, revocation, lease);
+    for (let start = 0; start < ids.length; start += REVOKE_BATCH) {
+      const records = await deps.store.getMany(ids.slice(start, start + REVOKE_BATCH));
+      await Promise.all(records.map((lease) => lease && makeDueNow(deps, lease)));
     }
+    void revocation.revokeRequestedMany(ids); // failures are recorded on the leases, and retried
     return { revoked: ids.length, forgotten: [] };
   }
   await revokeAllOrThrow(revocation, ids);
@@ -103,10 +104,15 @@ async function revokeForced({ revocation, forget }: RevokeRequestDeps, ids: stri
  * then revoked through the queue; a failure takes the usual retry path.
  */
 async function revokeInBackground(deps: RevocationDependencies, revocation: LeaseRevocation, lease: LeaseRecord): Promise<void> {
+  await makeDueNow(deps, lease);
+  void revocation.revokeQueued(lease.id, false);
+}
+
+/** The first half of {@link revokeInBackground}: the lease due now, in storage and in the schedule. */
+async function makeDueNow(deps: RevocationDependencies, lease: LeaseRecord): Promise<void> {
   const now = deps.clock.now();
   if (lease.state !== "pending" && lease.expireTime > now) {
     await deps.store.replaceIfPresent({ ...lease, expireTime: now }, now);
   }
   deps.scheduler.schedule(lease.id, now);
-  void revocation.revokeQueued(lease.id, false);
 }

@@ -44,6 +44,8 @@ export class FakeDatabase {
   readonly revokeUsersCalls: number[] = [];
   /** Awaited by every user creation before the user exists: a test holds creations in flight with it. */
   beforeCreate: (() => Promise<void>) | undefined;
+  /** Awaited by every `revokeUsers` call before it revokes anything. */
+  beforeRevoke: (() => Promise<void>) | undefined;
 
   /** The descriptor that registers this database's plugin (`Engine.open({ plugins: [db.plugin()] })`). */
   plugin(name = "fake-database-plugin"): DatabasePluginDescriptor {
@@ -146,6 +148,7 @@ export class FakeDatabase {
         revokeUsers: async (requests: readonly DeleteUserRequest[]) => {
           let outcomes: Array<PluginError | undefined> = [];
           await tracked(async () => {
+            await db.beforeRevoke?.();
             db.revokeUsersCalls.push(requests.length);
             if (db.down) throw new PluginError("revoking the database users failed: connect ECONNREFUSED", { unreachable: true });
             outcomes = await Promise.all(requests.map((request) => deleteOne(request, false).then(() => undefined, (err: PluginError) => err)));

@@ -4,7 +4,7 @@
  * lease's failure kept to itself, on the fake plugin (the pure core). The same against
  * PostgreSQL: test/integration/postgres/bulk-revocation.test.ts.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Engine, ManualClock, MemoryStorage, PermissionDeniedError, PluginError, type Client } from "../../src/index.js";
 import { FAKE_FAIL, FakeDatabase } from "../fakes/fake-database-plugin.js";
 import { openEngineFixture, type EngineFixture } from "../support/engine-fixture.js";
@@ -67,6 +67,22 @@ describe("bulk revocation (pure core, fake plugin)", () => {
     expect(db.revokeUsersCalls).toEqual([7]);
     expect([...db.users.keys()]).toHaveLength(2); // forgotten, not revoked: their users outlive them, as in Vault
     for (const id of broken) await expect(root.write("sys/leases/lookup", { lease_id: id })).rejects.toThrow();
+  });
+
+  it("revoke-prefix with sync=false makes every lease due now, answers, and revokes them in batches", async () => {
+    const { root, db, clock, storage } = await seed();
+    const ids = await issue(root, "readonly", 250);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    db.beforeRevoke = () => held; // the background revocation waits: what the answer promised is in storage already
+    await root.write("sys/leases/revoke-prefix/database/creds/readonly", { sync: false });
+    for (const id of [ids[0]!, ids[249]!]) {
+      const record = JSON.parse(Buffer.from((await storage.get(`sys/expire/id/${id}`))!).toString()) as { expireTime: number };
+      expect(record.expireTime).toBe(clock.now()); // due now, durably: a crash here leaves it for the next engine
+    }
+    release();
+    await vi.waitFor(() => expect(db.users.size).toBe(0));
+    expect(db.revokeUsersCalls).toEqual([200, 50]);
   });
 
   it("disabling a mount revokes its leases in batches", async () => {
