@@ -17,6 +17,7 @@ import { crc32 } from "../../util/crc32.js";
 import { InvalidRequestError } from "../../errors.js";
 import { syncFolder } from "./sync-folder.js";
 import { makePrivate, PRIVATE_FILE } from "./private-mode.js";
+import { RecentValues } from "./recent-values.js";
 
 const PUT = 1;
 const DELETE = 2;
@@ -46,6 +47,8 @@ export class RecordLog {
   readonly #waiting: Array<{ writes: ReadonlyArray<readonly [string, Uint8Array | undefined]>; resolve: () => void; reject: (err: unknown) => void }> = [];
   /** Whether an append of the waiting writes is queued behind the work under way. */
   #appendQueued = false;
+  /** Values appended lately, so that reading one back needs no read from the file. */
+  readonly #recent = new RecentValues();
   /** Handles replaced by a compaction; reads started before it may still use them. */
   #retired: FileHandle[] = [];
 
@@ -80,6 +83,8 @@ export class RecordLog {
     const slot = this.#index.get(key);
     const file = this.#file; // taken together with the slot: a compaction swaps both at once
     if (!slot) return undefined;
+    const recent = this.#recent.get(key); // kept with the index, so it is the value of this slot
+    if (recent) return recent;
     const value = new Uint8Array(slot.length);
     await file.read(value, 0, slot.length, slot.offset);
     return value;
@@ -193,7 +198,7 @@ export class RecordLog {
 
   async #appendInOrder(writes: ReadonlyArray<readonly [string, Uint8Array | undefined]>): Promise<void> {
     const frames: Buffer[] = [];
-    const applied: Array<[number, string, Slot, number]> = [];
+    const applied: Array<[number, string, Slot, number, Uint8Array]> = [];
     const written = new Map<string, boolean>(); // whether each key exists after this append's earlier writes
     const exists = (key: string) => written.get(key) ?? this.#index.has(key);
     let offset = this.#size;
@@ -202,7 +207,7 @@ export class RecordLog {
       const op = value === undefined ? DELETE : PUT;
       const bytes = value ?? new Uint8Array();
       const frame = encodeFrame(op, key, bytes);
-      applied.push([op, key, { offset: offset + frame.length - bytes.byteLength, length: bytes.byteLength }, frame.length]);
+      applied.push([op, key, { offset: offset + frame.length - bytes.byteLength, length: bytes.byteLength }, frame.length, bytes]);
       frames.push(frame);
       offset += frame.length;
       written.set(key, op === PUT);
@@ -212,11 +217,14 @@ export class RecordLog {
     await this.#file.write(all, 0, all.length, this.#size);
     await this.#file.datasync();
     this.#size += all.length;
-    for (const [op, key, slot, length] of applied) this.#apply(op, key, slot, length);
+    for (const [op, key, slot, length, bytes] of applied) this.#apply(op, key, slot, length, bytes);
     if (this.#size > COMPACT_MIN_BYTES && this.#liveBytes * 2 < this.#size) await this.#compact();
   }
 
-  #apply(op: number, key: string, slot: Slot, frameLength: number): void {
+  /** Records a frame in the index; `value`: the bytes just appended, kept as recent (else the key is forgotten there). */
+  #apply(op: number, key: string, slot: Slot, frameLength: number, value?: Uint8Array): void {
+    if (op === PUT && value) this.#recent.remember(key, value);
+    else this.#recent.forget(key);
     const previous = this.#index.get(key);
     if (previous) this.#liveBytes -= previous.length + FRAME_HEADER + BODY_HEADER + Buffer.byteLength(key);
     if (op === PUT) {

@@ -170,4 +170,39 @@ describe("RecordLog", () => {
     expect(values.map(text)).toEqual(["v49", undefined, "v3b", undefined, "v0", "v49"]);
     await log.close();
   });
+
+  it("reads back a value it just wrote without reading the file, and never a value since replaced", async () => {
+    const path = await logPath();
+    const log = await RecordLog.open(path);
+    const handle = await open(path, "r");
+    const read = vi.spyOn(Object.getPrototypeOf(handle) as { read: () => Promise<unknown> }, "read");
+    await handle.close();
+    try {
+      const written = bytes("lease-pending");
+      await log.writeInOrder([["lease/1", written], ["index/1", bytes("")]]);
+      written.fill(0); // the caller's buffer is its own: what the log keeps is a copy
+      read.mockClear();
+      const first = await log.get("lease/1");
+      expect(text(first)).toBe("lease-pending");
+      expect(read).not.toHaveBeenCalled();
+      first!.fill(0); // nor can a reader change what the next one gets
+      expect(text(await log.get("lease/1"))).toBe("lease-pending");
+
+      await log.putMany([["lease/1", bytes("imported")]]); // a bulk write keeps nothing: the key is read from the file
+      expect(text(await log.get("lease/1"))).toBe("imported");
+      expect(read).toHaveBeenCalled();
+      await log.put("lease/1", bytes("active"));
+      await log.delete("index/1");
+      expect(text(await log.get("lease/1"))).toBe("active");
+      expect(await log.get("index/1")).toBeUndefined();
+      const large = new Uint8Array(20_000).fill(9); // too large to keep: read from the file, whole
+      await log.put("large", large);
+      read.mockClear();
+      expect(await log.get("large")).toEqual(large);
+      expect(read).toHaveBeenCalled();
+    } finally {
+      read.mockRestore();
+      await log.close();
+    }
+  });
 });
