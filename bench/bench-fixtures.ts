@@ -62,6 +62,14 @@ export function leaseRecord(i: number, issueTime: number, expireTime: number): {
   return { id, json: JSON.stringify(record) };
 }
 
+/** Creates roles `v-bench-0` … `v-bench-<count - 1>` (the users of {@link leaseRecord}), one `DO` loop per 10,000. */
+export async function createBenchRoles(admin: pg.Pool, count: number): Promise<void> {
+  for (let start = 0; start < count; start += 10_000) {
+    const end = Math.min(count, start + 10_000) - 1;
+    await admin.query(`DO $$ BEGIN FOR i IN ${start}..${end} LOOP EXECUTE format('CREATE ROLE %I NOLOGIN', 'v-bench-' || i); END LOOP; END $$`);
+  }
+}
+
 /** Writes `count` lease records into a PostgresStorage table (in its default schema) in large multi-row inserts. */
 export async function insertLeaseRows(url: string, table: string, count: number, issueTime: number, expireTime: number): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 2 });

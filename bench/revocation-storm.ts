@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { Engine, ManualClock, PostgresStorage } from "../src/index.js";
-import { benchDatabase, insertLeaseRows, seedStorage } from "./bench-fixtures.js";
+import { benchDatabase, createBenchRoles, insertLeaseRows, seedStorage } from "./bench-fixtures.js";
 
 const { values: args } = parseArgs({
   options: { leases: { type: "string", default: "100000" }, concurrency: { type: "string" }, samples: { type: "string", default: "200" } },
@@ -31,10 +31,7 @@ try {
   const open = () => new PostgresStorage({ connectionString: db.url, table: TABLE });
   const rootToken = await seedStorage(open(), db.url, clock);
   const setup = performance.now();
-  for (let start = 0; start < count; start += 10_000) {
-    const end = Math.min(count, start + 10_000) - 1;
-    await admin.query(`DO $$ BEGIN FOR i IN ${start}..${end} LOOP EXECUTE format('CREATE ROLE %I NOLOGIN', 'v-bench-' || i); END LOOP; END $$`);
-  }
+  await createBenchRoles(admin, count);
   await insertLeaseRows(db.url, TABLE, count, clock.now() - 2 * 3600_000, clock.now() - 3600_000);
   console.log(`fixture: ${count} roles and expired leases written in ${((performance.now() - setup) / 1000).toFixed(1)} s`);
 

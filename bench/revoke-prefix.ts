@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { Engine, ManualClock, PostgresStorage } from "../src/index.js";
-import { benchDatabase, insertLeaseRows, seedStorage } from "./bench-fixtures.js";
+import { benchDatabase, createBenchRoles, insertLeaseRows, seedStorage } from "./bench-fixtures.js";
 
 const { values: args } = parseArgs({ options: { leases: { type: "string", default: "10000" }, concurrency: { type: "string" }, background: { type: "boolean", default: false } } });
 const count = Number(args.leases);
@@ -26,10 +26,7 @@ try {
   const clock = new ManualClock(Date.now());
   const open = () => new PostgresStorage({ connectionString: db.url, table: TABLE });
   const rootToken = await seedStorage(open(), db.url, clock);
-  for (let start = 0; start < count; start += 10_000) {
-    const end = Math.min(count, start + 10_000) - 1;
-    await admin.query(`DO $$ BEGIN FOR i IN ${start}..${end} LOOP EXECUTE format('CREATE ROLE %I NOLOGIN', 'v-bench-' || i); END LOOP; END $$`);
-  }
+  await createBenchRoles(admin, count);
   // Live leases: issued a minute ago, expiring in an hour.
   await insertLeaseRows(db.url, TABLE, count, clock.now() - 60_000, clock.now() + 3600_000);
 

@@ -280,9 +280,10 @@ export class LeaseManager {
    * {@link revokeForToken} for many leases of one token: read together, the pending ones cancelled
    * one by one, the live ones revoked in batches (`LeaseRevocation.revokeRequestedMany`; outside
    * the queue, as {@link revokeForToken} revokes), the index entries of those already gone removed
-   * together. Every lease is attempted; resolves to how many failed (each stays, scheduled for retry).
+   * together. Every lease is attempted; one that fails stays, scheduled for retry. Rejects only when
+   * the records cannot be read.
    */
-  async revokeManyForToken(ids: readonly string[], accessor: string): Promise<number> {
+  async revokeManyForToken(ids: readonly string[], accessor: string): Promise<void> {
     this.#assertOpen();
     const records = await this.#deps.store.getMany(ids);
     const live: string[] = [];
@@ -291,12 +292,11 @@ export class LeaseManager {
     records.forEach((lease, i) => (lease === undefined ? gone : lease.state === "pending" ? pending : live).push(ids[i]!));
     // A record read live stays live or goes (never pending again); one read pending may turn live
     // meanwhile, which the compare-and-swap of revokeForToken sees.
-    const results = await Promise.allSettled([
+    await Promise.allSettled([
       ...pending.map((id) => this.revokeForToken(id, accessor)),
       this.#deps.tokens.removeMany(gone.map((id) => ({ id, tokenAccessor: accessor }))),
     ]);
-    const failures = await this.#revocation.revokeRequestedMany(live, { queued: false });
-    return failures.size + results.filter((result) => result.status === "rejected").length;
+    await this.#revocation.revokeRequestedMany(live, { queued: false });
   }
 
   /**

@@ -16,6 +16,14 @@ async function logPath(): Promise<string> {
   return join(dir, "packed.log");
 }
 
+/** A spy on a method of node's `FileHandle` (whose class is reached through a handle on `path`). */
+async function spyOnFileHandle(path: string, method: "read" | "datasync") {
+  const handle = await open(path, "r");
+  const prototype = Object.getPrototypeOf(handle) as Record<"read" | "datasync", () => Promise<unknown>>;
+  await handle.close();
+  return vi.spyOn(prototype, method);
+}
+
 describe("RecordLog", () => {
   it("replays puts and deletes in order after a reopen", async () => {
     const path = await logPath();
@@ -34,9 +42,7 @@ describe("RecordLog", () => {
   it("concurrent writers share fsyncs (group commit), each resolving once its writes are durable", async () => {
     const path = await logPath();
     const log = await RecordLog.open(path);
-    const handle = await open(path, "r");
-    const datasync = vi.spyOn(Object.getPrototypeOf(handle) as { datasync: () => Promise<void> }, "datasync");
-    await handle.close();
+    const datasync = await spyOnFileHandle(path, "datasync");
     try {
       await Promise.all([
         ...Array.from({ length: 20 }, (_, i) => log.put(`k${i}`, bytes(String(i)))),
@@ -174,9 +180,7 @@ describe("RecordLog", () => {
   it("reads back a value it just wrote without reading the file, and never a value since replaced", async () => {
     const path = await logPath();
     const log = await RecordLog.open(path);
-    const handle = await open(path, "r");
-    const read = vi.spyOn(Object.getPrototypeOf(handle) as { read: () => Promise<unknown> }, "read");
-    await handle.close();
+    const read = await spyOnFileHandle(path, "read");
     try {
       const written = bytes("lease-pending");
       await log.writeInOrder([["lease/1", written], ["index/1", bytes("")]]);
