@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import pg from "pg";
-import { Engine, ManualClock, type Storage } from "../src/index.js";
+import { Engine, ManualClock, PostgresStorage, type Storage } from "../src/index.js";
 import { RecordLog } from "../src/storage/file/record-log.js";
 import { createDatabase, startPostgres, type PostgresServer } from "../test/support/postgres-server.js";
 
@@ -60,6 +60,34 @@ export function leaseRecord(i: number, issueTime: number, expireTime: number): {
     revokeAttempts: 0,
   };
   return { id, json: JSON.stringify(record) };
+}
+
+/** What {@link openLeaseBench} sets up; `close()` ends the admin pool and drops the database. */
+export interface LeaseBench {
+  url: string;
+  /** A small pool for the fixture's own statements and the final counts. */
+  admin: pg.Pool;
+  clock: ManualClock;
+  rootToken: string;
+  /** A new `PostgresStorage` on the bench's table. */
+  open(): PostgresStorage;
+  close(): Promise<void>;
+}
+
+/** The lease benchmarks' setup: a database, an admin pool, a clock, and storage on `table` seeded by {@link seedStorage}. */
+export async function openLeaseBench(table: string): Promise<LeaseBench> {
+  const db = await benchDatabase();
+  const admin = new pg.Pool({ connectionString: db.url, max: 2 });
+  const close = async () => (await admin.end(), await db.drop());
+  try {
+    const clock = new ManualClock(Date.now());
+    const open = () => new PostgresStorage({ connectionString: db.url, table });
+    const rootToken = await seedStorage(open(), db.url, clock);
+    return { url: db.url, admin, clock, rootToken, open, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 /** Creates roles `v-bench-0` … `v-bench-<count - 1>` (the users of {@link leaseRecord}), one `DO` loop per 10,000. */

@@ -13,9 +13,8 @@
  * left, and the engine reported each lease revoked exactly once (`lease.revoked`).
  */
 import { parseArgs } from "node:util";
-import pg from "pg";
-import { Engine, ManualClock, PostgresStorage } from "../src/index.js";
-import { benchDatabase, createBenchRoles, insertLeaseRows, seedStorage } from "./bench-fixtures.js";
+import { Engine } from "../src/index.js";
+import { createBenchRoles, insertLeaseRows, openLeaseBench } from "./bench-fixtures.js";
 
 const { values: args } = parseArgs({
   options: { leases: { type: "string", default: "100000" }, concurrency: { type: "string" }, samples: { type: "string", default: "200" } },
@@ -24,15 +23,11 @@ const count = Number(args.leases);
 const samples = Number(args.samples);
 const TABLE = "storm_storage";
 
-const db = await benchDatabase();
-const admin = new pg.Pool({ connectionString: db.url, max: 2 });
+const { url, admin, clock, rootToken, open, close } = await openLeaseBench(TABLE);
 try {
-  const clock = new ManualClock(Date.now());
-  const open = () => new PostgresStorage({ connectionString: db.url, table: TABLE });
-  const rootToken = await seedStorage(open(), db.url, clock);
   const setup = performance.now();
   await createBenchRoles(admin, count);
-  await insertLeaseRows(db.url, TABLE, count, clock.now() - 2 * 3600_000, clock.now() - 3600_000);
+  await insertLeaseRows(url, TABLE, count, clock.now() - 2 * 3600_000, clock.now() - 3600_000);
   console.log(`fixture: ${count} roles and expired leases written in ${((performance.now() - setup) / 1000).toFixed(1)} s`);
 
   const revocation = args.concurrency ? { concurrency: Number(args.concurrency) } : undefined;
@@ -73,8 +68,7 @@ try {
   );
   await engine.close();
 } finally {
-  await admin.end();
-  await db.drop();
+  await close();
 }
 
 function p99(values: number[]): number {

@@ -12,23 +12,18 @@
  * Ends with: `revoke-prefix: <n> leases revoked in <s> s (<rate>/s), dropped once: <yes|no>`.
  */
 import { parseArgs } from "node:util";
-import pg from "pg";
-import { Engine, ManualClock, PostgresStorage } from "../src/index.js";
-import { benchDatabase, createBenchRoles, insertLeaseRows, seedStorage } from "./bench-fixtures.js";
+import { Engine } from "../src/index.js";
+import { createBenchRoles, insertLeaseRows, openLeaseBench } from "./bench-fixtures.js";
 
 const { values: args } = parseArgs({ options: { leases: { type: "string", default: "10000" }, concurrency: { type: "string" }, background: { type: "boolean", default: false } } });
 const count = Number(args.leases);
 const TABLE = "prefix_storage";
 
-const db = await benchDatabase();
-const admin = new pg.Pool({ connectionString: db.url, max: 2 });
+const { url, admin, clock, rootToken, open, close } = await openLeaseBench(TABLE);
 try {
-  const clock = new ManualClock(Date.now());
-  const open = () => new PostgresStorage({ connectionString: db.url, table: TABLE });
-  const rootToken = await seedStorage(open(), db.url, clock);
   await createBenchRoles(admin, count);
   // Live leases: issued a minute ago, expiring in an hour.
-  await insertLeaseRows(db.url, TABLE, count, clock.now() - 60_000, clock.now() + 3600_000);
+  await insertLeaseRows(url, TABLE, count, clock.now() - 60_000, clock.now() + 3600_000);
 
   const revocation = args.concurrency ? { concurrency: Number(args.concurrency) } : undefined;
   const engine = await Engine.open({ storage: open(), clock, revocation, allowUnencryptedStorage: true }); // as seedStorage
@@ -52,6 +47,5 @@ try {
   console.log(`revoke-prefix: ${count} leases revoked in ${seconds.toFixed(1)} s (${Math.round(count / seconds)}/s), dropped once: ${once ? "yes" : "no"}`);
   await engine.close();
 } finally {
-  await admin.end();
-  await db.drop();
+  await close();
 }
