@@ -108,7 +108,9 @@ export interface Storage {
    * own caches and nothing else can change them.
    *
    * `listener` receives the full keys that changed, or `"all"` when the feed may have missed
-   * changes (after a reconnection, say): then everything watched must be re-read. It must not
+   * changes (after a reconnection, say): then everything watched must be re-read. A feed others
+   * can write to (PostgreSQL's) may also name keys that did not change, and may pass several keys
+   * on together: the listener treats each as a reason to re-read, never as a value. It must not
    * throw and must return quickly.
    */
   watch?(prefixes: readonly string[], listener: ChangeListener): ChangeWatch;
@@ -144,9 +146,9 @@ export interface ChangeWatch {
    */
   current(withinMs: number): boolean;
   /**
-   * Asks the storage directly whether anything watched changed since the last delivery, calls the
-   * listener with `"all"` if so, and counts as a confirmation for {@link ChangeWatch.current} from
-   * the moment it started. Rejects (with a `StorageError`) when the storage cannot be reached.
+   * Asks the storage directly whether anything watched changed since this watch last asked (never
+   * trusting a number someone notified), calls the listener with `"all"` if so, and counts as a
+   * confirmation for {@link ChangeWatch.current} from the moment it started. Rejects (with a `StorageError`) when the storage cannot be reached.
    */
   sync(): Promise<void>;
   /** Stops the feed (closing its connection, if it has one). */

@@ -26,6 +26,8 @@ export interface PostgresStoragePool extends QueryablePool {
    * Optional: a dedicated connection for the change feed's `LISTEN` (a `pg.Pool` has it). The
    * storage holds one such connection per watch for as long as it runs. Without it, the feed
    * cannot listen and engines fall back to reading the version record once per second of use.
+   * Its notifications must carry the sender's `processId` (a `pg` client's do): only the
+   * connection's own heartbeats confirm the feed.
    */
   connect?(): Promise<ListenConnection>;
 }
@@ -414,6 +416,12 @@ export class PostgresStorage implements Storage {
    * from the host's pool with `connect()` otherwise) and confirms itself with a heartbeat every
    * 250 ms; it reconnects by itself after the connection is lost. Every process must watch the
    * same prefixes for its writes to be announced (engines do).
+   *
+   * Any role that can connect may send or read notifications on the channel, so they carry no
+   * value (a version and a key name) and decide nothing: a notified key is re-read from storage,
+   * the notified version is ignored (catch-up compares versions it read itself), only the
+   * connection's own heartbeats count, and keys are passed on at most once per
+   * `HINT_INTERVAL_MS` (250 ms; see `postgres-change-feed.ts`).
    *
    * The contract is {@link Storage.watch}.
    */
