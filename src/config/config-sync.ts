@@ -7,6 +7,7 @@
  */
 import { StorageError } from "../errors.js";
 import type { ChangeWatch, Storage } from "../storage/storage.js";
+import { SerialInvalidation } from "./serial-invalidation.js";
 
 /**
  * The propagation bound (ms): a configuration change made through one engine is enforced by every
@@ -33,9 +34,8 @@ export interface ConfigCache {
  */
 export class ConfigSync {
   readonly #storage: Storage;
-  readonly #caches: readonly ConfigCache[];
+  readonly #caches: readonly SerialInvalidation[];
   #watch: ChangeWatch | undefined;
-  readonly #pending = new Set<Promise<void>>();
   /** Set when a reload failed: the next request re-reads everything. */
   #failed = false;
   #resyncing: Promise<void> | undefined;
@@ -46,12 +46,12 @@ export class ConfigSync {
    */
   constructor(storage: Storage, caches: readonly ConfigCache[]) {
     this.#storage = storage;
-    this.#caches = caches;
+    this.#caches = caches.map((cache) => new SerialInvalidation(cache, () => (this.#failed = true)));
   }
 
   /** Every prefix watched. */
   get prefixes(): string[] {
-    return this.#caches.map((cache) => cache.prefix);
+    return this.#caches.map(({ cache }) => cache.prefix);
   }
 
   /**
@@ -67,13 +67,16 @@ export class ConfigSync {
   /**
    * `undefined` when every cache may be served as it is; otherwise a promise that settles once
    * they have caught up with storage (rejecting when storage cannot be read: then the request
-   * fails rather than being served from a cache that might be stale).
+   * fails rather than being served from a cache that might be stale). A request waits for the
+   * reloads open when it came, never for those that notifications start after it: a stream of
+   * them delays each request by at most two reloads.
    */
   fresh(): Promise<void> | undefined {
     const watch = this.#watch;
     if (!watch) return undefined;
-    if (this.#failed || !watch.current(PROPAGATION_BOUND_MS)) return (this.#resyncing ??= this.#resync().finally(() => (this.#resyncing = undefined)));
-    if (this.#pending.size > 0) return this.#settled();
+    if (this.#failed || !watch.current(PROPAGATION_BOUND_MS)) return this.#resyncOnce();
+    const open = this.#open();
+    if (open.length > 0) return this.#settled(open);
     return undefined;
   }
 
@@ -85,7 +88,7 @@ export class ConfigSync {
   vouched(): boolean {
     const watch = this.#watch;
     if (!watch) return true;
-    return !this.#failed && this.#pending.size === 0 && watch.current(PROPAGATION_BOUND_MS);
+    return !this.#failed && this.#open().length === 0 && watch.current(PROPAGATION_BOUND_MS);
   }
 
   /** Stops watching. */
@@ -95,28 +98,26 @@ export class ConfigSync {
   }
 
   #changed(keys: readonly string[] | "all"): void {
-    for (const cache of this.#caches) {
-      const mine = keys === "all" ? keys : keys.filter((key) => key.startsWith(cache.prefix));
+    for (const serial of this.#caches) {
+      const mine = keys === "all" ? keys : keys.filter((key) => key.startsWith(serial.cache.prefix));
       if (mine !== "all" && mine.length === 0) continue;
-      this.#track(cache.invalidate(mine));
+      serial.invalidate(mine);
     }
   }
 
-  #track(reload: void | Promise<void>): void {
-    if (!reload) return;
-    const tracked: Promise<void> = reload.then(
-      () => void this.#pending.delete(tracked),
-      () => {
-        this.#pending.delete(tracked);
-        this.#failed = true;
-      },
-    );
-    this.#pending.add(tracked);
+  /** Every reload open now (in flight, or merged to follow one). */
+  #open(): Promise<void>[] {
+    return this.#caches.flatMap((serial) => serial.open());
   }
 
-  async #settled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all(this.#pending);
-    if (this.#failed) await this.#resync();
+  async #settled(open: Promise<void>[]): Promise<void> {
+    await Promise.all(open);
+    if (this.#failed) await this.#resyncOnce();
+  }
+
+  /** One catch-up at a time, shared by every request that needs it. */
+  #resyncOnce(): Promise<void> {
+    return (this.#resyncing ??= this.#resync().finally(() => (this.#resyncing = undefined)));
   }
 
   /** Asks storage what changed (the feed calls back with `"all"` if anything did), then waits. */
@@ -126,7 +127,7 @@ export class ConfigSync {
     try {
       await this.#watch!.sync();
       if (failed) this.#changed("all");
-      while (this.#pending.size > 0) await Promise.all(this.#pending);
+      await Promise.all(this.#open());
     } catch (err) {
       this.#failed = true;
       throw err;
