@@ -36,7 +36,7 @@ export type { AtRestOptions } from "./storage/protect-at-rest.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
 export { FileStorage, type FileStorageOptions } from "./storage/file/file-storage.js";
 export { PostgresStorage, type PostgresStorageOptions } from "./storage/postgres/postgres-storage.js";
-export type { ListenConnection } from "./storage/postgres/postgres-change-feed.js";
+export type { ListenConnection, ListenNotification } from "./storage/postgres/postgres-change-feed.js";
 export type { PostgresStoragePool } from "./storage/postgres/postgres-storage.js";
 export { EncryptedStorage, type Keyring } from "./storage/encrypted-storage.js";
 export { SystemClock, ManualClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle, type TimerCallback } from "./util/clock.js";
