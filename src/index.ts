@@ -44,6 +44,7 @@ export { parseDuration, MAX_DURATION_SECONDS } from "./util/ttl.js";
 export { MAX_REQUEST_DATA_DEPTH } from "./request-validation.js";
 export { MAX_HCL_DEPTH } from "./hcl/parser.js";
 export { MAX_STATEMENTS_LENGTH } from "./secrets/database/sql-statements.js";
+export { MAX_USERNAME_TEMPLATE_LENGTH } from "./secrets/database/go-template/limits.js";
 export type { RevocationOptions } from "./leases/lease-manager.js";
 export type { LeaseRecord, LeaseState } from "./leases/lease.js";
 export type {

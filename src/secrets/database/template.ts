@@ -7,12 +7,52 @@
  *
  * @module
  */
-import Mustache from "mustache";
+import Mustache, { type TemplateCache } from "mustache";
 import { InvalidRequestError } from "../../errors.js";
+import { quoteShort } from "./go-template/limits.js";
 
-type MustacheToken = [type: string, value: string, ...rest: unknown[]];
+/** A parsed mustache tag or text: its type (`text`, `name`, `#`, …) and its text. */
+export type MustacheToken = [type: string, value: string, ...rest: unknown[]];
 
 const identity = (value: unknown): string => String(value);
+
+/** How many parsed templates are kept (statements are rendered for every credential: parsing once pays). */
+const CACHED_TEMPLATES = 256;
+
+/**
+ * Mustache's parse cache, bounded: mustache's own keeps every template it ever parsed, and every
+ * template written (accepted or refused) would stay in memory for good. Oldest out first.
+ */
+function boundedCache(): TemplateCache {
+  const entries = new Map<string, string>();
+  return {
+    set(key, value) {
+      entries.delete(key);
+      if (entries.size >= CACHED_TEMPLATES) entries.delete(entries.keys().next().value!);
+      entries.set(key, value);
+    },
+    get: (key) => entries.get(key),
+    clear: () => entries.clear(),
+  };
+}
+
+/** vaultlet's own mustache writer, so that neither its cache nor the host's global one grows without bound. */
+const writer = new Mustache.Writer();
+(writer as unknown as { templateCache: TemplateCache }).templateCache = boundedCache();
+
+/**
+ * Parses a mustache template.
+ *
+ * @throws InvalidRequestError when the template is malformed
+ */
+export function parseMustache(template: string, field: string): MustacheToken[] {
+  try {
+    return writer.parse(template) as MustacheToken[];
+  } catch (err) {
+    // Mustache's messages can quote a section name: cut, so the message stays short.
+    throw new InvalidRequestError(`${field}: malformed template: ${(err as Error).message.slice(0, 80)}`);
+  }
+}
 
 /**
  * Checks that `template` only uses plain `{{variable}}` tags naming one of `allowed`.
@@ -21,23 +61,22 @@ const identity = (value: unknown): string => String(value);
  * @throws InvalidRequestError on unknown variables, sections, partials or a malformed template
  */
 export function validateTemplate(template: string, allowed: readonly string[], field: string): void {
-  let tokens: MustacheToken[];
-  try {
-    tokens = Mustache.parse(template) as MustacheToken[];
-  } catch (err) {
-    throw new InvalidRequestError(`${field}: malformed template: ${(err as Error).message}`);
-  }
-  for (const [type, name] of tokens) {
+  for (const [type, name] of parseMustache(template, field)) {
     if (type === "text" || type === "!") continue;
     if (type !== "name" && type !== "&") {
-      throw new InvalidRequestError(`${field}: only {{variable}} tags are supported, found "{{${type}${name}}}"`);
+      throw new InvalidRequestError(`${field}: only {{variable}} tags are supported, found "{{${type}${shortName(name)}}}"`);
     }
     if (!allowed.includes(name)) {
       throw new InvalidRequestError(
-        `${field}: unknown template variable {{${name}}}; known variables are ${allowed.map((a) => `{{${a}}}`).join(", ")}`,
+        `${field}: unknown template variable {{${shortName(name)}}}; known variables are ${allowed.map((a) => `{{${a}}}`).join(", ")}`,
       );
     }
   }
+}
+
+/** A tag's name for an error message, cut short. */
+function shortName(name: string): string {
+  return quoteShort(name).slice(1, -1);
 }
 
 /**
@@ -45,5 +84,5 @@ export function validateTemplate(template: string, allowed: readonly string[], f
  * the template is written) so unknown variables are caught early.
  */
 export function renderTemplate(template: string, values: Readonly<Record<string, string>>): string {
-  return Mustache.render(template, values, {}, { escape: identity });
+  return writer.render(template, values, {}, { escape: identity });
 }

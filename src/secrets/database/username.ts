@@ -39,9 +39,14 @@ function sanitize(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]/g, "-");
 }
 
+/** How many parsed templates a generator keeps: one per connection in use is what pays. */
+const CACHED_TEMPLATES = 64;
+
 /**
  * Generated usernames for one backend: the connection's `username_template` when it has one, else
- * {@link defaultUsername}. Parsed templates are cached by their text.
+ * {@link defaultUsername}. Parsed templates are cached by their text, the {@link CACHED_TEMPLATES}
+ * last used, so that templates written over time (each config write may bring a new one) do not
+ * stay in memory for good.
  */
 export class UsernameGenerator {
   readonly #templates = new Map<string, UsernameTemplate>();
@@ -54,11 +59,11 @@ export class UsernameGenerator {
 
   #parsed(template: string, maxBytes: number): UsernameTemplate {
     const key = `${maxBytes}:${template}`;
-    let parsed = this.#templates.get(key);
-    if (!parsed) {
-      parsed = UsernameTemplate.parse(template, maxBytes);
-      this.#templates.set(key, parsed);
-    }
+    const parsed = this.#templates.get(key) ?? UsernameTemplate.parse(template, maxBytes);
+    // Re-inserted, so the map's order is least recently used first.
+    this.#templates.delete(key);
+    if (this.#templates.size >= CACHED_TEMPLATES) this.#templates.delete(this.#templates.keys().next().value!);
+    this.#templates.set(key, parsed);
     return parsed;
   }
 }

@@ -1,3 +1,4 @@
+import Mustache from "mustache";
 import { describe, expect, it } from "vitest";
 import { InvalidRequestError } from "../../../src/errors.js";
 import { renderTemplate, validateTemplate } from "../../../src/secrets/database/template.js";
@@ -23,5 +24,25 @@ describe("templates", () => {
 
   it("accepts known variables", () => {
     expect(() => validateTemplate(`GRANT x TO "{{name}}" {{password}}`, ["name", "password"], "f")).not.toThrow();
+  });
+
+  it("does not keep every template it parses in mustache's global, unbounded cache", () => {
+    const template = `SELECT 1 -- ${Math.random()} {{name}}`;
+    validateTemplate(template, ["name"], "f");
+    expect(renderTemplate(template, { name: "n" })).toBe(template.replace("{{name}}", "n"));
+    const cache = Mustache.templateCache as unknown as { _cache: Record<string, unknown> } | undefined;
+    expect(Object.keys(cache?._cache ?? {}).filter((key) => key.startsWith(template))).toEqual([]);
+  });
+
+  it("keeps error messages short whatever a tag is called", () => {
+    const error = (() => {
+      try {
+        validateTemplate(`{{${"n".repeat(5000)}}}`, ["name"], "f");
+      } catch (err) {
+        return err as Error;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect(error!.message.length).toBeLessThan(200);
   });
 });

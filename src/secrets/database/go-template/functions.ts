@@ -1,30 +1,28 @@
 /**
  * Vault's username-template functions (the set of OpenBao's `sdk/helper/template`), plus Go's
- * `printf`/`print`, re-implemented with the same semantics.
+ * `printf`/`print`, re-implemented with the same semantics — and bounded: every function checks
+ * the length of its result (from its arguments, before building it) against the value limit, and
+ * `random` and `printf` widths take at most {@link MAX_TEMPLATE_COUNT}.
  *
  * @module
  */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { InvalidRequestError } from "../../../errors.js";
-import { ALPHANUMERIC, randomString } from "../../../util/random.js";
+import type { FunctionEnvironment } from "./environment.js";
 import { formatGoTime } from "./go-time-format.js";
+import { globMatches } from "./glob.js";
+import { checkValueLength, MAX_TEMPLATE_COUNT, quoteShort } from "./limits.js";
+import { describe, print, printf, type Value } from "./printf.js";
+import { replaceAll } from "./replace.js";
+import { changeCase, fixedText, isText, joinTexts, sliceText, type Text } from "./text.js";
 
-/** A template value. */
-export type Value = string | number | boolean;
+export type { Value } from "./printf.js";
 
-/** What the functions draw on: the time, and random values (a probe replaces them with markers). */
-export interface FunctionEnvironment {
-  /** Now, ms since the epoch. */
-  now: number;
-  /** `length` random characters of `[A-Za-z0-9]`. */
-  random(length: number): string;
-  /** A random UUID. */
-  uuid(): string;
-}
-
-/** The real environment: `node:crypto` randomness. */
-export function realEnvironment(now: number): FunctionEnvironment {
-  return { now, random: (length) => randomString(ALPHANUMERIC, length), uuid: () => randomUUID() };
+/** What a function call sees besides its arguments. */
+export interface CallContext {
+  readonly env: FunctionEnvironment;
+  /** The field the template came from, for error messages. */
+  readonly field: string;
 }
 
 type Parameter = "int" | "string" | "any";
@@ -33,97 +31,92 @@ interface TemplateFunction {
   /** Parameter types; `variadic` takes any number of `any` after them. */
   parameters: Parameter[];
   variadic?: boolean;
-  call(args: Value[], env: FunctionEnvironment): Value;
+  call(args: Value[], context: CallContext): Value;
 }
 
-const fail = (message: string): never => {
-  throw new InvalidRequestError(`username_template: ${message}`);
+const fail = (context: CallContext, message: string): never => {
+  throw new InvalidRequestError(`${context.field}: ${message}`);
 };
 
-const str = (fn: (s: string) => string): TemplateFunction => ({ parameters: ["string"], call: ([s]) => fn(s as string) });
+/** A function of one string; `grows` gives its result's length from the input's UTF-8 byte count, checked first. */
+const ofText = (fn: (s: string) => string, grows?: (bytes: number) => number): TemplateFunction => ({
+  parameters: ["string"],
+  call: ([s], context) => {
+    const text = (s as Text).text;
+    if (grows) checkValueLength(grows(Buffer.byteLength(text)), "a function's result", context.field);
+    return fixedText(fn(text));
+  },
+});
+
+/** A function of one string that keeps random characters where it copies them. */
+const keepingDraws = (fn: (s: Text) => Text): TemplateFunction => ({ parameters: ["string"], call: ([s]) => fn(s as Text) });
 
 /** The functions a template may call, by name. */
 export const FUNCTIONS: ReadonlyMap<string, TemplateFunction> = new Map<string, TemplateFunction>([
-  ["random", { parameters: ["int"], call: ([n], env) => (Number(n) > 0 ? env.random(Number(n)) : fail("random needs a length > 0")) }],
-  ["truncate", { parameters: ["int", "string"], call: ([n, s]) => truncate(Number(n), s as string) }],
-  ["truncate_sha256", { parameters: ["int", "string"], call: ([n, s]) => truncateSha256(Number(n), s as string) }],
-  ["uppercase", str((s) => s.toUpperCase())],
-  ["lowercase", str((s) => s.toLowerCase())],
-  ["replace", { parameters: ["string", "string", "string"], call: ([find, by, s]) => (s as string).split(find as string).join(by as string) }],
-  ["sha256", str((s) => createHash("sha256").update(s).digest("hex"))],
-  ["base64", str((s) => Buffer.from(s).toString("base64"))],
-  ["decode_base64", str((s) => Buffer.from(s, "base64").toString())],
-  ["hex", str((s) => Buffer.from(s).toString("hex"))],
-  ["decode_hex", str((s) => (/^([0-9a-fA-F]{2})*$/.test(s) ? Buffer.from(s, "hex").toString() : fail("decode_hex: not hex")))],
-  ["unix_time", { parameters: [], call: (_args, env) => String(Math.floor(env.now / 1000)) }],
-  ["unix_time_millis", { parameters: [], call: (_args, env) => String(Math.floor(env.now)) }],
-  ["timestamp", { parameters: ["string"], call: ([layout], env) => formatGoTime(layout as string, env.now) }],
-  ["uuid", { parameters: [], call: (_args, env) => env.uuid() }],
-  ["glob", { parameters: ["string", "string"], call: ([pattern, value]) => globMatches(pattern as string, value as string) }],
-  ["printf", { parameters: ["string"], variadic: true, call: ([format, ...args]) => printf(format as string, args) }],
-  ["print", { parameters: [], variadic: true, call: (args) => print(args) }],
+  ["random", { parameters: ["int"], call: ([n], context) => random(n as number, context) }],
+  ["truncate", { parameters: ["int", "string"], call: ([n, s], context) => truncate(n as number, s as Text, context) }],
+  ["truncate_sha256", { parameters: ["int", "string"], call: ([n, s], context) => truncateSha256(n as number, s as Text, context) }],
+  // Case changes at most triple a length (`ΐ` → three units); the result is checked after.
+  ["uppercase", keepingDraws((s) => changeCase(s, true))],
+  ["lowercase", keepingDraws((s) => changeCase(s, false))],
+  ["replace", { parameters: ["string", "string", "string"], call: ([find, by, s], context) => replaceAll(find as Text, by as Text, s as Text, context.field) }],
+  ["sha256", ofText((s) => createHash("sha256").update(s).digest("hex"))],
+  ["base64", ofText((s) => Buffer.from(s).toString("base64"), (bytes) => Math.ceil(bytes / 3) * 4)],
+  ["decode_base64", ofText((s) => Buffer.from(s, "base64").toString())],
+  ["hex", ofText((s) => Buffer.from(s).toString("hex"), (bytes) => bytes * 2)],
+  ["decode_hex", { parameters: ["string"], call: ([s], context) => decodeHex((s as Text).text, context) }],
+  ["unix_time", { parameters: [], call: (_args, { env }) => fixedText(String(Math.floor(env.now / 1000))) }],
+  ["unix_time_millis", { parameters: [], call: (_args, { env }) => fixedText(String(Math.floor(env.now))) }],
+  // A layout element renders at most twice its length (`1` → `12`).
+  ["timestamp", { parameters: ["string"], call: ([layout], { env }) => fixedText(formatGoTime((layout as Text).text, env.now)) }],
+  ["uuid", { parameters: [], call: (_args, { env }) => env.uuid() }],
+  ["glob", { parameters: ["string", "string"], call: ([pattern, value]) => globMatches((pattern as Text).text, (value as Text).text) }],
+  ["printf", { parameters: ["string"], variadic: true, call: ([format, ...args], context) => printf((format as Text).text, args, context.field) }],
+  ["print", { parameters: [], variadic: true, call: (args, context) => print(args, context.field) }],
 ]);
 
 /**
  * Calls function `name`, checking its arguments as Go would (an `int` parameter takes an integer,
- * a `string` one a string).
+ * a `string` one a string), and its result against the value limit.
+ *
+ * @throws InvalidRequestError naming the problem
  */
-export function callFunction(name: string, args: Value[], env: FunctionEnvironment): Value {
-  const fn = FUNCTIONS.get(name) ?? fail(`unknown function ${JSON.stringify(name)}; known functions are ${[...FUNCTIONS.keys()].join(", ")}`);
+export function callFunction(name: string, args: Value[], context: CallContext): Value {
+  const fn = FUNCTIONS.get(name) ?? fail(context, `unknown function ${quoteShort(name)}; known functions are ${[...FUNCTIONS.keys()].join(", ")}`);
   const fixed = fn.parameters.length;
   if (fn.variadic ? args.length < fixed : args.length !== fixed) {
-    fail(`${name} takes ${fixed}${fn.variadic ? " or more" : ""} argument(s), got ${args.length}`);
+    fail(context, `${name} takes ${fixed}${fn.variadic ? " or more" : ""} argument(s), got ${args.length}`);
   }
   fn.parameters.forEach((type, i) => {
     const arg = args[i]!;
-    if (type === "int" && !(typeof arg === "number" && Number.isInteger(arg))) fail(`${name}: argument ${i + 1} must be an integer, got ${JSON.stringify(arg)}`);
-    if (type === "string" && typeof arg !== "string") fail(`${name}: argument ${i + 1} must be a string, got ${JSON.stringify(arg)}`);
+    if (type === "int" && !(typeof arg === "number" && Number.isInteger(arg))) fail(context, `${name}: argument ${i + 1} must be an integer, got ${describe(arg)}`);
+    if (type === "string" && !isText(arg)) fail(context, `${name}: argument ${i + 1} must be a string, got ${describe(arg)}`);
   });
-  return fn.call(args, env);
+  const result = fn.call(args, context);
+  if (isText(result)) checkValueLength(result.text.length, name, context.field);
+  return result;
 }
 
-function truncate(maxLength: number, text: string): string {
-  if (maxLength <= 0) fail(`truncate: max length must be > 0 but was ${maxLength}`);
-  return text.length > maxLength ? text.slice(0, maxLength) : text;
+function random(length: number, context: CallContext): Text {
+  if (length < 1 || length > MAX_TEMPLATE_COUNT) fail(context, `random takes a length from 1 to ${MAX_TEMPLATE_COUNT}, got ${length}`);
+  return context.env.random(length);
+}
+
+function truncate(maxLength: number, text: Text, context: CallContext): Text {
+  if (maxLength <= 0) fail(context, `truncate: max length must be > 0 but was ${maxLength}`);
+  return text.text.length > maxLength ? sliceText(text, 0, maxLength) : text;
 }
 
 /** Vault's: a longer string keeps `maxLength - 8` characters plus 8 hex digits of the SHA-256 of the part cut off. */
-function truncateSha256(maxLength: number, text: string): string {
-  if (maxLength <= 8) fail(`truncate_sha256: max length must be > 8 but was ${maxLength}`);
-  if (text.length <= maxLength) return text;
+function truncateSha256(maxLength: number, text: Text, context: CallContext): Text {
+  if (maxLength <= 8) fail(context, `truncate_sha256: max length must be > 8 but was ${maxLength}`);
+  if (text.text.length <= maxLength) return text;
   const cut = maxLength - 8;
-  return text.slice(0, cut) + createHash("sha256").update(text.slice(cut)).digest("hex").slice(0, 8);
+  // The hash digits are derived from the random characters cut off, not copies of them.
+  return joinTexts([sliceText(text, 0, cut), fixedText(createHash("sha256").update(text.text.slice(cut)).digest("hex").slice(0, 8))]);
 }
 
-/** `*` matches any run of characters (go-glob's rule). */
-function globMatches(pattern: string, value: string): boolean {
-  const escaped = pattern.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  return new RegExp(`^${escaped.join("[\\s\\S]*")}$`).test(value);
-}
-
-/** Go's `fmt.Sprintf` for the verbs templates use: `%s`, `%v`, `%d`, `%q`-free, `%%`, with an optional width. */
-function printf(format: string, args: Value[]): string {
-  let next = 0;
-  const out = format.replace(/%(-?)(\d*)([a-zA-Z%])/g, (_all, left: string, width: string, verb: string) => {
-    if (verb === "%") return "%";
-    if (!"svd".includes(verb)) fail(`printf: the %${verb} verb is not supported (use %s, %v or %d)`);
-    if (next >= args.length) fail(`printf: missing an argument for %${verb}`);
-    const arg = args[next++]!;
-    if (verb === "d" && typeof arg !== "number") fail(`printf: %d needs an integer, got ${JSON.stringify(arg)}`);
-    const text = String(arg);
-    const size = Number(width || 0);
-    return left ? text.padEnd(size) : text.padStart(size);
-  });
-  if (next < args.length) fail(`printf: ${args.length - next} argument(s) left over`);
-  return out;
-}
-
-/** Go's `fmt.Sprint`: spaces between operands when neither is a string. */
-function print(args: Value[]): string {
-  let out = "";
-  args.forEach((arg, i) => {
-    if (i > 0 && typeof arg !== "string" && typeof args[i - 1] !== "string") out += " ";
-    out += String(arg);
-  });
-  return out;
+function decodeHex(text: string, context: CallContext): Text {
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(text)) fail(context, "decode_hex: not hex");
+  return fixedText(Buffer.from(text, "hex").toString());
 }

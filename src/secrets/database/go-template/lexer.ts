@@ -41,9 +41,10 @@ export function lex(template: string, field: string): Token[] {
       tokens.push({ kind: "text", value: template.slice(position) });
       break;
     }
-    let text = template.slice(position, open);
-    const trimLeft = /^\{\{-[ \t\r\n]/.test(template.slice(open));
-    if (trimLeft) text = text.replace(/[ \t\r\n]+$/, "");
+    const trimLeft = template.startsWith("{{-", open) && isSpace(template[open + 3]);
+    // Trimmed by a scan back from `{{-`: linear, where a `/\s+$/` regex is quadratic in a long
+    // run of spaces that does not reach the end.
+    const text = template.slice(position, trimLeft ? skipSpaceBack(template, position, open) : open);
     if (text) tokens.push({ kind: "text", value: text });
     position = lexAction(template, open + (trimLeft ? 3 : 2), tokens, field);
   }
@@ -159,9 +160,20 @@ function readQuoted(template: string, start: number, fail: (what: string) => nev
   return fail("unterminated string");
 }
 
+/** Go's template spaces: space, tab, carriage return, newline. */
+function isSpace(char: string | undefined): boolean {
+  return char === " " || char === "\t" || char === "\r" || char === "\n";
+}
+
 function skipSpace(template: string, position: number): number {
-  while (position < template.length && " \t\r\n".includes(template[position]!)) position++;
+  while (position < template.length && isSpace(template[position])) position++;
   return position;
+}
+
+/** The start of the run of spaces that ends at `end` (not before `start`). */
+function skipSpaceBack(template: string, start: number, end: number): number {
+  while (end > start && isSpace(template[end - 1])) end--;
+  return end;
 }
 
 function trimAfter(template: string, position: number, trim: boolean): number {

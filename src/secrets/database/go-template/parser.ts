@@ -6,6 +6,7 @@
  */
 import { InvalidRequestError } from "../../../errors.js";
 import { lex, type Token } from "./lexer.js";
+import { MAX_TEMPLATE_NESTING } from "./limits.js";
 
 /** An operand: a field of the data, the data itself, a literal, a function name, or a sub-pipeline. */
 export type Operand =
@@ -29,7 +30,8 @@ export interface Pipeline {
 export type Node = { kind: "text"; value: string } | { kind: "action"; pipeline: Pipeline };
 
 /**
- * Parses a Go template.
+ * Parses a Go template. Parentheses nest at most {@link MAX_TEMPLATE_NESTING} levels, so the
+ * recursion here and in evaluation stays far from the stack's limit.
  *
  * @throws InvalidRequestError naming what is wrong
  */
@@ -42,11 +44,11 @@ export function parseGoTemplate(template: string, field: string): Node[] {
   };
   const peek = (): Token | undefined => tokens[index];
 
-  const parsePipeline = (end: "close" | "rparen"): Pipeline => {
+  const parsePipeline = (end: "close" | "rparen", depth: number): Pipeline => {
     const commands: Command[] = [];
     for (;;) {
       const operands: Operand[] = [];
-      while (peek() && peek()!.kind !== "pipe" && peek()!.kind !== end) operands.push(parseOperand());
+      while (peek() && peek()!.kind !== "pipe" && peek()!.kind !== end) operands.push(parseOperand(depth));
       if (operands.length === 0) fail(peek()?.kind === "pipe" || commands.length > 0 ? "missing command in a pipeline" : "empty action");
       commands.push({ operands });
       const next = tokens[index++];
@@ -55,7 +57,7 @@ export function parseGoTemplate(template: string, field: string): Node[] {
     }
   };
 
-  const parseOperand = (): Operand => {
+  const parseOperand = (depth: number): Operand => {
     const token = tokens[index++]!;
     switch (token.kind) {
       case "field":
@@ -69,7 +71,8 @@ export function parseGoTemplate(template: string, field: string): Node[] {
       case "identifier":
         return { kind: "function", name: token.name };
       case "lparen":
-        return { kind: "pipeline", pipeline: parsePipeline("rparen") };
+        if (depth >= MAX_TEMPLATE_NESTING) fail(`parentheses are nested more than ${MAX_TEMPLATE_NESTING} levels`);
+        return { kind: "pipeline", pipeline: parsePipeline("rparen", depth + 1) };
       default:
         return fail(token.kind === "close" ? "unclosed ( in an action" : `unexpected ${token.kind === "rparen" ? ")" : token.kind}`);
     }
@@ -78,7 +81,7 @@ export function parseGoTemplate(template: string, field: string): Node[] {
   while (index < tokens.length) {
     const token = tokens[index++]!;
     if (token.kind === "text") nodes.push({ kind: "text", value: token.value });
-    else if (token.kind === "open") nodes.push({ kind: "action", pipeline: parsePipeline("close") });
+    else if (token.kind === "open") nodes.push({ kind: "action", pipeline: parsePipeline("close", 0) });
     else fail("unexpected token outside an action");
   }
   return nodes;
