@@ -179,6 +179,14 @@ export interface RenewalLimits {
   maxTtl: number;
   /** The increment (s) of a renewal that asks for none; default: the TTL the lease was issued with. */
   defaultTtl?: number;
+  /**
+   * Set for a periodic secret (a periodic token): every renewal grants exactly this many seconds,
+   * whatever increment it asks for, still never past {@link RenewalLimits.maxTtl}. Already capped
+   * by the backend, which says so in {@link RenewalLimits.warnings}.
+   */
+  period?: number;
+  /** What the backend capped to reach these limits (e.g. a period above the mount's max), in Vault's words. */
+  warnings?: readonly string[];
 }
 
 /**
