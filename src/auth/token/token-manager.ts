@@ -152,10 +152,10 @@ export class TokenManager {
   /**
    * What a renewal of the token `entry` (whose lease is `lease`) may grant now, as Vault's
    * `CalculateTTL` decides on every renewal: the cap is the token mount's `max_lease_ttl` as tuned
-   * now (never above the system's maximum). A periodic token — by its role's current
-   * `token_period`, else its own — renews to its period, lowered to the cap with creation's
-   * warning, and has no maximum but its `explicit_max_ttl`; any other token renews within the cap
-   * and its `explicit_max_ttl`, both counted from its creation.
+   * now (never above the system's maximum). A token renews to its period — its role's current
+   * `token_period`, else its own — lowered to the cap with creation's warning, when it has one; a
+   * token periodic since creation has no maximum but its `explicit_max_ttl`, any other renews
+   * within the cap and its `explicit_max_ttl`, both counted from its creation.
    *
    * @param rolePeriod - the current `token_period` of the token's role, when it has one
    */
@@ -164,10 +164,13 @@ export class TokenManager {
     // The explicit max is a point in time fixed at creation; as seconds from the lease's issue.
     const explicitMaxTtl =
       entry.explicitMaxExpireTime === undefined ? undefined : Math.max(0, Math.floor((entry.explicitMaxExpireTime - lease.issueTime) / 1000));
+    // Whether the token lives without a maximum was decided at its creation (a periodic token): a
+    // role given a period later sets its tokens' renewals, not a life without end.
+    const maxTtl = entry.period ? (explicitMaxTtl ?? NO_MAX_TTL_SECONDS) : Math.min(explicitMaxTtl ?? cap, cap);
     const period = rolePeriod || entry.period;
-    if (!period) return { maxTtl: Math.min(explicitMaxTtl ?? cap, cap) };
+    if (!period) return { maxTtl };
     const warnings: string[] = [];
-    return { maxTtl: explicitMaxTtl ?? NO_MAX_TTL_SECONDS, period: capAt(cap, period, "period", warnings)!, warnings };
+    return { maxTtl, period: capAt(cap, period, "period", warnings)!, warnings };
   }
 
   /** Moves a token's expiry (called by its lease's renewal). */

@@ -218,3 +218,23 @@ describe("every token renewal is capped as creation is, by the token mount's cur
     expect((await app.write("auth/token/renew-self", {})).auth!.lease_duration).toBe(3600);
   });
 });
+
+describe("a role given a token_period after its tokens were made (issue 20, item 7)", () => {
+  it("sets their renewals to the period, within the cap they were made under, not a life without end", async () => {
+    const { root, engine, clock } = await seed();
+    await root.write("sys/mounts/auth/token/tune", { max_lease_ttl: "2h" });
+    await root.write("auth/token/roles/web", { allowed_policies: "maker" });
+    const app = engine.client((await root.write("auth/token/create/web", { ttl: "1h" })).auth!.client_token);
+    await root.write("auth/token/roles/web", { token_period: "30m" });
+    await clock.advance("10m");
+    expect((await app.write("auth/token/renew-self", { increment: "2h" })).auth!.lease_duration).toBe(1800);
+    for (let i = 0; i < 3; i++) {
+      await clock.advance("25m");
+      expect((await app.write("auth/token/renew-self", {})).auth!.lease_duration).toBe(1800);
+    }
+    await clock.advance("25m"); // 110m after creation: 10m left of the 2h cap
+    expect((await app.write("auth/token/renew-self", {})).auth!.lease_duration).toBe(600);
+    await clock.advance("11m");
+    await expect(app.read("auth/token/lookup-self")).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+});
