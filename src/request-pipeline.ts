@@ -51,6 +51,9 @@ export interface LeaseOrigin {
   confirmKey?: string;
 }
 
+/** What the pipeline asks the policies about a request: a request operation, its validated data. */
+type PolicyQuestion = EvaluationRequest & { operation: Operation; data: RequestData };
+
 /** What the pipeline works with: each step's collaborator, no more. */
 export interface RequestPipelineDeps {
   /** Throws when the engine does not serve (closed, or not initialized). */
@@ -214,7 +217,7 @@ export class RequestPipeline implements RequestHandler {
   async #authorize(token: TokenEntry, operation: Operation, path: string, data: RequestData, asked: string, wrapTtl: number | undefined): Promise<boolean> {
     const evaluator = await this.#deps.policies.evaluatorFor(token.policies);
     // The wrap TTL is checked against the winning rule's min/max_wrapping_ttl, as in Vault.
-    const request: EvaluationRequest = wrapTtl === undefined ? { path, operation, data } : { path, operation, data, wrapTtl };
+    const request: PolicyQuestion = wrapTtl === undefined ? { path, operation, data } : { path, operation, data, wrapTtl };
     const decision = evaluator.evaluate(request);
     if (decision.allowed) return decision.sudo;
     if (await this.#holderMayAct(token, evaluator, request)) return false;
@@ -236,11 +239,11 @@ export class RequestPipeline implements RequestHandler {
    *
    * Never grants `sudo`.
    */
-  async #holderMayAct(token: TokenEntry, evaluator: PolicyEvaluator, request: EvaluationRequest): Promise<boolean> {
+  async #holderMayAct(token: TokenEntry, evaluator: PolicyEvaluator, request: PolicyQuestion): Promise<boolean> {
     if (evaluator.refusal(request) !== "not-granted") return false;
     const route = this.#routeIfMounted(request.path);
     if (!route?.backend.holderOf) return false;
-    const holding = await route.backend.holderOf({ operation: request.operation as Operation, path: route.relativePath, data: request.data ?? {} });
+    const holding = await route.backend.holderOf({ operation: request.operation, path: route.relativePath, data: request.data });
     if (holding === undefined || holding.accessor !== token.accessor) return false;
     const mountPath = route.mount.path;
     for (const form of holding.forms) {
