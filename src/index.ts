@@ -90,6 +90,7 @@ export {
   type EvaluationRequest,
   type EvaluationResult,
   type PolicyOperation,
+  type Refusal,
   type Policy,
   type PathRule,
   type ParameterConstraints,

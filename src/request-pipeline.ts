@@ -15,6 +15,7 @@ import type { TokenEntry } from "./auth/token/token-entry.js";
 import type { TokenManager } from "./auth/token/token-manager.js";
 import type { TokenStore } from "./auth/token/token-store.js";
 import type { MountEntry } from "./mounts/mount-entry.js";
+import type { EvaluationRequest, PolicyEvaluator } from "./policy/evaluator.js";
 import type { PolicyStore } from "./policy/policy-store.js";
 import type { Operation, Request, RequestData, RequestOptions, Response } from "./request.js";
 import { newRequestContext, type RequestContext } from "./request-context.js";
@@ -49,6 +50,9 @@ export interface LeaseOrigin {
   /** The storage key whose existence `confirm` checks, so storage can check it in the activation's own step. */
   confirmKey?: string;
 }
+
+/** What the pipeline asks the policies about a request: a request operation, its validated data. */
+type PolicyQuestion = EvaluationRequest & { operation: Operation; data: RequestData };
 
 /** What the pipeline works with: each step's collaborator, no more. */
 export interface RequestPipelineDeps {
@@ -213,23 +217,40 @@ export class RequestPipeline implements RequestHandler {
   async #authorize(token: TokenEntry, operation: Operation, path: string, data: RequestData, asked: string, wrapTtl: number | undefined): Promise<boolean> {
     const evaluator = await this.#deps.policies.evaluatorFor(token.policies);
     // The wrap TTL is checked against the winning rule's min/max_wrapping_ttl, as in Vault.
-    const decision = evaluator.evaluate(wrapTtl === undefined ? { path, operation, data } : { path, operation, data, wrapTtl });
+    const request: PolicyQuestion = wrapTtl === undefined ? { path, operation, data } : { path, operation, data, wrapTtl };
+    const decision = evaluator.evaluate(request);
     if (decision.allowed) return decision.sudo;
-    if (await this.#holderMayAct(token, operation, path, data)) return false;
+    if (await this.#holderMayAct(token, evaluator, request)) return false;
     // The same denial whether or not the holder rule applied or the thing it names exists.
     throw new PermissionDeniedError(`permission denied: ${asked} on ${JSON.stringify(path)}`);
   }
 
   /**
    * The holder rule (see {@link Backend.holderOf}): asked only after the policies denied, so a
-   * request they allow costs nothing more. Allowed only when the routed backend names the caller
-   * as the holder of what the request acts on; never with `sudo`.
+   * request they allow costs nothing more. It adds only where the policies are silent, judged by
+   * the same evaluator (the token's policies as they are now):
+   *
+   * - an explicit word stands: a `deny`, or a rule that grants the operation but refuses the
+   *   request's data or wrapping TTL, on the request — or on any other form of it the backend
+   *   names — refuses it;
+   * - the routed backend must name the caller as the holder of what the request acts on;
+   * - the caller's policies must still grant `read` where that was issued (a token whose policies
+   *   no longer let it read its creds path has no say over the leases it got there).
+   *
+   * Never grants `sudo`.
    */
-  async #holderMayAct(token: TokenEntry, operation: Operation, path: string, data: RequestData): Promise<boolean> {
-    const route = this.#routeIfMounted(path);
+  async #holderMayAct(token: TokenEntry, evaluator: PolicyEvaluator, request: PolicyQuestion): Promise<boolean> {
+    if (evaluator.refusal(request) !== "not-granted") return false;
+    const route = this.#routeIfMounted(request.path);
     if (!route?.backend.holderOf) return false;
-    const holder = await route.backend.holderOf({ operation, path: route.relativePath, data });
-    return holder !== undefined && holder === token.accessor;
+    const holding = await route.backend.holderOf({ operation: request.operation, path: route.relativePath, data: request.data });
+    if (holding === undefined || holding.accessor !== token.accessor) return false;
+    const mountPath = route.mount.path;
+    for (const form of holding.forms) {
+      const refusal = evaluator.refusal({ ...request, path: `${mountPath}${form.path}`, data: form.data });
+      if (refusal === "deny" || refusal === "constraint") return false;
+    }
+    return mayRead(evaluator, holding.issuedBy);
   }
 
   /** Refuses a request on one of the routed backend's root paths unless the policies grant `sudo`. */
@@ -283,6 +304,12 @@ export class RequestPipeline implements RequestHandler {
     const caller = token && { accessor: token.accessor, displayName: token.displayName };
     return this.#deps.wrap(response, caller ? { ttl: wrapTtl, path, caller } : { ttl: wrapTtl, path });
   }
+}
+
+/** Whether these policies grant `read` on `path`, as `sys/capabilities` would report it. */
+function mayRead(evaluator: PolicyEvaluator, path: string): boolean {
+  const capabilities = evaluator.capabilities(path);
+  return capabilities.includes("read") || capabilities.includes("root");
 }
 
 /**

@@ -170,6 +170,36 @@ export interface HolderQuestion {
   data: RequestData;
 }
 
+/** A form of a request, below the mount: its path and data (see {@link Holding.forms}). */
+export interface RequestForm {
+  /** The path below the mount, without leading or trailing `/`. */
+  path: string;
+  /** The data the request carries in this form. */
+  data: RequestData;
+}
+
+/**
+ * What {@link Backend.holderOf} answers: who holds what a request acts on, and what the holder's
+ * policies must still say for the rule to act for it.
+ */
+export interface Holding {
+  /** The accessor of the holder's token. */
+  accessor: string;
+  /**
+   * The full path (mount included) that issued what the holder holds — a lease's creds path, e.g.
+   * `"database/creds/readonly"`. The rule acts only while the holder's policies, as they are now,
+   * still grant `read` there.
+   */
+  issuedBy: string;
+  /**
+   * Every form of the same request, paths below the mount (`sys/leases/renew` with the lease id in
+   * the body, and `sys/leases/renew/<id>`). The rule acts only when the holder's policies refuse
+   * none of them explicitly — no `deny`, no refused parameter or wrapping constraint — so a policy
+   * cannot be sidestepped by naming the lease the other way.
+   */
+  forms: readonly RequestForm[];
+}
+
 /**
  * What a renewal of a lease may grant, as the backend's configuration says now (not at issue):
  * lowering a role's `max_ttl` shortens the renewals of the leases already issued under it.
@@ -179,6 +209,14 @@ export interface RenewalLimits {
   maxTtl: number;
   /** The increment (s) of a renewal that asks for none; default: the TTL the lease was issued with. */
   defaultTtl?: number;
+  /**
+   * Set for a periodic secret (a periodic token): every renewal grants exactly this many seconds,
+   * whatever increment it asks for, still never past {@link RenewalLimits.maxTtl}. Already capped
+   * by the backend, which says so in {@link RenewalLimits.warnings}.
+   */
+  period?: number;
+  /** What the backend capped to reach these limits (e.g. a period above the mount's max), in Vault's words. */
+  warnings?: readonly string[];
 }
 
 /**
@@ -201,13 +239,16 @@ export interface Backend {
   readonly unauthenticatedPaths?: readonly string[];
   /**
    * The holder rule: for a request this backend lets the *holder* of what it acts on make without
-   * a policy granting it, the accessor of that holder; `undefined` for every other request. Asked
-   * by the pipeline only after the token's policies denied the request; the request is allowed
-   * when the answer equals the caller's accessor, and refused with the very same denial otherwise,
-   * so the answer never tells a caller whether something exists. The system backend answers for
-   * renewing and revoking one lease (see `system/lease-holder.ts`).
+   * a policy granting it, who that holder is and what its policies must still say
+   * ({@link Holding}); `undefined` for every other request. Asked by the pipeline only after the
+   * token's policies denied the request without an explicit word (no `deny`, no refused
+   * constraint: see `PolicyEvaluator.refusal`); the request is allowed when the holder is the
+   * caller and its policies refuse none of the request's forms explicitly and still grant `read`
+   * where the thing was issued, and refused with the very same denial otherwise, so the answer
+   * never tells a caller whether something exists. The system backend answers for renewing and
+   * revoking one lease (see `system/lease-holder.ts`).
    */
-  holderOf?(question: HolderQuestion): Promise<string | undefined>;
+  holderOf?(question: HolderQuestion): Promise<Holding | undefined>;
   /** Serves a request; resolves to `null` when nothing exists at the path (a 404 for reads). */
   handle(request: BackendRequest): Promise<BackendResponse | null>;
   /** Whether something exists at `path`: decides if a write is a `create` or an `update`. */

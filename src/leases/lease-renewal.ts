@@ -14,13 +14,14 @@ export interface RenewResult {
   lease: LeaseRecord;
   /** Seconds until the new expiry. */
   duration: number;
-  warning?: string;
+  /** What was capped: the backend's limits' warnings, then the renewal's own (TTL past the max). */
+  warnings: string[];
 }
 
 /**
  * Renews `lease` (just read from storage) within the limits its backend gives it now
- * (`Backend.renewalLimits`): the backend extends the secret, then the record and the schedule
- * move to the new expiry.
+ * (`Backend.renewalLimits`; a periodic secret by its period, whatever the increment): the backend
+ * extends the secret, then the record and the schedule move to the new expiry.
  *
  * @throws InvalidRequestError when the lease is not renewable, expired, or already at its max TTL;
  *   LeaseNotRenewableError (from the backend) when its role is gone
@@ -28,16 +29,19 @@ export interface RenewResult {
 export async function renewLease(deps: RevocationDependencies, lease: LeaseRecord, incrementSeconds: number | undefined): Promise<RenewResult> {
   assertRenewable(lease, deps.clock.now());
   const backend = deps.backendFor(lease.mountPath, lease.mountUuid);
-  const current = withCurrentLimits(lease, await backend?.renewalLimits?.(lease));
+  const limits = await backend?.renewalLimits?.(lease);
+  const current = withCurrentLimits(lease, limits);
   const now = deps.clock.now();
-  const { expireTime, warning } = renewedExpiry(current, now, incrementSeconds);
+  // A periodic secret renews to its period, not to the increment asked for (Vault's CalculateTTL).
+  const { expireTime, warning } = renewedExpiry(current, now, limits?.period ?? incrementSeconds);
   await backend?.renewSecret?.(current, expireTime);
   const renewed: LeaseRecord = { ...current, expireTime, lastRenewalTime: now };
   // Never writes back a lease revoked meanwhile (with its token, say, by any engine).
   if (!(await deps.store.replaceIfPresent(renewed, expireTime))) throw new LeaseNotFoundError(lease.id);
   deps.scheduler.schedule(lease.id, expireTime);
   deps.onEvent({ type: "renewed", lease: renewed });
-  return { lease: renewed, duration: Math.round((expireTime - now) / 1000), warning };
+  const warnings = [...(limits?.warnings ?? []), ...(warning === undefined ? [] : [warning])];
+  return { lease: renewed, duration: Math.round((expireTime - now) / 1000), warnings };
 }
 
 /**

@@ -15,9 +15,10 @@ import { PatternIndex } from "./index/pattern-index.js";
 import { scanPath } from "./index/path-scan.js";
 import { mergePermissions, permissionsOf, type Permissions } from "./permissions.js";
 import type { Policy } from "./policy.js";
-import { NO_RULE as IMPORTED_NO_RULE, RuleTable } from "./index/rule-table.js";
+import { NO_RULE as IMPORTED_NO_RULE, RuleTable, type Refusal } from "./index/rule-table.js";
 
 export { DEFAULT_POLICY, DEFAULT_POLICY_TEXT, ROOT_POLICY } from "./builtin-policies.js";
+export type { Refusal } from "./index/rule-table.js";
 
 /** The operations a policy decides on: the request operations, plus Vault's `subscribe` and `recover`. */
 export type PolicyOperation = Operation | "subscribe" | "recover";
@@ -139,6 +140,23 @@ export class PolicyEvaluator {
       sudo: rules.sudo(rule),
       capabilities: [...rules.reported(rule)],
     };
+  }
+
+  /**
+   * Why {@link PolicyEvaluator.evaluate} denies `request`, or `undefined` when it allows it: an
+   * explicit `deny` (`"deny"`), a rule that grants the operation but refuses this request's data
+   * or wrapping TTL (`"constraint"`), or nothing granting the operation (`"not-granted"`). For a
+   * rule that may only add to the policies — the lease-holder rule — where a policy's explicit
+   * word must stand.
+   *
+   * @throws InvalidRequestError for an operation that is not a {@link PolicyOperation}
+   */
+  refusal(request: EvaluationRequest): Refusal | undefined {
+    const operationBit = bitFor(request.operation);
+    if (this.#isRoot) return undefined;
+    const path = stripLeadingSlashes(request.path);
+    const rule = request.operation === "list" ? this.#lookupList(path, true) : this.#lookupOther(path);
+    return this.#rules.refusal(rule, operationBit, request);
   }
 
   /**

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Permissions } from "./permissions.js";
+import { POLICY_NAME_PARAMETERS, policyNameItems } from "./policy-names.js";
 
 /**
  * Whether `data` satisfies the parameter constraints of `permissions`:
@@ -16,6 +17,11 @@ import type { Permissions } from "./permissions.js";
  *    matches every value) denies;
  * 4. no allowed parameters, or only `"*"`, allows; otherwise every parameter must be allowed by
  *    name (or by `"*"`) and, when listed by name, have a matching value.
+ *
+ * The value of a policy-name parameter (`policies`, `token_policies`, a token role's policy
+ * lists) is matched as the names the engine will store (split, trimmed, lower-cased: see
+ * `policy-names.ts`), as current Vault does, so `ADMIN` or `" x, Admin"` cannot slip past a
+ * constraint on `admin`.
  */
 export function parametersAllowed(permissions: Permissions, data: Readonly<Record<string, unknown>> | undefined): boolean {
   for (const name of permissions.requiredParameters) {
@@ -31,8 +37,9 @@ function isDenied(denied: Map<string, unknown[]>, data: Readonly<Record<string, 
   if (denied.size === 0) return false;
   if (denied.has("*")) return true;
   return keys.some((key) => {
-    const values = denied.get(key.toLowerCase());
-    return values !== undefined && valueInDeniedList(data[key], values);
+    const name = key.toLowerCase();
+    const values = denied.get(name);
+    return values !== undefined && valueInDeniedList(matchedValue(name, data[key]), values);
   });
 }
 
@@ -41,10 +48,16 @@ function isAllowed(allowed: Map<string, unknown[]>, data: Readonly<Record<string
   const allowsAnyName = allowed.has("*");
   if (allowed.size === 1 && allowsAnyName) return true;
   return keys.every((key) => {
-    const values = allowed.get(key.toLowerCase());
+    const name = key.toLowerCase();
+    const values = allowed.get(name);
     if (values === undefined) return allowsAnyName;
-    return valueInAllowedList(data[key], values);
+    return valueInAllowedList(matchedValue(name, data[key]), values);
   });
+}
+
+/** The value a constraint on parameter `name` (lower-cased) judges: for a policy-name parameter, the names as stored. */
+function matchedValue(name: string, value: unknown): unknown {
+  return POLICY_NAME_PARAMETERS.has(name) ? (policyNameItems(value) ?? value) : value;
 }
 
 /**

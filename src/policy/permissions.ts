@@ -6,6 +6,7 @@
  */
 import { CAPABILITY_BIT, capabilityBits } from "./capability.js";
 import type { ParameterConstraints, PathRule } from "./policy.js";
+import { POLICY_NAME_PARAMETERS, policyNameConstraintValues } from "./policy-names.js";
 
 /** What one pattern grants after merging. Parameter names are lower-cased. */
 export interface Permissions {
@@ -89,6 +90,10 @@ function toMap(constraints: ParameterConstraints | undefined): Map<string, unkno
   const map = new Map<string, unknown[]>();
   if (!constraints) return map;
   // Keys are lower-cased again here because a Policy may be built by hand, not only by parsePolicy.
-  for (const [name, values] of Object.entries(constraints)) map.set(name.toLowerCase(), [...values]);
+  for (const [key, values] of Object.entries(constraints)) {
+    const name = key.toLowerCase();
+    // Policy names are stored lower-cased: `Admin` in a constraint means `admin` (parameter-check.ts).
+    map.set(name, POLICY_NAME_PARAMETERS.has(name) ? policyNameConstraintValues(values) : [...values]);
+  }
   return map;
 }

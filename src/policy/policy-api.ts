@@ -18,5 +18,6 @@ export {
   type EvaluationRequest,
   type EvaluationResult,
   type PolicyOperation,
+  type Refusal,
 } from "./evaluator.js";
 export { DEFAULT_POLICY, DEFAULT_POLICY_TEXT, ROOT_POLICY } from "./builtin-policies.js";

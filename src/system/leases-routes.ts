@@ -28,7 +28,7 @@ export function leaseRoutes({ leases, tokens, mountAccessor }: LeaseRoutesDeps):
     const result = await leases.renew(id, parseOptionalDuration(data.increment, "increment"));
     return {
       lease: { id, duration: result.duration, renewable: result.lease.renewable },
-      warnings: result.warning ? [result.warning] : undefined,
+      warnings: result.warnings.length > 0 ? result.warnings : undefined,
     };
   };
   const revoke = async (data: RequestData, fromPath: string | undefined) => {

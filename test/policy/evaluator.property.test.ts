@@ -103,6 +103,8 @@ describe("compiled evaluator agrees with the reference evaluator", () => {
         const context = { seed, request, policies: policies.map((policy) => policy.rules) };
         expect({ ...context, result: compiled.evaluate(request) }).toEqual({ ...context, result: expected });
         expect(compiled.capabilities(request.path)).toEqual(reference.capabilities(request.path));
+        // refusal (the holder rule's question) says "denied" exactly when evaluate does.
+        if ((compiled.refusal(request) === undefined) !== expected.allowed) expect.fail(`refusal disagrees with evaluate: ${JSON.stringify(context)}`);
         if (expected.allowed) allowedCount++;
         if (expected.sudo) sudoCount++;
       }

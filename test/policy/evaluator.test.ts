@@ -270,3 +270,44 @@ describe("the default policy", () => {
     expect(allows(combined, "read", "auth/token/lookup-self")).toBe(true);
   });
 });
+
+describe("PolicyEvaluator.refusal: why a request is denied", () => {
+  const evaluator = evaluatorFor(
+    'path "open/*" { capabilities = ["read", "update"] }\npath "shut/*" { capabilities = ["deny"] }\npath "seen/*" { capabilities = ["list"] }',
+    'path "open/limited" {\n capabilities = ["update"]\n allowed_parameters = { ttl = ["1h"] }\n min_wrapping_ttl = "1m"\n}\npath "open/merged-deny" { capabilities = ["deny"] }',
+  );
+
+  it("is undefined for an allowed request, and for the root policy", () => {
+    expect(evaluator.refusal({ path: "open/x", operation: "read" })).toBeUndefined();
+    expect(evaluator.refusal({ path: "open/limited", operation: "update", data: { ttl: "1h" }, wrapTtl: 60 })).toBeUndefined();
+    expect(new PolicyEvaluator([ROOT_POLICY]).refusal({ path: "anything", operation: "delete" })).toBeUndefined();
+  });
+
+  it('is "deny" for an explicit deny, merged from any policy', () => {
+    expect(evaluator.refusal({ path: "shut/x", operation: "update" })).toBe("deny");
+    expect(evaluator.refusal({ path: "open/merged-deny", operation: "read" })).toBe("deny");
+  });
+
+  it('is "constraint" when the winning rule grants the operation but refuses the data or the wrapping TTL', () => {
+    expect(evaluator.refusal({ path: "open/limited", operation: "update", data: { ttl: "9h" }, wrapTtl: 60 })).toBe("constraint");
+    expect(evaluator.refusal({ path: "open/limited", operation: "update", data: { ttl: "1h" } })).toBe("constraint");
+  });
+
+  it('is "not-granted" when nothing matches, or the winning rule grants something else', () => {
+    expect(evaluator.refusal({ path: "elsewhere", operation: "read" })).toBe("not-granted");
+    expect(evaluator.refusal({ path: "seen/x", operation: "update" })).toBe("not-granted");
+    expect(evaluator.refusal({ path: "open/limited", operation: "read" })).toBe("not-granted");
+  });
+
+  it("agrees with evaluate on whether the request is allowed", () => {
+    for (const request of [
+      { path: "open/x", operation: "read" as const },
+      { path: "shut/x", operation: "read" as const },
+      { path: "seen/", operation: "list" as const },
+      { path: "shut/", operation: "list" as const },
+      { path: "open/limited", operation: "update" as const, data: { ttl: "2h" } },
+    ]) {
+      expect(evaluator.refusal(request) === undefined).toBe(evaluator.evaluate(request).allowed);
+    }
+  });
+});

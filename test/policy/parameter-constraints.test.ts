@@ -160,3 +160,39 @@ describe("which operations are checked", () => {
     expect(allows(evaluator, operation, "p")).toBe(true);
   });
 });
+
+describe("policy names in policies and token_policies (issue 20, item 8)", () => {
+  // Policy names are stored trimmed and lower-cased, so the constraint compares what will be stored.
+  const denied = constrained('denied_parameters = { "policies" = ["admin"], "token_policies" = ["admin"] }');
+
+  it.each([["ADMIN"], [" Admin "], ["x,ADMIN"], ["x , ADMIN "], [["ADMIN"]], [["x", " admin "]]])(
+    "denies %j where the denied name is admin",
+    (value) => {
+      expect(allows(denied, "update", "p", { policies: value })).toBe(false);
+      expect(allows(denied, "update", "p", { token_policies: value })).toBe(false);
+      expect(allows(denied, "update", "p", { POLICIES: value })).toBe(false); // names are case-insensitive too
+    },
+  );
+
+  it("still allows the other names, and leaves every other parameter's values as written", () => {
+    expect(allows(denied, "update", "p", { policies: "Apps, DEFAULT" })).toBe(true);
+    const roles = constrained('denied_parameters = { "role" = ["admin"] }');
+    expect(allows(roles, "update", "p", { role: "ADMIN" })).toBe(true);
+  });
+
+  it("lets an allowed list match names however they are written, and no name outside it", () => {
+    const allowed = constrained('allowed_parameters = { "policies" = ["apps", "default"] }');
+    expect(allows(allowed, "update", "p", { policies: "APPS" })).toBe(true);
+    expect(allows(allowed, "update", "p", { policies: " Apps , DEFAULT" })).toBe(true);
+    expect(allows(allowed, "update", "p", { policies: ["APPS", "Default "] })).toBe(true);
+    expect(allows(allowed, "update", "p", { policies: "apps,ADMIN" })).toBe(false);
+    expect(allows(allowed, "update", "p", { policies: ["apps", "Admin"] })).toBe(false);
+  });
+
+  it("reads the policy's own list as policy names: Admin in the list is admin, globs included", () => {
+    const upper = constrained('denied_parameters = { "policies" = ["Admin", "OPS-*"] }');
+    expect(allows(upper, "update", "p", { policies: "admin" })).toBe(false);
+    expect(allows(upper, "update", "p", { policies: ["ops-east"] })).toBe(false);
+    expect(allows(upper, "update", "p", { policies: "apps" })).toBe(true);
+  });
+});

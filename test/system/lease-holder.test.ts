@@ -2,8 +2,8 @@
  * The holder rule: a token may renew and revoke a lease it holds without a policy granting
  * `sys/leases/renew` or `sys/leases/revoke`, and nothing more.
  */
-import { describe, expect, it } from "vitest";
-import { LeaseNotFoundError, PermissionDeniedError, type Client } from "../../src/index.js";
+import { describe, expect, it, vi } from "vitest";
+import { Engine, LeaseNotFoundError, PermissionDeniedError, type Client } from "../../src/index.js";
 import { useEngineFixture, type EngineFixture } from "../support/engine-fixture.js";
 
 const seed = useEngineFixture();
@@ -129,5 +129,150 @@ describe("the holder of a lease", () => {
     await fx.root.write("sys/leases/revoke", { lease_id: creds.lease_id });
     await expect(renew(app, creds.lease_id)).rejects.toBeInstanceOf(PermissionDeniedError);
     await expect(revoke(app, creds.lease_id)).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+});
+
+describe("the holder rule yields to the policies (issue 20, item 6)", () => {
+  /** The app token of `appToken`, with `extra` policy text added to its apps policy. */
+  async function appWith(fx: EngineFixture, extra: string, bare = true): Promise<Client> {
+    const app = await appToken(fx, bare);
+    await fx.root.write("sys/policy/apps", { policy: `${APPS}\n${extra}` });
+    return app;
+  }
+  const DENY_BOTH = 'path "sys/leases/renew" { capabilities = ["deny"] }\npath "sys/leases/revoke" { capabilities = ["deny"] }';
+  const DENIAL = /^permission denied: write on "sys\/leases\/(renew|revoke)[^"]*"$/;
+
+  /** Every renewal and revocation of `leaseId`, in body and path form, is refused with the usual denial, and the user stays. */
+  async function expectAllRefused(fx: EngineFixture, app: Client, creds: { lease_id: string; data: { username: string } | null }) {
+    for (const attempt of [
+      () => renew(app, creds.lease_id),
+      () => app.write(`sys/leases/renew/${creds.lease_id}`, {}),
+      () => revoke(app, creds.lease_id),
+      () => app.write(`sys/leases/revoke/${creds.lease_id}`, {}),
+    ]) {
+      const error = await attempt().then(() => undefined, (err: unknown) => err);
+      expect(error).toBeInstanceOf(PermissionDeniedError);
+      expect((error as Error).message).toMatch(DENIAL);
+    }
+    expect(fx.db.users.has(creds.data!.username)).toBe(true);
+    await expect(fx.root.write("sys/leases/lookup", { lease_id: creds.lease_id })).resolves.toBeDefined();
+  }
+
+  it.each([
+    ["an explicit deny on sys/leases/renew and sys/leases/revoke", DENY_BOTH],
+    ["an explicit deny on the path forms sys/leases/renew/* and sys/leases/revoke/*", 'path "sys/leases/renew/*" { capabilities = ["deny"] }\npath "sys/leases/revoke/*" { capabilities = ["deny"] }'],
+    ["an explicit deny on sys/leases/*", 'path "sys/leases/*" { capabilities = ["deny"] }'],
+    ["an explicit deny on sys/+/renew and sys/+/revoke", 'path "sys/+/renew" { capabilities = ["deny"] }\npath "sys/+/revoke" { capabilities = ["deny"] }'],
+  ])("%s wins over the holder rule, in body and path form", async (_name, extra) => {
+    const fx = await seed();
+    const app = await appWith(fx, extra);
+    const creds = await app.read<{ username: string }>("database/creds/readonly");
+    await expectAllRefused(fx, app, creds);
+  });
+
+  it("an explicit deny wins over the default policy's renew grant too", async () => {
+    const fx = await seed();
+    const app = await appWith(fx, DENY_BOTH, false);
+    const creds = await app.read<{ username: string }>("database/creds/readonly");
+    await expectAllRefused(fx, app, creds);
+  });
+
+  it("a deny in another policy of the token wins as well", async () => {
+    const fx = await seed();
+    await fx.root.write("sys/policy/apps", { policy: APPS });
+    await fx.root.write("sys/policy/no-leases", { policy: DENY_BOTH });
+    const { auth } = await fx.root.write("auth/token/create", { policies: ["apps", "no-leases"], no_default_policy: true });
+    const app = fx.engine.client(auth!.client_token);
+    const creds = await app.read<{ username: string }>("database/creds/readonly");
+    await expectAllRefused(fx, app, creds);
+  });
+
+  it("holds only while the token may still read the lease's creds path", async () => {
+    const fx = await seed();
+    const app = await appToken(fx, true);
+    const creds = await app.read<{ username: string }>("database/creds/readonly");
+    for (const policy of [
+      'path "database/creds/other" { capabilities = ["read"] }', // grants something else
+      'path "database/creds/readonly" { capabilities = ["list"] }', // grants something, not read
+      'path "database/creds/readonly" { capabilities = ["deny"] }',
+    ]) {
+      await fx.root.write("sys/policy/apps", { policy });
+      await expectAllRefused(fx, app, creds);
+    }
+    await fx.root.delete("sys/policy/apps"); // the token's policies grant nothing any more
+    await expectAllRefused(fx, app, creds);
+    await fx.root.write("sys/policy/apps", { policy: 'path "database/creds/*" { capabilities = ["read"] }' }); // read again, by a glob
+    await renew(app, creds.lease_id);
+    await revoke(app, creds.lease_id);
+    expect(fx.db.users.has(creds.data!.username)).toBe(false);
+  });
+
+  it("loses the right when another engine on the same storage takes the read away", async () => {
+    const fx = await seed();
+    const app = await appToken(fx, true);
+    const creds = await app.read<{ username: string }>("database/creds/readonly");
+    const other = await Engine.open({ storage: fx.storage, clock: fx.clock, plugins: [fx.db.plugin()] });
+    try {
+      await other.client(fx.rootToken).write("sys/policy/apps", { policy: 'path "database/creds/other" { capabilities = ["read"] }' });
+      await vi.waitFor(() => expect(renew(app, creds.lease_id)).rejects.toBeInstanceOf(PermissionDeniedError), { timeout: 1_000, interval: 20 });
+      await expect(revoke(app, creds.lease_id)).rejects.toBeInstanceOf(PermissionDeniedError);
+      expect(fx.db.users.has(creds.data!.username)).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("does not bypass parameter constraints on the sys/leases paths, in body or path form", async () => {
+    const fx = await seed();
+    const app = await appWith(
+      fx,
+      'path "sys/leases/renew" {\n capabilities = ["update"]\n allowed_parameters = { lease_id = [], increment = ["1h"] }\n}\n' +
+        'path "sys/leases/revoke" {\n capabilities = ["update"]\n denied_parameters = { sync = [] }\n}',
+    );
+    const creds = await app.read<{ username: string }>("database/creds/readonly");
+    for (const attempt of [
+      () => app.write("sys/leases/renew", { lease_id: creds.lease_id, increment: "1000h" }),
+      () => app.write(`sys/leases/renew/${creds.lease_id}`, { increment: "1000h" }),
+      () => app.write("sys/leases/revoke", { lease_id: creds.lease_id, sync: false }),
+      () => app.write(`sys/leases/revoke/${creds.lease_id}`, { sync: false }),
+    ]) {
+      await expect(attempt()).rejects.toBeInstanceOf(PermissionDeniedError);
+    }
+    expect(fx.db.users.has(creds.data!.username)).toBe(true);
+    // What the constraints allow still works, in both forms (the path form through the holder rule).
+    await expect(app.write(`sys/leases/renew/${creds.lease_id}`, { increment: "1h" })).resolves.toMatchObject({ lease_duration: 3600 });
+    await app.write(`sys/leases/revoke/${creds.lease_id}`, {});
+    expect(fx.db.users.has(creds.data!.username)).toBe(false);
+  });
+
+  it("does not bypass wrapping TTL bounds on the sys/leases paths", async () => {
+    const fx = await seed();
+    const app = await appWith(fx, 'path "sys/leases/revoke" {\n capabilities = ["update"]\n min_wrapping_ttl = "1m"\n}');
+    const creds = await app.read<{ username: string }>("database/creds/readonly");
+    await expect(revoke(app, creds.lease_id)).rejects.toBeInstanceOf(PermissionDeniedError);
+    expect(fx.db.users.has(creds.data!.username)).toBe(true);
+  });
+
+  it("still acts for the holder where the policies only grant something else on sys/", async () => {
+    const fx = await seed();
+    const app = await appWith(fx, 'path "sys/*" { capabilities = ["read"] }');
+    const creds = await app.read<{ username: string }>("database/creds/readonly");
+    await renew(app, creds.lease_id);
+    await app.write(`sys/leases/revoke/${creds.lease_id}`, {});
+    expect(fx.db.users.has(creds.data!.username)).toBe(false);
+  });
+
+  it("gives the same denial for a lease held by another token, a missing one, and one the policies deny", async () => {
+    const fx = await seed();
+    const other = await appToken(fx, true); // before appWith: appToken rewrites the apps policy
+    const app = await appWith(fx, 'path "sys/leases/revoke" { capabilities = ["deny"] }');
+    const mine = await app.read("database/creds/readonly");
+    const theirs = await other.read("database/creds/readonly");
+    const missing = `${theirs.lease_id.slice(0, -4)}zzzz`;
+    const messages = new Set<string>();
+    for (const id of [mine.lease_id, theirs.lease_id, missing]) {
+      messages.add(await revoke(app, id).then(() => "allowed", (err: Error) => err.message));
+    }
+    expect([...messages]).toEqual(['permission denied: write on "sys/leases/revoke"']);
   });
 });

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InvalidRequestError, PermissionDeniedError } from "../../errors.js";
+import { InvalidRequestError, LeaseNotFoundError, PermissionDeniedError } from "../../errors.js";
 import type { AuthBlock, RequestData } from "../../request.js";
 import type { Backend, BackendRequest, BackendResponse, RootPath } from "../../backend/backend.js";
 import { PathRouter, type PathParams } from "../../backend/path-router.js";
@@ -51,10 +51,10 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
   };
 
   /** Renews a token; `clientToken` is what Vault puts in `auth.client_token` ("" by accessor). */
+  /** Renewed by the lease manager, within the limits `renewalLimits` below gives (the role's period, the mount's cap). */
   const renew = async (entry: TokenEntry, data: RequestData, clientToken: string): Promise<BackendResponse> => {
-    const role = await roleOfToken(entry);
-    const result = await manager.renew(entry, parseOptionalDuration(data.increment, "increment"), role?.tokenPeriod || undefined);
-    return { auth: authBlock({ token: clientToken, entry: result.entry }, result.duration), warnings: result.warning ? [result.warning] : undefined };
+    const result = await manager.renew(entry, parseOptionalDuration(data.increment, "increment"));
+    return { auth: authBlock({ token: clientToken, entry: result.entry }, result.duration), warnings: result.warnings.length > 0 ? result.warnings : undefined };
   };
   /** A role token renews only while its role exists (Vault's `authRenew`). */
   const roleOfToken = async (entry: TokenEntry): Promise<TokenRole | undefined> => {
@@ -174,10 +174,18 @@ export function createTokenBackend(deps: TokenBackendDeps): Backend {
       const entry = await tokens.lookupByAccessor(lease.internal.accessor);
       if (entry) await manager.revoke(entry);
     },
-    async renewSecret(lease: LeaseRecord, expireTime: number) {
-      // Through `sys/leases/renew` too: a token whose role was deleted is not renewed.
+    /**
+     * Every renewal of a token's lease — `renew-self`, `renew`, `renew-accessor` and
+     * `sys/leases/renew` alike — is capped here, as its creation was: its role's current period,
+     * the mount's current `max_lease_ttl`. A token whose role was deleted is not renewed.
+     */
+    async renewalLimits(lease: LeaseRecord) {
       const entry = await tokens.lookupByAccessor(lease.internal.accessor);
-      if (entry) await roleOfToken(entry);
+      if (!entry) throw new LeaseNotFoundError(lease.id); // revoked meanwhile
+      const role = await roleOfToken(entry);
+      return manager.renewalLimits(entry, lease, role?.tokenPeriod || undefined);
+    },
+    async renewSecret(lease: LeaseRecord, expireTime: number) {
       await manager.extend(String(lease.internal.accessor), expireTime);
     },
   };

@@ -6,6 +6,8 @@
  * @module
  */
 import { InvalidRequestError, PermissionDeniedError } from "../../errors.js";
+import type { RenewalLimits } from "../../backend/backend.js";
+import type { LeaseRecord } from "../../leases/lease.js";
 import type { LeaseManager } from "../../leases/lease-manager.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
 import type { MountEntry } from "../../mounts/mount-entry.js";
@@ -133,22 +135,42 @@ export class TokenManager {
 
   /**
    * Renews a token: a periodic token back to its period, any other by `increment` (default: its
-   * TTL), never past its `explicit_max_ttl` or the maximum TTL.
+   * TTL), never past its `explicit_max_ttl` or the maximum TTL — as the lease manager renews it,
+   * within {@link TokenManager.renewalLimits} (so `sys/leases/renew` of a token's lease gets the
+   * same caps).
    *
-   * @param rolePeriod - the current `token_period` of the token's role, when it has one
    * @throws InvalidRequestError for a token that does not expire or is not renewable
    */
-  async renew(
-    entry: TokenEntry,
-    increment: number | undefined,
-    rolePeriod?: number,
-  ): Promise<{ entry: TokenEntry; duration: number; warning?: string }> {
+  async renew(entry: TokenEntry, increment: number | undefined): Promise<{ entry: TokenEntry; duration: number; warnings: string[] }> {
     if (!entry.leaseId) throw new InvalidRequestError("this token does not expire and cannot be renewed");
     if (!entry.renewable) throw new InvalidRequestError("this token is not renewable");
-    // A role token renews to its role's current period, as Vault's: lowering it applies at once.
-    const result = await this.#deps.leases.renew(entry.leaseId, rolePeriod ?? entry.period ?? increment);
+    const result = await this.#deps.leases.renew(entry.leaseId, increment);
     const renewed = (await this.#deps.tokens.lookupByAccessor(entry.accessor)) ?? entry;
-    return { entry: renewed, duration: result.duration, warning: result.warning };
+    return { entry: renewed, duration: result.duration, warnings: result.warnings };
+  }
+
+  /**
+   * What a renewal of the token `entry` (whose lease is `lease`) may grant now, as Vault's
+   * `CalculateTTL` decides on every renewal: the cap is the token mount's `max_lease_ttl` as tuned
+   * now (never above the system's maximum). A token renews to its period — its role's current
+   * `token_period`, else its own — lowered to the cap with creation's warning, when it has one; a
+   * token periodic since creation has no maximum but its `explicit_max_ttl`, any other renews
+   * within the cap and its `explicit_max_ttl`, both counted from its creation.
+   *
+   * @param rolePeriod - the current `token_period` of the token's role, when it has one
+   */
+  renewalLimits(entry: TokenEntry, lease: Pick<LeaseRecord, "issueTime">, rolePeriod: number | undefined): RenewalLimits {
+    const cap = this.#cap();
+    // The explicit max is a point in time fixed at creation; as seconds from the lease's issue.
+    const explicitMaxTtl =
+      entry.explicitMaxExpireTime === undefined ? undefined : Math.max(0, Math.floor((entry.explicitMaxExpireTime - lease.issueTime) / 1000));
+    // Whether the token lives without a maximum was decided at its creation (a periodic token): a
+    // role given a period later sets its tokens' renewals, not a life without end.
+    const maxTtl = entry.period ? (explicitMaxTtl ?? NO_MAX_TTL_SECONDS) : Math.min(explicitMaxTtl ?? cap, cap);
+    const period = rolePeriod || entry.period;
+    if (!period) return { maxTtl };
+    const warnings: string[] = [];
+    return { maxTtl, period: capAt(cap, period, "period", warnings)!, warnings };
   }
 
   /** Moves a token's expiry (called by its lease's renewal). */
@@ -281,14 +303,9 @@ export class TokenManager {
       return { ttl: 0, maxTtl: 0, explicitMaxTtl: undefined, period: undefined, warnings: [] };
     }
     const warnings: string[] = [];
-    const cap = Math.min(mount.max_lease_ttl || SYSTEM_MAX_TTL_SECONDS, SYSTEM_MAX_TTL_SECONDS);
-    const capped = (value: number | undefined, field: string): number | undefined => {
-      if (!value || value <= cap) return value || undefined;
-      warnings.push(`${field} of ${formatDuration(value)} exceeded the effective max_ttl of ${formatDuration(cap)}; ${field} value is capped accordingly`);
-      return cap;
-    };
-    const explicitMaxTtl = capped(params.explicitMaxTtl, "explicit_max_ttl");
-    const period = capped(params.period, "period");
+    const cap = this.#cap();
+    const explicitMaxTtl = capAt(cap, params.explicitMaxTtl, "explicit_max_ttl", warnings);
+    const period = capAt(cap, params.period, "period", warnings);
     const maxTtl = explicitMaxTtl || (period ? NO_MAX_TTL_SECONDS : cap);
     const wanted = period || params.ttl || mount.default_lease_ttl || SYSTEM_DEFAULT_TTL_SECONDS;
     const limit = Math.min(maxTtl, cap);
@@ -297,6 +314,22 @@ export class TokenManager {
     }
     return { ttl: Math.min(wanted, limit), maxTtl, explicitMaxTtl, period, warnings };
   }
+
+  /** The most any token may live or renew by: the token mount's `max_lease_ttl` as tuned now, never above the system's. */
+  #cap(): number {
+    const { max_lease_ttl } = this.#deps.mount().config;
+    return Math.min(max_lease_ttl || SYSTEM_MAX_TTL_SECONDS, SYSTEM_MAX_TTL_SECONDS);
+  }
+}
+
+/**
+ * `value` lowered to `cap`, with Vault's warning naming `field` when it was; `undefined` for an
+ * unset (0 or absent) value. Creation and renewal cap alike.
+ */
+function capAt(cap: number, value: number | undefined, field: string, warnings: string[]): number | undefined {
+  if (!value || value <= cap) return value || undefined;
+  warnings.push(`${field} of ${formatDuration(value)} exceeded the effective max_ttl of ${formatDuration(cap)}; ${field} value is capped accordingly`);
+  return cap;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { InvalidRequestError } from "../../errors.js";
 import type { RequestData } from "../../request.js";
+import { policyNameItems } from "../../policy/policy-names.js";
 import { normalizePolicyName } from "../../policy/policy-store.js";
 import { parseOptionalDuration } from "../../util/ttl.js";
 
@@ -71,12 +72,13 @@ function optionalString(value: unknown, field: string): string | undefined {
   return value;
 }
 
+/** The names as stored, split and normalized by the rule the parameter constraints judge them by (`policy-names.ts`). */
 function policyList(value: unknown): string[] {
-  const items = typeof value === "string" ? value.split(",") : value;
-  if (!Array.isArray(items) || !items.every((item) => typeof item === "string")) {
+  const items = policyNameItems(value);
+  if (items === undefined || !items.every((item): item is string => typeof item === "string")) {
     throw new InvalidRequestError("policies must be a list of policy names");
   }
-  return [...new Set(items.map((item) => item.trim()).filter(Boolean).map(normalizePolicyName))];
+  return [...new Set(items.map(normalizePolicyName))];
 }
 
 function flag(value: unknown, field: string, fallback: boolean): boolean {

@@ -6,6 +6,7 @@
  */
 import { InvalidRequestError } from "../../errors.js";
 import type { RequestData } from "../../request.js";
+import { policyNameItems } from "../../policy/policy-names.js";
 import { parseOptionalDuration } from "../../util/ttl.js";
 
 /** The longest role name accepted (Vault has no limit; a bound keeps storage keys and paths sane). */
@@ -182,11 +183,12 @@ function isEmptyList(value: unknown): boolean {
 
 /** A comma-separated string or a list, trimmed, lower-cased, de-duplicated and sorted (Vault's `RemoveDuplicates`). */
 function policyEntries(value: unknown, field: string, glob: boolean): string[] {
-  const items = typeof value === "string" ? value.split(",") : value;
-  if (!Array.isArray(items) || !items.every((item) => typeof item === "string")) {
+  // The same split and normalization the parameter constraints judge these fields by (`policy-names.ts`).
+  const items = policyNameItems(value);
+  if (items === undefined || !items.every((item): item is string => typeof item === "string")) {
     throw new InvalidRequestError(`${field} must be a list of policy names or a comma-separated string`);
   }
-  const names = [...new Set(items.map((item) => item.trim().toLowerCase()).filter(Boolean))].sort();
+  const names = [...new Set(items)].sort();
   for (const name of names) {
     if (!POLICY_ENTRY.test(name) || (!glob && name.includes("*"))) {
       throw new InvalidRequestError(`${field}: ${JSON.stringify(name)} is not a policy name${glob ? " or glob" : ""}`);

@@ -23,6 +23,15 @@ export const NO_RULE = -1;
 // `path-hash.ts` on why).
 const NONE = NO_RULE;
 const SUDO = CAPABILITY_BIT.sudo;
+const DENY = CAPABILITY_BIT.deny;
+
+/**
+ * Why a policy denies a request: `"deny"` — the winning rule denies (an explicit `deny`, in any of
+ * the merged policies); `"constraint"` — the winning rule grants the operation, but its wrapping
+ * TTL bounds or parameter constraints refuse this request; `"not-granted"` — no rule matches, or
+ * the winning rule does not grant the operation.
+ */
+export type Refusal = "deny" | "constraint" | "not-granted";
 
 /** Set in a rule's word when deciding needs the full rule (parameter constraints, wrapping TTLs). */
 const NEEDS_FULL_RULE = 1 << 30;
@@ -50,6 +59,18 @@ export class RuleTable {
     const word = this.#words[id]!;
     if ((word & NEEDS_FULL_RULE) === 0) return (word & operationBit) !== 0;
     return permits(this.#rules[id]!, operationBit, request);
+  }
+
+  /**
+   * Why rule `id` does not let the request through, or `undefined` when it does (see
+   * {@link Refusal}). Read only after a denial: the hot path asks {@link RuleTable.permits}.
+   */
+  refusal(id: number, operationBit: number, request: DecisionInput): Refusal | undefined {
+    if (id === NONE) return "not-granted";
+    const word = this.#words[id]!;
+    if ((word & DENY) !== 0) return "deny";
+    if ((word & operationBit) === 0) return "not-granted";
+    return this.permits(id, operationBit, request) ? undefined : "constraint";
   }
 
   /** Whether rule `id` grants `sudo`. */

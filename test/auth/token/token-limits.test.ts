@@ -136,3 +136,105 @@ describe("TokenManager lifetime caps at the token mount's max_lease_ttl", () => 
     expect(issued[0]!.ttl).toBe(768 * 3600);
   });
 });
+
+describe("every token renewal is capped as creation is, by the token mount's current tune (issue 20, item 7)", () => {
+  /** The ids of the token leases under `prefix` (e.g. `auth/token/create/periodic`). */
+  async function tokenLeaseIds(root: Client, prefix: string): Promise<string[]> {
+    const listed = await root.list(`sys/leases/lookup/${prefix}`).catch(() => undefined);
+    return ((listed?.data?.keys ?? []) as string[]).filter((key) => !key.endsWith("/")).map((key) => `${prefix}/${key}`);
+  }
+
+  it("a role token_period above the mount's max_lease_ttl renews to the capped period, on every renewal path", async () => {
+    const { root, engine, clock } = await seed();
+    await root.write("sys/mounts/auth/token/tune", { max_lease_ttl: "1h" });
+    await root.write("auth/token/roles/periodic", { allowed_policies: "maker", token_period: "1000h" });
+    const made = await root.write("auth/token/create/periodic", {});
+    expect(made.auth!.lease_duration).toBe(3600);
+    const token = made.auth!.client_token;
+    const app = engine.client(token);
+    const [leaseId] = await tokenLeaseIds(root, "auth/token/create/periodic");
+    const renewals = [
+      () => app.write("auth/token/renew-self", {}),
+      () => app.write("auth/token/renew-self", { increment: "1000h" }),
+      () => root.write("auth/token/renew", { token, increment: "1000h" }),
+      () => root.write("auth/token/renew-accessor", { accessor: made.auth!.accessor }),
+    ];
+    for (const renewal of renewals) {
+      await clock.advance("50m");
+      const renewed = await renewal();
+      expect(renewed.auth!.lease_duration).toBe(3600);
+      expect(renewed.warnings?.join(" ")).toMatch(/period of 1000h0m0s exceeded the effective max_ttl of 1h0m0s; period value is capped accordingly/);
+    }
+    await clock.advance("50m");
+    const viaLeases = await root.write("sys/leases/renew", { lease_id: leaseId!, increment: "1000h" });
+    expect(viaLeases.lease_duration).toBe(3600);
+    const lookup = await root.write("auth/token/lookup", { token });
+    expect(lookup.data!.ttl).toBeLessThanOrEqual(3600);
+    await clock.advance("61m");
+    await expect(app.read("auth/token/lookup-self")).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+
+  it("a periodic token renews to its period capped by the mount's max_lease_ttl as tuned now, not at creation", async () => {
+    const { root, engine, clock } = await seed();
+    const app = engine.client((await createToken(root, { policies: ["maker"], period: "1h" })).auth!.client_token);
+    await root.write("sys/mounts/auth/token/tune", { max_lease_ttl: "10m" });
+    await clock.advance("5m");
+    const renewed = await app.write("auth/token/renew-self", {});
+    expect(renewed.auth!.lease_duration).toBe(600);
+    expect(renewed.warnings?.join(" ")).toMatch(/period of 1h0m0s exceeded the effective max_ttl of 10m0s/);
+    // A periodic token has no max of its own: it renews to its (capped) period again and again.
+    for (let i = 0; i < 3; i++) {
+      await clock.advance("9m");
+      expect((await app.write("auth/token/renew-self", {})).auth!.lease_duration).toBe(600);
+    }
+  });
+
+  it("sys/leases/renew of a periodic token's lease grants its period, whatever increment it asks for", async () => {
+    const { root, clock } = await seed();
+    await createToken(root, { policies: ["maker"], period: "1h" });
+    const [leaseId] = await tokenLeaseIds(root, "auth/token/create");
+    await clock.advance("30m");
+    expect((await root.write("sys/leases/renew", { lease_id: leaseId!, increment: "100h" })).lease_duration).toBe(3600);
+  });
+
+  it("a token that is not periodic renews within the mount's max_lease_ttl as tuned now, counted from its creation", async () => {
+    const { root, engine, clock } = await seed();
+    const app = engine.client((await createToken(root, { policies: ["maker"], ttl: "1h" })).auth!.client_token);
+    await root.write("sys/mounts/auth/token/tune", { max_lease_ttl: "30m" });
+    await clock.advance("10m");
+    const renewed = await app.write("auth/token/renew-self", { increment: "1h" });
+    expect(renewed.auth!.lease_duration).toBe(1200);
+    expect(renewed.warnings?.join(" ")).toMatch(/TTL of 1h0m0s exceeded the effective max_ttl of 20m0s/);
+  });
+
+  it("explicit_max_ttl still bounds a periodic role token", async () => {
+    const { root, engine, clock } = await seed();
+    await root.write("sys/mounts/auth/token/tune", { max_lease_ttl: "10h" });
+    await root.write("auth/token/roles/periodic", { allowed_policies: "maker", token_period: "1000h", token_explicit_max_ttl: "2h" });
+    const made = await root.write("auth/token/create/periodic", {});
+    expect(made.auth!.lease_duration).toBe(7200);
+    const app = engine.client(made.auth!.client_token);
+    await clock.advance("1h");
+    expect((await app.write("auth/token/renew-self", {})).auth!.lease_duration).toBe(3600);
+  });
+});
+
+describe("a role given a token_period after its tokens were made (issue 20, item 7)", () => {
+  it("sets their renewals to the period, within the cap they were made under, not a life without end", async () => {
+    const { root, engine, clock } = await seed();
+    await root.write("sys/mounts/auth/token/tune", { max_lease_ttl: "2h" });
+    await root.write("auth/token/roles/web", { allowed_policies: "maker" });
+    const app = engine.client((await root.write("auth/token/create/web", { ttl: "1h" })).auth!.client_token);
+    await root.write("auth/token/roles/web", { token_period: "30m" });
+    await clock.advance("10m");
+    expect((await app.write("auth/token/renew-self", { increment: "2h" })).auth!.lease_duration).toBe(1800);
+    for (let i = 0; i < 3; i++) {
+      await clock.advance("25m");
+      expect((await app.write("auth/token/renew-self", {})).auth!.lease_duration).toBe(1800);
+    }
+    await clock.advance("25m"); // 110m after creation: 10m left of the 2h cap
+    expect((await app.write("auth/token/renew-self", {})).auth!.lease_duration).toBe(600);
+    await clock.advance("11m");
+    await expect(app.read("auth/token/lookup-self")).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+});
