@@ -10,9 +10,19 @@
 import Mustache from "mustache";
 import { InvalidRequestError } from "../../errors.js";
 
-type MustacheToken = [type: string, value: string, ...rest: unknown[]];
+type MustacheToken = [type: string, value: string, start: number, ...rest: unknown[]];
 
 const identity = (value: unknown): string => String(value);
+
+/** Options of {@link validateTemplate}. */
+export interface TemplateCheckOptions {
+  /**
+   * Whether errors may quote the template's text (the tag found, the variable's name). `false` for
+   * a template that may hold a secret, such as a `connection_url` with a literal password: errors
+   * then say what is wrong and where (a character position), never what the text was.
+   */
+  quoteText?: boolean;
+}
 
 /**
  * Checks that `template` only uses plain `{{variable}}` tags naming one of `allowed`.
@@ -20,22 +30,26 @@ const identity = (value: unknown): string => String(value);
  * @param field - the field the template came from, for the error message
  * @throws InvalidRequestError on unknown variables, sections, partials or a malformed template
  */
-export function validateTemplate(template: string, allowed: readonly string[], field: string): void {
+export function validateTemplate(template: string, allowed: readonly string[], field: string, { quoteText = true }: TemplateCheckOptions = {}): void {
   let tokens: MustacheToken[];
   try {
     tokens = Mustache.parse(template) as MustacheToken[];
   } catch (err) {
-    throw new InvalidRequestError(`${field}: malformed template: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    if (quoteText) throw new InvalidRequestError(`${field}: malformed template: ${message}`);
+    // Mustache's message quotes a section's name; only its position is kept.
+    const at = / at (\d+)$/.exec(message)?.[1];
+    throw new InvalidRequestError(`${field}: malformed template: an unclosed or unopened {{ }} tag${at === undefined ? "" : ` near character ${Number(at) + 1}`}`);
   }
-  for (const [type, name] of tokens) {
+  const known = allowed.map((a) => `{{${a}}}`).join(", ");
+  for (const [type, name, start] of tokens) {
     if (type === "text" || type === "!") continue;
+    const where = `at character ${Number(start) + 1}`;
     if (type !== "name" && type !== "&") {
-      throw new InvalidRequestError(`${field}: only {{variable}} tags are supported, found "{{${type}${name}}}"`);
+      throw new InvalidRequestError(`${field}: only {{variable}} tags are supported, found ${quoteText ? `"{{${type}${name}}}"` : `another kind of tag ${where}`}`);
     }
     if (!allowed.includes(name)) {
-      throw new InvalidRequestError(
-        `${field}: unknown template variable {{${name}}}; known variables are ${allowed.map((a) => `{{${a}}}`).join(", ")}`,
-      );
+      throw new InvalidRequestError(`${field}: unknown template variable ${quoteText ? `{{${name}}}` : where}; known variables are ${known}`);
     }
   }
 }
