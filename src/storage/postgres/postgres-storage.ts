@@ -128,7 +128,7 @@ export class PostgresStorage implements Storage {
   /** The `NOTIFY` channel of this table's announced writes. */
   readonly #channel: string;
   readonly #connectionString: string | undefined;
-  /** How long one attempt to open an own connection may take. */
+  /** How long one attempt to open a connection of its own may take (unused with a host's pool). */
   readonly #connectTimeoutMs: number = 0;
   /** Prefixes of every live watch: writes under them are announced. */
   readonly #watched = new Map<ChangeWatch, readonly string[]>();
