@@ -13,6 +13,7 @@ import type { CredentialPool } from "./credential-pool-types.js";
 import { ConnectionTracker } from "./connection-tracker.js";
 import { canRetire, closeIdleConnections, retireConnections } from "./idle-connections.js";
 import type { PgModule } from "../util/load-pg.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "../util/connect-timeout.js";
 
 /** The database's "login refused" codes: wrong password or no such role (28P01), login not allowed (28000). */
 const LOGIN_REFUSED = new Set(["28P01", "28000"]);
@@ -49,7 +50,10 @@ function defineCredentialPool(pgModule: PgModule) {
       class LeasedClient extends Base {
         constructor(clientConfig: pg.ClientConfig) {
           const credentials = lease.current();
-          super({ ...clientConfig, user: credentials.username, password: credentials.password });
+          // Every attempt has a bound unless the host chose one (0, pg's wait-forever, included):
+          // a server that accepts and never answers would otherwise hold a checkout forever.
+          const connectionTimeoutMillis = clientConfig.connectionTimeoutMillis ?? DEFAULT_CONNECT_TIMEOUT_MS;
+          super({ ...clientConfig, connectionTimeoutMillis, user: credentials.username, password: credentials.password });
           tracker.opened(this, credentials.leaseId);
           // A connection cut while checked out (the database restarted) emits `error`; a driver
           // that holds clients itself (Kysely) listens for none, and an unheard `error` would end

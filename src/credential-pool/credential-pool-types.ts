@@ -67,7 +67,12 @@ export interface CredentialPoolOptions extends Omit<CredentialLeaseOptions, "hol
   min?: number;
   /** How long an idle connection stays open (pg.Pool's, default 10 s). */
   idleTimeoutMillis?: number;
-  /** How long a checkout waits for a connection (pg.Pool's; default forever). */
+  /**
+   * pg.Pool's: how long a checkout waits for a connection, and each attempt to open one, may take
+   * (0 = forever). Not given, a checkout still waits for a free connection as long as it takes, but
+   * each attempt to open one ends after 10 s: a server that accepts and never answers cannot hold
+   * it forever.
+   */
   connectionTimeoutMillis?: number;
   /** Any other pg.Pool option (`maxUses`, `maxLifetimeSeconds`, `allowExitOnIdle`, `Client`, …), passed through. */
   [option: string]: unknown;

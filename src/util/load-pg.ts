@@ -8,6 +8,7 @@
 import type pg from "pg";
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "./postgres-pool.js";
 import { StatementNames } from "./statement-names.js";
+import { withConnectTimeout } from "./connect-timeout.js";
 
 /** The `pg` module's default export (`Pool`, `Client`, …). */
 export type PgModule = typeof pg;
@@ -35,6 +36,11 @@ export interface LazyPgPoolOptions {
    * (PgBouncer in transaction mode before 1.21).
    */
   preparedStatements?: boolean;
+  /**
+   * How long each attempt to open a connection may take (its client's `connectionTimeoutMillis`;
+   * the pool's wait for a free connection is left unbounded). Absent: `pg`'s default, none.
+   */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -42,14 +48,15 @@ export interface LazyPgPoolOptions {
  * first `query` or `connect`; `end()` before that just closes it. An idle connection's `error`
  * (the server restarted) is swallowed, so it cannot crash the host: the next checkout reconnects.
  */
-export function lazyPgPool(config: pg.PoolConfig, { preparedStatements = false }: LazyPgPoolOptions = {}): LazyPgPool {
+export function lazyPgPool(config: pg.PoolConfig, { preparedStatements = false, connectTimeoutMs }: LazyPgPoolOptions = {}): LazyPgPool {
   let pool: Promise<pg.Pool> | undefined;
   let ended = false;
   const names = preparedStatements ? new StatementNames() : undefined;
   const open = (): Promise<pg.Pool> => {
     if (ended) return Promise.reject(new Error("Cannot use a pool after calling end on the pool"));
     pool ??= loadPg().then((module) => {
-      const created = new module.Pool(config);
+      const Client = connectTimeoutMs === undefined ? config.Client : withConnectTimeout(config.Client ?? module.Client, connectTimeoutMs);
+      const created = new module.Pool(Client === undefined ? config : { ...config, Client });
       created.on("error", () => undefined);
       return created;
     });

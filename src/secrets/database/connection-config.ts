@@ -97,7 +97,7 @@ export function parseConnectionConfig(
     root_rotation_statements: rotation?.split ?? existing?.root_rotation_statements ?? [],
     root_rotation_statements_given: rotation?.given ?? existing?.root_rotation_statements_given,
     host: optionalString(data.host, "host") ?? existing?.host ?? "",
-    port: optionalPositiveInteger(data.port, "port") ?? existing?.port,
+    port: optionalPort(data.port) ?? existing?.port,
     database: optionalString(data.database, "database") ?? existing?.database ?? "",
     tls_ca: optionalString(data.tls_ca, "tls_ca") ?? existing?.tls_ca ?? "",
     tls_certificate: optionalString(data.tls_certificate, "tls_certificate") ?? existing?.tls_certificate ?? "",
@@ -114,7 +114,8 @@ export function parseConnectionConfig(
     throw new InvalidRequestError(`unknown plugin_name ${JSON.stringify(config.plugin_name)}; known plugins: ${knownPlugins.join(", ")}`);
   }
   if (config.connection_url && config.host) throw new InvalidRequestError("give either connection_url or host, not both");
-  validateTemplate(config.connection_url, ["username", "password"], "connection_url");
+  // The URL may hold a literal password: its errors give positions, never text.
+  validateTemplate(config.connection_url, ["username", "password"], "connection_url", { quoteText: false });
   return config;
 }
 
@@ -205,6 +206,16 @@ function optionalInteger(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   const number = typeof value === "string" ? Number(value) : value;
   if (typeof number !== "number" || !Number.isSafeInteger(number)) throw new InvalidRequestError(`${field} must be an integer`);
+  return number;
+}
+
+/** A TCP port: an integer from 1 to 65535 (a larger one makes the driver hang instead of failing). */
+function optionalPort(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const number = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isInteger(number) || number < 1 || number > 65535) {
+    throw new InvalidRequestError("port must be an integer from 1 to 65535");
+  }
   return number;
 }
 

@@ -12,7 +12,7 @@ import { InvalidRequestError } from "../../errors.js";
 import { quoteShort } from "./go-template/limits.js";
 
 /** A parsed mustache tag or text: its type (`text`, `name`, `#`, …) and its text. */
-export type MustacheToken = [type: string, value: string, ...rest: unknown[]];
+export type MustacheToken = [type: string, value: string, start: number, ...rest: unknown[]];
 
 const identity = (value: unknown): string => String(value);
 
@@ -54,23 +54,45 @@ export function parseMustache(template: string, field: string): MustacheToken[] 
   }
 }
 
+/** Options of {@link validateTemplate}. */
+export interface TemplateCheckOptions {
+  /**
+   * Whether errors may quote the template's text (the tag found, the variable's name). `false` for
+   * a template that may hold a secret, such as a `connection_url` with a literal password: errors
+   * then say what is wrong and where (a character position), never what the text was.
+   */
+  quoteText?: boolean;
+}
+
 /**
  * Checks that `template` only uses plain `{{variable}}` tags naming one of `allowed`.
  *
  * @param field - the field the template came from, for the error message
  * @throws InvalidRequestError on unknown variables, sections, partials or a malformed template
  */
-export function validateTemplate(template: string, allowed: readonly string[], field: string): void {
-  for (const [type, name] of parseMustache(template, field)) {
+export function validateTemplate(template: string, allowed: readonly string[], field: string, { quoteText = true }: TemplateCheckOptions = {}): void {
+  const known = allowed.map((a) => `{{${a}}}`).join(", ");
+  for (const [type, name, start] of parseTokens(template, field, quoteText)) {
     if (type === "text" || type === "!") continue;
+    const where = `at character ${Number(start) + 1}`;
     if (type !== "name" && type !== "&") {
-      throw new InvalidRequestError(`${field}: only {{variable}} tags are supported, found "{{${type}${shortName(name)}}}"`);
+      throw new InvalidRequestError(`${field}: only {{variable}} tags are supported, found ${quoteText ? `"{{${type}${shortName(name)}}}"` : `another kind of tag ${where}`}`);
     }
     if (!allowed.includes(name)) {
-      throw new InvalidRequestError(
-        `${field}: unknown template variable {{${shortName(name)}}}; known variables are ${allowed.map((a) => `{{${a}}}`).join(", ")}`,
-      );
+      throw new InvalidRequestError(`${field}: unknown template variable ${quoteText ? `{{${shortName(name)}}}` : where}; known variables are ${known}`);
     }
+  }
+}
+
+/** Parses for {@link validateTemplate}: without `quoteText`, a malformed template's error keeps only a position. */
+function parseTokens(template: string, field: string, quoteText: boolean): MustacheToken[] {
+  if (quoteText) return parseMustache(template, field);
+  try {
+    return writer.parse(template) as MustacheToken[];
+  } catch (err) {
+    // Mustache's message quotes a section's name; only its position is kept.
+    const at = / at (\d+)$/.exec((err as Error).message)?.[1];
+    throw new InvalidRequestError(`${field}: malformed template: an unclosed or unopened {{ }} tag${at === undefined ? "" : ` near character ${Number(at) + 1}`}`);
   }
 }
 

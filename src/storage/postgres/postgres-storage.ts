@@ -6,6 +6,8 @@ import { InvalidRequestError, StorageError, VaultletError } from "../../errors.j
 import type { BatchWrite, ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "../storage.js";
 import type { QueryablePool } from "../../util/postgres-pool.js";
 import { lazyPgPool, loadPg, type LazyPgPool } from "../../util/load-pg.js";
+import { MAX_TIMER_MS, connectTimeoutMs } from "../../util/connect-timeout.js";
+import { isSocketPathForm, parsePgUrl } from "../../util/pg-url.js";
 import { escapeIdentifier, escapeLiteral } from "../../util/sql-quote.js";
 import { Coalescer } from "../../util/coalescer.js";
 import { PostgresChangeFeed, type ListenConnection } from "./postgres-change-feed.js";
@@ -46,6 +48,14 @@ export type PostgresStorageOptions = (
        * cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
        */
       preparedStatements?: boolean;
+      /**
+       * How long one attempt to open a connection may take, in milliseconds (default: the
+       * connection string's `connect_timeout`, libpq's seconds, else 10 s). A server that
+       * accepts and never answers then fails the operation with a `StorageError` instead of
+       * holding it, and the engine's requests behind it, forever. A checkout waiting for a free
+       * connection of the pool is not bounded by it.
+       */
+      connectionTimeoutMillis?: number;
       pool?: undefined;
     }
   | {
@@ -53,6 +63,7 @@ export type PostgresStorageOptions = (
       pool: PostgresStoragePool;
       connectionString?: undefined;
       preparedStatements?: undefined;
+      connectionTimeoutMillis?: undefined;
     }
 ) & {
   /** The table that holds the records, created if missing (default `vaultlet_storage`). */
@@ -119,6 +130,8 @@ export class PostgresStorage implements Storage {
   /** The `NOTIFY` channel of this table's announced writes. */
   readonly #channel: string;
   readonly #connectionString: string | undefined;
+  /** How long one attempt to open a connection of its own may take (unused with a host's pool). */
+  readonly #connectTimeoutMs: number = 0;
   /** Prefixes of every live watch: writes under them are announced. */
   readonly #watched = new Map<ChangeWatch, readonly string[]>();
   #ready: Promise<void> | undefined;
@@ -138,16 +151,19 @@ export class PostgresStorage implements Storage {
   /** @param options - where the table lives */
   constructor(options: PostgresStorageOptions) {
     if (options?.pool) {
-      if ((options as { preparedStatements?: unknown }).preparedStatements !== undefined) {
-        throw new InvalidRequestError("preparedStatements applies to the storage's own pool ({ connectionString }); a host's pool is used as it is");
+      for (const option of ["preparedStatements", "connectionTimeoutMillis"]) {
+        if ((options as Record<string, unknown>)[option] !== undefined) {
+          throw new InvalidRequestError(`${option} applies to the storage's own pool ({ connectionString }); a host's pool is used as it is`);
+        }
       }
       this.#pool = options.pool;
     } else if (typeof options?.connectionString === "string" && options.connectionString.length > 0) {
       // Built (and `pg` loaded) on the first query; an idle connection the server drops is
       // swallowed there, and the next query reconnects.
+      this.#connectTimeoutMs = storageConnectTimeout(options.connectionString, options.connectionTimeoutMillis);
       this.#ownPool = lazyPgPool(
         { connectionString: options.connectionString, max: options.maxConnections ?? 4 },
-        { preparedStatements: options.preparedStatements ?? true },
+        { preparedStatements: options.preparedStatements ?? true, connectTimeoutMs: this.#connectTimeoutMs },
       );
       this.#pool = this.#ownPool;
       this.#connectionString = options.connectionString;
@@ -490,7 +506,7 @@ export class PostgresStorage implements Storage {
     if (connectionString !== undefined) {
       return async () => {
         const { Client } = await loadPg();
-        const client = new Client({ connectionString });
+        const client = new Client({ connectionString, connectionTimeoutMillis: this.#connectTimeoutMs });
         client.on("error", () => undefined); // reported through the feed's own handler too
         await client.connect();
         return client as unknown as ListenConnection;
@@ -582,4 +598,21 @@ function reasonOf(err: unknown): string {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code === "string") return `code ${code}`;
   return err instanceof StorageError ? err.message : "database error";
+}
+
+/**
+ * How long one attempt to open a connection of the storage's own may take: `connectionTimeoutMillis`,
+ * else the connection string's `connect_timeout` (which `pg` itself ignores), else 10 s.
+ *
+ * @throws InvalidRequestError for a bound that is not a positive integer a timer can keep, or a bad `connect_timeout`
+ */
+function storageConnectTimeout(connectionString: string, connectionTimeoutMillis: number | undefined): number {
+  if (connectionTimeoutMillis !== undefined) {
+    if (!Number.isInteger(connectionTimeoutMillis) || connectionTimeoutMillis < 1 || connectionTimeoutMillis > MAX_TIMER_MS) {
+      throw new InvalidRequestError(`connectionTimeoutMillis must be an integer from 1 to ${MAX_TIMER_MS}`);
+    }
+    return connectionTimeoutMillis;
+  }
+  const url = isSocketPathForm(connectionString) ? undefined : parsePgUrl(connectionString);
+  return connectTimeoutMs(url?.searchParams.getAll("connect_timeout").at(-1), "connectionString");
 }

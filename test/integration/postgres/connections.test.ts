@@ -34,6 +34,16 @@ it("connects with host, port, database, username and password instead of a URL",
   expect(JSON.stringify(read)).not.toContain(db.password);
 });
 
+it.each([
+  ["a keyword/value string", () => `host=${db.host} port=${db.port} dbname=${db.name} user={{username}} password={{password}} connect_timeout=5 keepalives=1 keepalives_idle=30`],
+  ["a URL", () => `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}?connect_timeout=5&keepalives=0`],
+])("connects with %s that sets connect_timeout and keepalives (which the plugin applies itself)", async (_what, url) => {
+  fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false, config: { connection_url: url(), username: db.user, password: db.password } });
+  await fx.root.write("database/roles/plain", { db_name: "pg", creation_statements: CREATE_LOGIN });
+  const creds = await fx.issue("plain");
+  await (await db.connectAs(creds.username, creds.password)).end();
+});
+
 it("refuses a config with neither a URL nor a host, or with both, storing nothing", async () => {
   fx = await openEngineFixture({ database: db, connection: "pg", allowedRoles: "*", role: false });
   await expect(fx.root.write("database/config/none", { plugin_name: "postgresql-database-plugin" })).rejects.toMatchObject({

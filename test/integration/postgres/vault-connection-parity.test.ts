@@ -86,7 +86,7 @@ it("refuses target_session_attrs other than any (there is one host to choose fro
   const url = `postgresql://{{username}}:{{password}}@${db.host}:${db.port}/${db.name}?target_session_attrs=read-write`;
   await expect(fx.root.write("database/config/tsa", { plugin_name: "postgresql-database-plugin", connection_url: url, username: db.user, password: db.password })).rejects.toMatchObject({
     status: 400,
-    message: expect.stringMatching(/target_session_attrs="read-write" is not supported/),
+    message: expect.stringMatching(/target_session_attrs other than "any" is not supported/),
   });
   await fx.root.write("database/config/tsa", { plugin_name: "postgresql-database-plugin", connection_url: url.replace("read-write", "any"), username: db.user, password: db.password });
 });

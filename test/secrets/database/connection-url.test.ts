@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { InvalidRequestError } from "../../../src/errors.js";
 import { connectionUsers, maskConnectionUrl, sameRoleName } from "../../../src/secrets/database/connection-url.js";
+import { checkConnectionUrl } from "../../../src/secrets/database/plugins/postgres/connection-parameters.js";
 import { useEngineFixture } from "../../support/engine-fixture.js";
 
 const SECRET = "s3cr3t";
@@ -51,6 +53,34 @@ describe("connectionUsers and sameRoleName", () => {
     expect(sameRoleName("POSTGRES", "postgres")).toBe(true);
     expect(sameRoleName(" postgres ", "postgres")).toBe(true);
     expect(sameRoleName("postgres2", "postgres")).toBe(false);
+  });
+});
+
+describe("checkConnectionUrl: a URL as pg will read it (issue 20, item 5)", () => {
+  it.each([
+    ["its own port past 65535", "postgresql://admin:pw@db:99999999/app", /port must be an integer from 1 to 65535/],
+    ["its own port 0", "postgresql://admin:pw@db:0/app", /port must be an integer from 1 to 65535/],
+    ["an IPv6 host's port past 65535", "postgresql://admin:pw@[::1]:70000/app", /port must be an integer from 1 to 65535/],
+    ["a port parameter past 65535", "postgresql://admin:pw@db/app?port=99999999", /port must be an integer from 1 to 65535/],
+    ["a repeated port parameter, one bad", "postgresql://db/app?port=5432&port=99999999", /port must be an integer from 1 to 65535/],
+    ["connect_timeout=0", "postgresql://db/app?connect_timeout=0", /connect_timeout must be an integer from 1 to 300/],
+    ["a statement_timeout with a unit", "postgresql://db/app?statement_timeout=5s", /statement_timeout must be an integer/],
+    ["a query_timeout past a timer's range", "postgresql://db/app?query_timeout=9999999999", /query_timeout must be an integer/],
+    ["a host list in host=", "postgresql:///app?host=h1,h2", /several hosts/],
+    ["a host list in the authority", "postgresql://admin:pw@h1:5432,h2:5433/app", /several hosts/],
+    ["target_session_attrs=read-write", "postgresql://db/app?target_session_attrs=read-write", /target_session_attrs other than "any"/],
+    ["text pg cannot read as a URL", "postgresql://admin:pw@d|b/app", /not a URL the driver can read/],
+  ])("refuses %s, naming the key and no value", (_what, url, message) => {
+    expect(() => checkConnectionUrl(url)).toThrow(InvalidRequestError);
+    expect(() => checkConnectionUrl(url)).toThrow(message);
+    expect(() => checkConnectionUrl(url)).not.toThrow(/99999999|70000|read-write|5s|9999999999|d\|b/);
+  });
+
+  it("takes what pg reads (the last of a repeated parameter) and leaves good URLs alone", () => {
+    expect(checkConnectionUrl("postgresql://{{username}}:{{password}}@db:5432/app")).toEqual({ connectTimeoutMs: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 0 });
+    expect(checkConnectionUrl("postgresql://admin:pw@[::1]:5432/app?connect_timeout=5&connect_timeout=2&keepalives=0")).toMatchObject({ connectTimeoutMs: 2_000, keepAlive: false });
+    expect(checkConnectionUrl("postgresql://admin:pw@/app?host=/var/run/postgresql&port=5433")).toMatchObject({ connectTimeoutMs: 10_000 });
+    expect(checkConnectionUrl("/var/run/postgresql app")).toMatchObject({ connectTimeoutMs: 10_000 });
   });
 });
 

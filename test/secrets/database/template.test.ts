@@ -22,6 +22,18 @@ describe("templates", () => {
     expect(() => validateTemplate("{{name", ["name"], "f")).toThrow(InvalidRequestError);
   });
 
+  it.each([
+    ["a section", "postgresql://a:pw{{#Zq7xK9wP}}x{{/Zq7xK9wP}}@h/db", /another kind of tag at character 18/],
+    ["an unclosed section", "postgresql://a:pw{{#Zq7xK9wP}}@h/db", /malformed template: an unclosed or unopened \{\{ \}\} tag near character/],
+    ["an unopened section", "postgresql://a:pw{{/Zq7xK9wP}}@h/db", /malformed template: an unclosed or unopened \{\{ \}\} tag near character 18/],
+    ["an unknown variable", "postgresql://a:pw{{Zq7xK9wP}}@h/db", /unknown template variable at character 18; known variables are \{\{username\}\}/],
+  ])("with quoteText: false, names %s by position, never quoting its text", (_what, template, message) => {
+    const check = () => validateTemplate(template, ["username", "password"], "connection_url", { quoteText: false });
+    expect(check).toThrow(InvalidRequestError);
+    expect(check).toThrow(message);
+    expect(check).not.toThrow(/Zq7xK9wP/);
+  });
+
   it("accepts known variables", () => {
     expect(() => validateTemplate(`GRANT x TO "{{name}}" {{password}}`, ["name", "password"], "f")).not.toThrow();
   });

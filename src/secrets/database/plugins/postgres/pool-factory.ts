@@ -8,32 +8,47 @@ import { InvalidRequestError } from "../../../../errors.js";
 import { renderTemplate } from "../../template.js";
 import type { ConnectionSettings } from "../../plugin.js";
 import { loadPg } from "../../../../util/load-pg.js";
+import { withConnectTimeout } from "../../../../util/connect-timeout.js";
 import { isKeywordDsn, keywordPairsToUrl, multiHostError, parseKeywordDsn } from "./keyword-dsn.js";
+import { DEFAULT_CONNECTION_OPTIONS, checkConnectionUrl, checkPortField, type ConnectionOptions } from "./connection-parameters.js";
 import { capIdleConnections, idleCap } from "./idle-capped-pool.js";
 
-/** Connection-establishment timeout of pools the plugin creates. */
-const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * How long a checkout waits for a free connection of the pool (at least as long as one
+ * connection attempt may take, so the attempt's own timeout is what ends a slow one).
+ */
+const POOL_WAIT_MS = 10_000;
+
+/** Where to connect, and how (the parts `pg` would not take from the URL). */
+interface ConnectionTarget {
+  config: pg.PoolConfig;
+  options: ConnectionOptions;
+}
 
 /**
  * Creates a pool from `<db>/config/<name>`: a `connection_url` (a URL, with `{{username}}`/
  * `{{password}}` filled in URL-encoded unless `disable_escaping`; or a keyword/value string) or
  * `host`/`port`/`database`, plus inline TLS material; sized by `max_open_connections`, keeping at
- * most `max_idle_connections` idle, each connection ended after `max_connection_lifetime`.
+ * most `max_idle_connections` idle, each connection ended after `max_connection_lifetime`. Every
+ * connection attempt ends after `connect_timeout` seconds (default 10).
  *
  * `pg` is loaded here, on the first pool, not when vaultlet is imported.
  *
- * @throws InvalidRequestError when neither a URL nor a host is given, or the URL asks for what `pg` cannot do
+ * @throws InvalidRequestError when neither a URL nor a host is given, or the URL asks for what `pg`
+ *   cannot do or holds a parameter out of range (named, never its value)
  */
 export async function createPool(settings: ConnectionSettings): Promise<pg.Pool> {
-  const target = connectionTarget(settings);
-  const { Pool } = await loadPg();
+  const { config, options } = connectionTarget(settings);
+  const { Pool, Client } = await loadPg();
   const max = settings.maxOpenConnections;
   const pool = capIdleConnections(
     new Pool({
-      ...target,
+      ...config,
+      ...socketOptions(options),
+      Client: withConnectTimeout(Client, options.connectTimeoutMs),
       ssl: tlsOptions(settings),
       max,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      connectionTimeoutMillis: Math.max(POOL_WAIT_MS, options.connectTimeoutMs),
       idleTimeoutMillis: 30_000,
       // pg-pool ends a connection this many whole seconds after it opened (0 = never).
       maxLifetimeSeconds: Math.ceil(settings.maxConnectionLifetimeSeconds ?? 0),
@@ -55,9 +70,14 @@ export async function clientFor(settings: ConnectionSettings, database: string):
 /** A single-connection config for another database of the same server, as the same user. */
 function clientConfigFor(settings: ConnectionSettings, database: string): pg.ClientConfig {
   const target = connectionTarget(settings);
-  const config: pg.ClientConfig = { ...target, ssl: tlsOptions(settings), connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
-  if (target.connectionString) {
-    const url = new URL(target.connectionString);
+  const config: pg.ClientConfig = {
+    ...target.config,
+    ...socketOptions(target.options),
+    ssl: tlsOptions(settings),
+    connectionTimeoutMillis: target.options.connectTimeoutMs,
+  };
+  if (config.connectionString) {
+    const url = new URL(config.connectionString);
     url.pathname = `/${encodeURIComponent(database)}`;
     config.connectionString = url.toString();
   } else {
@@ -66,16 +86,25 @@ function clientConfigFor(settings: ConnectionSettings, database: string): pg.Cli
   return config;
 }
 
-function connectionTarget(settings: ConnectionSettings): pg.PoolConfig {
-  if (settings.connectionUrl) return { connectionString: connectionString(settings) };
+function connectionTarget(settings: ConnectionSettings): ConnectionTarget {
+  if (settings.connectionUrl) {
+    const url = connectionString(settings);
+    return { config: { connectionString: url }, options: checkConnectionUrl(url) };
+  }
   if (!settings.host) throw new InvalidRequestError("connection_url or host is required");
+  // Checked again here, not only when the config is written: a config stored before ports were
+  // checked must fail with this error, not hang the pool.
+  checkPortField(settings.port);
+  if (settings.host.includes(",")) throw multiHostError();
   return {
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.username,
-    password: settings.password,
+    config: { host: settings.host, port: settings.port, database: settings.database, user: settings.username, password: settings.password },
+    options: DEFAULT_CONNECTION_OPTIONS,
   };
+}
+
+/** `pg`'s names for libpq's `keepalives` and `keepalives_idle`. */
+function socketOptions(options: ConnectionOptions): Pick<pg.ClientConfig, "keepAlive" | "keepAliveInitialDelayMillis"> {
+  return { keepAlive: options.keepAlive, keepAliveInitialDelayMillis: options.keepAliveInitialDelayMillis };
 }
 
 function tlsOptions(settings: ConnectionSettings): pg.PoolConfig["ssl"] {
@@ -92,29 +121,9 @@ function tlsOptions(settings: ConnectionSettings): pg.PoolConfig["ssl"] {
 function connectionString(settings: ConnectionSettings): string {
   const values = { username: settings.username ?? "", password: settings.password ?? "" };
   if (isKeywordDsn(settings.connectionUrl)) {
-    const pairs = parseKeywordDsn(settings.connectionUrl).map(({ key, value }) => ({ key, value: renderTemplate(value, values) }));
-    return checkTarget(keywordPairsToUrl(pairs));
+    const pairs = parseKeywordDsn(settings.connectionUrl).map((pair) => ({ ...pair, value: renderTemplate(pair.value, values) }));
+    return keywordPairsToUrl(pairs);
   }
   const escape = settings.disableEscaping ? (text: string) => text : encodeURIComponent;
-  const url = renderTemplate(settings.connectionUrl, { username: escape(values.username), password: escape(values.password) });
-  // The authority (after `//`, before the path): `h1:5432,h2:5433` there is libpq's host list.
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? "";
-  if (authority.slice(authority.lastIndexOf("@") + 1).includes(",")) throw multiHostError();
-  return checkTarget(url);
-}
-
-/**
- * Refuses what `pg` would silently ignore: a host list in `host=` and `target_session_attrs`
- * other than `any` (with one host there is nothing to choose between).
- */
-function checkTarget(url: string): string {
-  const query = url.includes("?") ? new URLSearchParams(url.slice(url.indexOf("?") + 1).split("#")[0]) : new URLSearchParams();
-  if ((query.get("host") ?? "").includes(",")) throw multiHostError();
-  const attrs = query.get("target_session_attrs");
-  if (attrs !== null && attrs !== "any") {
-    throw new InvalidRequestError(
-      `connection_url: target_session_attrs=${JSON.stringify(attrs)} is not supported: it chooses among several hosts, which this plugin does not connect to; use "any" or leave it out`,
-    );
-  }
-  return url;
+  return renderTemplate(settings.connectionUrl, { username: escape(values.username), password: escape(values.password) });
 }
