@@ -6,6 +6,7 @@
  * npx tsx bench/creds.ts                             # starts an embedded PostgreSQL (or uses PG_URL)
  * npx tsx bench/creds.ts --storage postgres          # the engine's storage: memory (default), file, postgres
  * BENCH_ROUNDS=40 BENCH_OPS=100 npx tsx bench/creds.ts   # rounds, and operations per side per round
+ * BENCH_PWAUTH=password npx tsx bench/creds.ts      # the connection's password_authentication (default: the engine's, scram-sha-256)
  * ```
  *
  * `--storage postgres` keeps the engine's records in a `PostgresStorage` on the same server (its own
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
   });
   const root: Client = engine.client((await engine.initialize()).rootToken);
   await root.write("sys/mounts/database", { type: "database" });
-  await root.write("database/config/bench", { plugin_name: "bench-postgres", allowed_roles: "*" });
+  await root.write("database/config/bench", { plugin_name: "bench-postgres", allowed_roles: "*", ...(process.env.BENCH_PWAUTH && { password_authentication: process.env.BENCH_PWAUTH }) });
   await root.write("database/roles/bench", { db_name: "bench", creation_statements: CREATION, default_ttl: "1h" });
 
   // Warm up both paths (connections, plans, JIT).

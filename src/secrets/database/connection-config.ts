@@ -15,6 +15,12 @@ import { UNSUPPORTED_CONNECTION_SETTINGS, fieldsOf, refuseUnsupported } from "./
 
 const PASSWORD_AUTHENTICATIONS = ["password", "scram-sha-256"] as const;
 
+/**
+ * Unlike Vault's (`password`), the default sends a SCRAM verifier: the plaintext never reaches the
+ * server. `password` is the opt-out, for a server or pooler that must see the plaintext.
+ */
+const DEFAULT_PASSWORD_AUTHENTICATION: PasswordAuthentication = "scram-sha-256";
+
 /** A stored connection config. `password` is secret and never returned by a read. */
 export interface ConnectionConfig {
   plugin_name: string;
@@ -38,7 +44,7 @@ export interface ConnectionConfig {
   username_template?: string;
   /** The password policy of generated passwords (a role's own `password_policy` wins). */
   password_policy?: string;
-  /** `password` (default) or `scram-sha-256`: send a SCRAM verifier instead of the password. */
+  /** `scram-sha-256` (default, a SCRAM verifier instead of the password) or `password` (the plaintext). Configs stored before the default changed hold `password`. */
   password_authentication?: PasswordAuthentication;
   /** Statements that set the root password (`{{username}}`, `{{password}}`), split; empty = `ALTER ROLE … PASSWORD`. */
   root_rotation_statements?: string[];
@@ -107,7 +113,7 @@ export function parseConnectionConfig(
     password_authentication:
       optionalChoice(data.password_authentication, "password_authentication", PASSWORD_AUTHENTICATIONS) ??
       existing?.password_authentication ??
-      "password",
+      DEFAULT_PASSWORD_AUTHENTICATION,
   };
   if (!config.plugin_name) throw new InvalidRequestError("plugin_name is required, e.g. \"postgresql-database-plugin\"");
   if (!knownPlugins.includes(config.plugin_name)) {
@@ -136,7 +142,7 @@ export function describeConnectionConfig(config: ConnectionConfig): Record<strin
       max_connection_lifetime: `${config.max_connection_lifetime ?? 0}s`,
       username_template: config.username_template ?? "",
       disable_escaping: config.disable_escaping ?? false,
-      password_authentication: config.password_authentication ?? "password",
+      password_authentication: config.password_authentication ?? DEFAULT_PASSWORD_AUTHENTICATION,
       host: config.host ?? "",
       port: config.port ?? null,
       database: config.database ?? "",

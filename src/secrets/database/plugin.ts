@@ -40,8 +40,9 @@ export interface ConnectionSettings {
   /** Vault's `disable_escaping`: put the user and password into a URL `connectionUrl` as they are, not URL-encoded. */
   disableEscaping?: boolean;
   /**
-   * How passwords are sent to the database: `"password"` (the plaintext, default) or
-   * `"scram-sha-256"` (a verifier computed here, so the plaintext never reaches the server).
+   * How passwords are sent to the database: `"scram-sha-256"` (default: a verifier computed here,
+   * so the plaintext never reaches the server) or `"password"` (the plaintext, for a server or
+   * pooler that needs it).
    */
   passwordAuthentication?: PasswordAuthentication;
 }

@@ -19,6 +19,8 @@ import type {
   RevocationSettings,
 } from "../../plugin.js";
 import { scramSha256Verifier } from "./scram.js";
+import { secretFreeSteps } from "./secret-statements.js";
+import { runSteps } from "./pipelined-steps.js";
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "../../../../util/postgres-pool.js";
 import {
   REVOCATION_FACTS_SQL,
@@ -98,7 +100,7 @@ class PostgresPlugin implements DatabasePlugin {
   readonly #hostPool: PostgresPool | undefined;
   #secrets: (string | undefined)[] = [];
   #superuser: Promise<boolean> | undefined;
-  #passwordAuthentication: PasswordAuthentication = "password";
+  #passwordAuthentication: PasswordAuthentication = "scram-sha-256";
   /** How to reach other databases of the cluster (absent with a host pool). Holds secrets. */
   #settings: ConnectionSettings | undefined;
   /** Operations in flight, and what `close` waits on. */
@@ -115,7 +117,7 @@ class PostgresPlugin implements DatabasePlugin {
 
   async initialize(settings: ConnectionSettings, { verifyConnection }: { verifyConnection: boolean }): Promise<void> {
     this.#secrets = [settings.password, settings.tls?.key];
-    this.#passwordAuthentication = settings.passwordAuthentication ?? "password";
+    this.#passwordAuthentication = settings.passwordAuthentication ?? "scram-sha-256";
     this.#pool = this.#hostPool ?? (await createPool(settings));
     this.#batchSlots = new Semaphore(Math.floor(settings.maxOpenConnections / 2));
     if (!this.#hostPool) this.#settings = settings;
@@ -128,7 +130,7 @@ class PostgresPlugin implements DatabasePlugin {
 
   async #newUser(request: NewUserRequest): Promise<void> {
     const values = statementValues(request.username, await this.#passwordValue(request.password), request.expiration);
-    const secrets = [...this.#secrets, request.password];
+    const secrets = [...this.#secrets, request.password, values.password];
     const { marker, username } = request;
     // One round trip: the guard refusing an existing role, the statements, the guards that check
     // and tag the new role, in one transaction (see `creationGuards`). A role the statements make
@@ -268,7 +270,9 @@ class PostgresPlugin implements DatabasePlugin {
         throw new PluginError(`the database user ${JSON.stringify(request.username)} does not exist`, { refused: true });
       }
       const statements = request.statements.length > 0 ? request.statements : DEFAULT_PASSWORD_STATEMENTS;
-      await this.#transaction(statements, statementValues(request.username, await this.#passwordValue(request.password), undefined));
+      const values = statementValues(request.username, await this.#passwordValue(request.password), undefined);
+      secrets.push(values.password);
+      await this.#transaction(statements, values);
     } catch (err) {
       throw pluginError("changing the database user's password failed", err, secrets);
     }
@@ -388,7 +392,7 @@ class PostgresPlugin implements DatabasePlugin {
     return this.#superuser;
   }
 
-  /** What `{{password}}` becomes: the password itself, or its SCRAM verifier. */
+  /** What `{{password}}` becomes: its SCRAM verifier (the default), or the password itself. */
   async #passwordValue(password: string): Promise<string> {
     return this.#passwordAuthentication === "scram-sha-256" ? scramSha256Verifier(password) : password;
   }
@@ -434,14 +438,26 @@ class PostgresPlugin implements DatabasePlugin {
    * error — the explicit `BEGIN … COMMIT` makes it all or nothing, exactly as separate queries
    * did. Each statement is complete (split SQL-aware), and the separator starts on a new line, so
    * a statement's trailing `--` comment cannot swallow the next one.
+   *
+   * When a rendered statement holds the password (or its verifier), the same statements go as
+   * extended-protocol steps in one round trip instead, and those that hold it travel as bind
+   * parameters (`secret-statements.ts`), so no query text the server shows or logs holds it;
+   * what an idle connection keeps in `pg_stat_activity` is `COMMIT` (or, after a failure, `ROLLBACK`).
    */
   async #transactionOnce(statements: readonly string[], values: Record<string, string> | null, extra: TransactionExtras = {}): Promise<void> {
     const rendered = values ? statements.map((statement) => renderTemplate(statement, values)) : statements;
-    const script = [...(extra.prelude ?? []), "BEGIN", ...(extra.before ?? []), ...rendered, ...(extra.after ?? []), "COMMIT", ...(extra.epilogue ?? [])];
+    const opening = [...(extra.prelude ?? []), "BEGIN", ...(extra.before ?? [])];
+    const closing = [...(extra.after ?? []), "COMMIT", ...(extra.epilogue ?? [])];
+    const secret = values?.password ?? "";
     const client = await this.#requirePool().connect();
     let broken = false;
     try {
-      await client.query(script.join("\n;\n"));
+      if (secret !== "" && rendered.some((statement) => statement.includes(secret))) {
+        const ours = (texts: string[]) => texts.map((text) => ({ text }));
+        await runSteps(client, [...ours(opening), ...secretFreeSteps(rendered, secret), ...ours(closing)]);
+      } else {
+        await client.query([...opening, ...rendered, ...closing].join("\n;\n"));
+      }
     } catch (err) {
       broken = await client.query("ROLLBACK").then(() => false, () => true);
       throw err;

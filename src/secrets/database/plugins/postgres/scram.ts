@@ -6,19 +6,27 @@
  */
 import { createHash, createHmac, pbkdf2, randomBytes } from "node:crypto";
 import { promisify } from "node:util";
+import { PluginError } from "../../../../errors.js";
 
 const pbkdf2Async = promisify(pbkdf2);
 
 /** PostgreSQL's default iteration count (`scram_iterations`). */
 const ITERATIONS = 4096;
 
+/** Printable ASCII: what password policies generate, and where SASLprep changes nothing. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /**
  * Computes `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>` for `password`.
  *
- * The password must be ASCII without control characters (as our password policies guarantee),
- * for which SASLprep is the identity.
+ * @throws PluginError (refused) for a password outside printable ASCII (which password policies
+ *   never generate): the server would normalize it (SASLprep) before hashing a login's password,
+ *   so a verifier computed here without that would never match
  */
 export async function scramSha256Verifier(password: string, salt: Buffer = randomBytes(16)): Promise<string> {
+  if (!PRINTABLE_ASCII.test(password)) {
+    throw new PluginError("a SCRAM verifier is only computed for passwords of printable ASCII; set password_authentication = \"password\" to send others as they are", { refused: true });
+  }
   const salted = await pbkdf2Async(password, salt, ITERATIONS, 32, "sha256");
   const clientKey = createHmac("sha256", salted).update("Client Key").digest();
   const storedKey = createHash("sha256").update(clientKey).digest();
