@@ -10,7 +10,7 @@
  * even briefly, reach only this file's own database (a grant on one of its tables), or cannot log in.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Engine, ManualClock, MemoryStorage, PostgresStorage, type Logger } from "../../src/index.js";
+import { Engine, InvalidRequestError, ManualClock, MemoryStorage, PostgresStorage, type Logger, type PostgresStorageOptions } from "../../src/index.js";
 import { createDatabase, type CreatedDatabase } from "../../src/testing/postgres/databases.js";
 import { useTestDatabase } from "../support/database.js";
 import { CREATE_LOGIN, openEngineFixture, sealedForTest, type EngineFixture } from "../support/engine-fixture.js";
@@ -33,8 +33,8 @@ afterEach(async () => {
 });
 
 /** A storage in a schema of its own (so each test sees only its own tables' grants). */
-function storageOn(url: string, options: { trustedRoles?: string[]; exposureCheckIntervalMs?: number } = {}): PostgresStorage {
-  const storage = new PostgresStorage({ connectionString: url, schema: `reach_${++schemas}`, ...options } as ConstructorParameters<typeof PostgresStorage>[0]);
+function storageOn(url: string, options: Pick<PostgresStorageOptions, "trustedRoles" | "exposureCheckIntervalMs"> = {}): PostgresStorage {
+  const storage = new PostgresStorage({ connectionString: url, schema: `reach_${++schemas}`, ...options });
   storages.push(storage);
   return storage;
 }
@@ -117,6 +117,28 @@ describe("a role write that grants a role reaching the storage is refused with a
     expect(onSchema!.message).toContain(schema);
     // The seed's grant on the app's schema is fine.
     expect(await writeRole(fx, "readonly", [CREATE_LOGIN, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}"`])).toBeUndefined();
+  });
+
+  it("a static role on a user that reaches the storage (its owner), or whose rotation grants the owner", async () => {
+    const owner = db.roleName("owner");
+    const app = db.roleName("app");
+    await db.query(`CREATE ROLE "${owner}" LOGIN PASSWORD 'owner-pw'; GRANT CREATE ON DATABASE "${db.name}" TO "${owner}"; CREATE ROLE "${app}" LOGIN PASSWORD 'app-pw'`);
+    const fx = await engineOn(storageOn(db.urlFor(owner, "owner-pw")));
+    const onOwner = await fx.root.write("database/static-roles/owner", { db_name: "pg", username: owner, rotation_period: "1h" }).catch((err) => err);
+    expect(onOwner).toMatchObject({ status: 400, code: "credential_reaches_storage" });
+    expect(onOwner.message).toMatch(new RegExp(`^username: .*${owner}`));
+    const granting = await fx.root
+      .write("database/static-roles/app", {
+        db_name: "pg",
+        username: app,
+        rotation_period: "1h",
+        rotation_statements: [`ALTER ROLE "{{name}}" WITH PASSWORD '{{password}}'`, `GRANT "${owner}" TO "{{name}}"`],
+      })
+      .catch((err) => err);
+    expect(granting).toMatchObject({ status: 400, code: "credential_reaches_storage" });
+    expect(granting.message).toMatch(/^rotation_statements: /);
+    // Nothing rotated: the user still logs in with its own password.
+    await (await db.connectAs(app, "app-pw")).end();
   });
 
   it("a superuser credential, on the storage's server", async () => {
@@ -226,7 +248,7 @@ describe("a login role that reaches the storage's tables", () => {
       const refused = await Engine.open({ storage: sealedForTest(storage), clock: new ManualClock() }).catch((err: { code?: string; message: string }) => err);
       expect(refused).toMatchObject({ code: "storage_exposed" });
       expect((refused as { message: string }).message).toContain(name);
-      const trusting = new PostgresStorage({ connectionString: db.url, schema, trustedRoles: [name] } as ConstructorParameters<typeof PostgresStorage>[0]);
+      const trusting = new PostgresStorage({ connectionString: db.url, schema, trustedRoles: [name] });
       storages.push(trusting);
       const engine = await Engine.open({ storage: sealedForTest(trusting), clock: new ManualClock() });
       engines.push(engine);
@@ -243,7 +265,7 @@ describe("a login role that reaches the storage's tables", () => {
     const engine = await Engine.open({ storage: sealedForTest(storage), clock: new ManualClock(), logger });
     engines.push(engine);
     const root = engine.client((await engine.initialize()).rootToken);
-    const reported = new Promise<{ roles: string[] }>((resolve) => engine.on("storage.exposed" as never, resolve as never));
+    const reported = new Promise<{ roles: string[] }>((resolve) => engine.on("storage.exposed", resolve));
     const name = await reader(`reach_${schemas}`);
     try {
       const { roles } = await Promise.race([reported, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no storage.exposed event")), 10_000))]);
@@ -255,4 +277,10 @@ describe("a login role that reaches the storage's tables", () => {
     }
     await root.write("sys/policy/after", { policy: 'path "x" { capabilities = ["read"] }' });
   });
+});
+
+it("refuses malformed trustedRoles and exposureCheckIntervalMs", () => {
+  for (const options of [{ trustedRoles: [""] }, { trustedRoles: "backup" }, { exposureCheckIntervalMs: -1 }, { exposureCheckIntervalMs: 1.5 }, { exposureCheckIntervalMs: 2 ** 31 }]) {
+    expect(() => new PostgresStorage({ connectionString: "postgresql://nowhere/db", ...(options as object) }), JSON.stringify(options)).toThrow(InvalidRequestError);
+  }
 });
