@@ -214,6 +214,26 @@ describe("a grant the role write cannot see is refused when the credential is cr
     expect(await leasesOf(fx, "pieces")).toEqual([]);
   });
 
+  it("a holder with quotes and a backslash in its name: ordinary credentials still issue, a hidden grant of it is refused", async () => {
+    const storage = storageOn(db.url);
+    const fx = await engineOn(storage);
+    const odd = `${db.rolePrefix}o"dd'\\x`;
+    const schema = `reach_${schemas}`;
+    await db.query(`CREATE ROLE "${odd.replace(/"/g, '""')}" NOLOGIN; GRANT USAGE ON SCHEMA "${schema}" TO "${odd.replace(/"/g, '""')}"; GRANT SELECT ON "${schema}".vaultlet_storage TO "${odd.replace(/"/g, '""')}"`);
+    try {
+      await fx.root.write("database/roles/plain", { db_name: "pg", creation_statements: [CREATE_LOGIN] });
+      const creds = await fx.issue("plain"); // the role write refreshed the holders: the odd name is among them
+      await fx.root.write("sys/leases/revoke", { lease_id: creds.leaseId });
+      const hidden = `DO $$ BEGIN EXECUTE format('GRANT %I TO %I', ${"$n$"}${odd}${"$n$"}, '{{name}}'); END $$`;
+      await fx.root.write("database/roles/odd", { db_name: "pg", creation_statements: [CREATE_LOGIN, hidden] }).catch(() => undefined);
+      const refused = await fx.root.read("database/creds/odd").catch((err: { code?: string; message: string }) => err);
+      expect(refused).toMatchObject({ code: "credential_reaches_storage" });
+      expect(await usersOf("odd")).toEqual([]);
+    } finally {
+      await db.query(`DROP OWNED BY "${odd.replace(/"/g, '""')}"; DROP ROLE "${odd.replace(/"/g, '""')}"`);
+    }
+  });
+
   it("still issues the credentials a role meant to give", async () => {
     await db.query("CREATE TABLE IF NOT EXISTS products (id int)");
     const fx = await engineOn(storageOn(db.url));
