@@ -123,6 +123,8 @@ export class Engine implements RequestHandler, AsyncDisposable {
   readonly #wrapping: ResponseWrapping;
   /** Where backends report their configuration changes: passed on as engine events. */
   readonly #changeEvents: ChangeEventSink;
+  /** Stops listening to the storage's exposure checks (see `Storage.watchExposure`). */
+  readonly #unwatchExposure: (() => void) | undefined;
   #initialized = false;
   #closed = false;
 
@@ -209,6 +211,8 @@ export class Engine implements RequestHandler, AsyncDisposable {
     const plugins = new Map([...builtinDatabasePlugins(), ...(options.plugins ?? [])].map((plugin) => [plugin.name, plugin]));
     this.#factories = new Map<string, BackendFactory>([["database", createDatabaseBackend(plugins)]]);
     this.#changeEvents = (name, payload) => this.#observer.emit(name, payload);
+    // Logged as an error, with the roles and the storage's account of the fix, by the observer.
+    this.#unwatchExposure = this.#storage.watchExposure?.(({ roles, message }) => this.#observer.emit("storage.exposed", { roles: [...roles], message }));
     this.#pipeline = new RequestPipeline({
       assertServing: () => this.#assertServing(),
       audit: this.#audit,
@@ -354,6 +358,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
     await this.#config.close();
     await this.#audit.close();
     await this.#mounts.close();
+    this.#unwatchExposure?.();
     await this.#storage.close?.();
   }
 
@@ -419,6 +424,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       reachable: (mountUuid, target) => this.#leases.reachable(mountUuid, target),
       current: (path) => this.#mounts.table.get(path),
       cachedView: (prefix) => this.#records.view(this.#storage, prefix),
+      protectedRecords: this.#storage.recordsLocation && ((options) => this.#storage.recordsLocation!(options)),
     });
   }
 

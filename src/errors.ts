@@ -269,6 +269,25 @@ export class StorageExposedError extends StorageError {
 }
 
 /**
+ * A credential would reach the engine's own storage (400): a role write whose statements grant
+ * the database user a role that reaches a `PostgresStorage` on the same server (its owner,
+ * `pg_read_all_data`, `pg_write_all_data`, a superuser role, a server-file role, a grant on its
+ * schema) or make it a superuser, or a creation whose user turned out able to reach it (the grant
+ * was hidden, in a `DO` block say): then nothing was created. The message names the grant or the
+ * role; see `docs/security.md`, "Storage reachable through granted roles".
+ *
+ * @example
+ * ```ts
+ * await root.write("database/roles/r", { db_name: "pg", creation_statements: [create, 'GRANT pg_read_all_data TO "{{name}}"'] });
+ * // CredentialReachesStorageError: creation_statements: GRANT pg_read_all_data … would reach the engine's storage …
+ * ```
+ */
+export class CredentialReachesStorageError extends InvalidRequestError {
+  /** Always `"credential_reaches_storage"`. */
+  override readonly code: string = "credential_reaches_storage";
+}
+
+/**
  * The encryption barrier cannot decrypt a record: the key it was written with is not in the
  * keyring, or the record was tampered with, swapped or written with another key (500).
  *

@@ -26,12 +26,14 @@ export {
   QuotaExceededError,
   StorageError,
   StorageExposedError,
+  CredentialReachesStorageError,
   EncryptionError,
   UnencryptedStorageError,
   CredentialLeaseError,
   type VaultletErrorOptions,
 } from "./errors.js";
-export type { Storage, AtRest, PutOptions, BatchWrite, ClaimRequest, ChangeListener, ChangeWatch } from "./storage/storage.js";
+export type { Storage, AtRest, PutOptions, BatchWrite, ClaimRequest, ChangeListener, ChangeWatch, ExposureListener, StorageExposure } from "./storage/storage.js";
+export type { ProtectedRecords, RecordHolder } from "./util/protected-records.js";
 export type { AtRestOptions } from "./storage/protect-at-rest.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
 export { FileStorage, type FileStorageOptions } from "./storage/file/file-storage.js";
@@ -53,6 +55,7 @@ export type {
   DatabasePluginDescriptor,
   ConnectionSettings,
   NewUserRequest,
+  FindReachRequest,
   RenewUserRequest,
   DeleteUserRequest,
   ChangePasswordRequest,

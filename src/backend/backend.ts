@@ -12,6 +12,7 @@ import type { MountEntry } from "../mounts/mount-entry.js";
 import type { LeaseRecord } from "../leases/lease.js";
 import type { PasswordPolicyLookup } from "../passwords/password-policy-store.js";
 import type { ChangeEventSink } from "./change-events.js";
+import type { ProtectedRecords } from "../util/protected-records.js";
 
 /** Who is making a request, as a backend may use it (never the token itself). */
 export interface Caller {
@@ -142,6 +143,13 @@ export interface BackendContext {
    * every request and written rarely. Optional: without it, use `storage.sub(sub)`.
    */
   cachedStorage?: (sub: string) => JsonStore;
+  /**
+   * Where the engine's own storage keeps its records on a database server, if it does
+   * (`Storage.recordsLocation`): the credentials a backend issues on that server must not reach
+   * them. The storage's last check, or a new one with `refresh` (for rare writes: role writes).
+   * Optional: absent, or resolving to `undefined`, when the storage is not on a database server.
+   */
+  protectedRecords?: (options?: { refresh?: boolean }) => Promise<ProtectedRecords | undefined>;
 }
 
 /**

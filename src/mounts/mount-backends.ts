@@ -8,6 +8,7 @@ import type { JsonStore } from "../storage/json-store.js";
 import type { Clock } from "../util/clock.js";
 import type { PasswordPolicyLookup } from "../passwords/password-policy-store.js";
 import type { MountEntry } from "./mount-entry.js";
+import type { ProtectedRecords } from "../util/protected-records.js";
 
 /** What building a mount's backend needs from the engine. */
 export interface MountBackendDeps {
@@ -28,6 +29,8 @@ export interface MountBackendDeps {
   current: (path: string) => MountEntry | undefined;
   /** Cached views of a mount's storage (see `BackendContext.cachedStorage`), by full key prefix. */
   cachedView?: (prefix: string) => JsonStore;
+  /** Where the engine's storage keeps its records on a database server (see `BackendContext.protectedRecords`). */
+  protectedRecords?: (options?: { refresh?: boolean }) => Promise<ProtectedRecords | undefined>;
 }
 
 /** The storage view of a mount's backend. */
@@ -58,5 +61,6 @@ export async function createMountBackend(entry: MountEntry, deps: MountBackendDe
     events: deps.events,
     reachable: (target) => deps.reachable(entry.uuid, target),
     ...(deps.cachedView && { cachedStorage: (sub: string) => deps.cachedView!(mountPrefix(entry) + sub) }),
+    ...(deps.protectedRecords && { protectedRecords: deps.protectedRecords }),
   });
 }

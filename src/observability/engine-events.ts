@@ -113,6 +113,12 @@ export interface EngineEvents {
   "quota.threshold": QuotaPayload;
   /** A creds request was refused because a `max_leases` limit was reached. */
   "quota.exceeded": QuotaPayload;
+  /**
+   * A check of the storage after open (periodic, or at a role write) found login roles that reach its records (`PostgresStorage`: a
+   * grant on its tables, membership in its owner, `pg_read_all_data` …); until they no longer do,
+   * the storage refuses every use with `StorageExposedError`. Sent at every check that finds them.
+   */
+  "storage.exposed": { roles: string[]; message: string };
 }
 
 /** The name of an event. */

@@ -39,6 +39,7 @@ const LOG: { [K in EngineEventName]: [Level, string] } = {
   "audit.disabled": ["info", "audit device disabled"],
   "quota.threshold": ["warn", "lease count reached the warning threshold of max_leases"],
   "quota.exceeded": ["warn", "creds refused: max_leases reached"],
+  "storage.exposed": ["error", "login roles reach the storage's records; it refuses every use until they no longer do"],
 };
 
 /** The engine's events, lease counts, counters and logging. */

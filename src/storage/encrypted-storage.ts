@@ -5,7 +5,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { EncryptionError, InvalidRequestError } from "../errors.js";
 import { sameBytes } from "./atomic-update.js";
 import { KeyedMutex } from "../util/keyed-mutex.js";
-import type { AtRest, BatchWrite, ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "./storage.js";
+import type { AtRest, BatchWrite, ChangeListener, ChangeWatch, ClaimRequest, ExposureListener, PutOptions, Storage } from "./storage.js";
+import type { ProtectedRecords } from "../util/protected-records.js";
 
 /**
  * The keys of an {@link EncryptedStorage}: every key that may have written a record, and the one
@@ -101,6 +102,15 @@ export class EncryptedStorage implements Storage {
    * The contract is {@link Storage.watch}.
    */
   readonly watch?: (prefixes: readonly string[], listener: ChangeListener) => ChangeWatch;
+  /**
+   * Passed through: the records are the inner storage's rows, sealed or not, and whoever reaches
+   * them can still delete, replay or (unsealed, with `allowUnencryptedStorage`) read them.
+   *
+   * The contract is {@link Storage.recordsLocation}.
+   */
+  readonly recordsLocation?: (options?: { refresh?: boolean }) => Promise<ProtectedRecords>;
+  /** Passed through. The contract is {@link Storage.watchExposure}. */
+  readonly watchExposure?: (listener: ExposureListener) => () => void;
 
   /**
    * @param inner - the storage that receives the sealed records
@@ -112,6 +122,8 @@ export class EncryptedStorage implements Storage {
     this.#keys = validateKeyring(keyring);
     this.#activeKeyId = keyring.activeKeyId;
     if (inner.watch) this.watch = (prefixes, listener) => inner.watch!(prefixes, listener);
+    if (inner.recordsLocation) this.recordsLocation = (options) => inner.recordsLocation!(options);
+    if (inner.watchExposure) this.watchExposure = (listener) => inner.watchExposure!(listener);
     if (inner.claimDue) this.claimDue = (request) => inner.claimDue!(request);
     if (inner.compareAndSwap) this.compareAndSwap = (key, expected, next, options) => this.#compareAndSwap(inner, key, expected, next, options);
     if (inner.batch) this.batch = (writes) => this.#batch(inner, writes);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ProtectedRecords } from "../util/protected-records.js";
 
 /**
  * A key–value store with ordered prefix listing.
@@ -122,6 +123,32 @@ export interface Storage {
    * declare what it guarantees itself.
    */
   readonly atRest?: AtRest;
+  /**
+   * Optional capability: where this storage keeps its records on a database server, and which
+   * roles there reach them ({@link ProtectedRecords}); `PostgresStorage` has it. The engine hands it
+   * to the database backend, which keeps the credentials it issues on that server from reaching
+   * the records (role writes that grant such a role are refused, a creation that made one rolls
+   * back). The answer of the storage's last check, or of a new one when `refresh` is set or none
+   * was made yet. A wrapper passes it through.
+   */
+  recordsLocation?(options?: { refresh?: boolean }): Promise<ProtectedRecords>;
+  /**
+   * Optional capability: `listener` is told of every check after open (periodic, or asked for
+   * with `recordsLocation({ refresh: true })`) that finds login roles, other than the expected
+   * ones, reaching the records (the storage then refuses every use until they no longer do). Returns the function that stops telling it. A wrapper passes it through.
+   */
+  watchExposure?(listener: ExposureListener): () => void;
+}
+
+/** Told by {@link Storage.watchExposure} of a check that found the records within reach of other roles. */
+export type ExposureListener = (exposure: StorageExposure) => void;
+
+/** What a storage's check found: the roles, and a secret-free account of how and what to do. */
+export interface StorageExposure {
+  /** The login roles that reach the records. */
+  readonly roles: readonly string[];
+  /** What the storage's refusal (`StorageExposedError`) says: each role, how it reaches them, the fix. */
+  readonly message: string;
 }
 
 /**

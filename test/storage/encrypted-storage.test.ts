@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { EncryptedStorage, EncryptionError, InvalidRequestError, MemoryStorage } from "../../src/index.js";
+import { EncryptedStorage, EncryptionError, InvalidRequestError, MemoryStorage, type StorageExposure } from "../../src/index.js";
 import { storageContract } from "../../src/testing/index.js";
 
 const k1 = randomBytes(32);
@@ -80,5 +80,28 @@ describe("EncryptedStorage", () => {
     expect(() => new EncryptedStorage(raw, { activeKeyId: "nope", keys: { k1 } })).toThrow(InvalidRequestError);
     expect(() => new EncryptedStorage(raw, { activeKeyId: "bad id", keys: { "bad id": k1 } })).toThrow(InvalidRequestError);
     expect(() => new EncryptedStorage(raw, undefined as never)).toThrow(InvalidRequestError);
+  });
+});
+
+describe("EncryptedStorage passes the storage's reach capabilities through (issue 20, item 2)", () => {
+  const records = { systemIdentifier: "1", database: "app", schema: "vaultlet", tables: ['"vaultlet"."t"'], holders: [], checkedAt: 0 };
+
+  it("recordsLocation and watchExposure reach the inner storage, and are absent when it has none", async () => {
+    const listeners: Array<(exposure: StorageExposure) => void> = [];
+    const inner = Object.assign(new MemoryStorage(), {
+      recordsLocation: async (options?: { refresh?: boolean }) => ({ ...records, checkedAt: options?.refresh ? 1 : 0 }),
+      watchExposure: (listener: (exposure: StorageExposure) => void) => (listeners.push(listener), () => void listeners.splice(listeners.indexOf(listener), 1)),
+    });
+    const sealed = new EncryptedStorage(inner, { activeKeyId: "k1", keys: { k1 } });
+    expect(await sealed.recordsLocation!({ refresh: true })).toEqual({ ...records, checkedAt: 1 });
+    const seen: StorageExposure[] = [];
+    const stop = sealed.watchExposure!((exposure) => seen.push(exposure));
+    listeners[0]!({ roles: ["alice"], message: "m" });
+    stop();
+    expect(seen).toEqual([{ roles: ["alice"], message: "m" }]);
+    expect(listeners).toEqual([]);
+    const plain = new EncryptedStorage(new MemoryStorage(), { activeKeyId: "k1", keys: { k1 } });
+    expect(plain.recordsLocation).toBeUndefined();
+    expect(plain.watchExposure).toBeUndefined();
   });
 });

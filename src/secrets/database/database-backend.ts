@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InvalidRequestError, LeaseNotRenewableError, NotFoundError, PermissionDeniedError, PluginError } from "../../errors.js";
+import { CredentialReachesStorageError, InvalidRequestError, LeaseNotRenewableError, NotFoundError, PermissionDeniedError, PluginError } from "../../errors.js";
 import type { Backend, BackendContext, BackendFactory, BackendRequest, BackendResponse, RenewalLimits } from "../../backend/backend.js";
 import { PathRouter, type PathRoute } from "../../backend/path-router.js";
 import type { LeaseRecord } from "../../leases/lease.js";
@@ -74,6 +74,8 @@ class DatabaseBackend implements Backend {
       config: (name) => this.#settledConfig(name, InvalidRequestError),
       plugin: (name, config) => this.#plugins.get(name, config),
       passwordPolicy: (name) => this.#requirePasswordPolicy(name),
+      refuseReach: (dbName, username, statements) =>
+        this.#refuseReach(dbName, [{ field: "username", statements: [], username }, { field: "rotation_statements", statements }]),
     });
     this.#router = new PathRouter([...this.#routes(), ...this.#staticRoles.routes()]);
   }
@@ -257,9 +259,35 @@ class DatabaseBackend implements Backend {
     const role = parseRole(request.data, await this.#roles.get<Role>(name));
     await this.#requireConfig(role.db_name, InvalidRequestError);
     await this.#requirePasswordPolicy(role.password_policy);
+    await this.#refuseReach(
+      role.db_name,
+      (["creation_statements", "renew_statements", "rollback_statements", "revocation_statements"] as const).map((field) => ({ field, statements: role[field] })),
+    );
     await this.#roles.put(name, role);
     this.#reportChange("role.changed", name, "write", request.data);
     return null;
+  }
+
+  /**
+   * Refuses statements (by field) that would let a database user reach the engine's own storage,
+   * when it lives on the connection's server — and, for a static role, a `username` that already
+   * does (see `plugins/postgres/storage-reach-guard.ts`). The storage is asked afresh: role writes
+   * are rare, and the roles that hold its records may have changed since its last check.
+   *
+   * @throws CredentialReachesStorageError naming the field and the grant
+   */
+  async #refuseReach(dbName: string, checks: ReadonlyArray<{ field: string; statements: readonly string[]; username?: string }>): Promise<void> {
+    const records = await this.#context.protectedRecords?.({ refresh: true });
+    if (!records) return;
+    const plugin = await this.#pluginFor(dbName);
+    if (!plugin.findReach) return;
+    for (const { field, statements, username } of checks) {
+      if (statements.length === 0 && username === undefined) continue;
+      const reach = await plugin.findReach({ statements, records, ...(username !== undefined && { username }) });
+      if (reach !== undefined) {
+        throw new CredentialReachesStorageError(`${field}: ${reach}; refused (see docs/security.md, "Storage reachable through granted roles")`);
+      }
+    }
   }
 
   /**
@@ -293,6 +321,8 @@ class DatabaseBackend implements Backend {
       throw new PermissionDeniedError(`${JSON.stringify(roleName)} is not an allowed role of connection ${JSON.stringify(role.db_name)}`);
     }
     const plugin = await this.#plugins.get(role.db_name, config);
+    // The storage's last check (no round trip): the plugin's guard keeps the new user from reaching it.
+    const protectedRecords = await this.#context.protectedRecords?.();
     const mount = this.#context.mount();
     const ttl = calculateTtl({
       roleDefault: role.default_ttl,
@@ -317,6 +347,7 @@ class DatabaseBackend implements Backend {
         statements: role.creation_statements,
         rollbackStatements: role.rollback_statements,
         marker: internal.marker,
+        ...(protectedRecords && { protectedRecords }),
       });
       this.#context.reachable?.(role.db_name); // revocations waiting on this database resume
       return { username, password };

@@ -6,8 +6,10 @@
  */
 import type { RevocationSettings } from "./revocation-settings.js";
 import type { PluginError } from "../../errors.js";
+import type { ProtectedRecords } from "../../util/protected-records.js";
 
 export type { RevocationSettings } from "./revocation-settings.js";
+export type { ProtectedRecords, RecordHolder } from "../../util/protected-records.js";
 
 /** How a plugin connects: the fields of `<db>/config/<name>` that concern the connection. */
 export interface ConnectionSettings {
@@ -68,6 +70,24 @@ export interface NewUserRequest {
    * {@link DeleteUserRequest.marker} can prove the user is the one this lease created.
    */
   marker?: string;
+  /**
+   * The engine's own records, when they live on a database server (a `PostgresStorage`): a
+   * plugin whose database is on that server must not leave behind a user that reaches them. The
+   * PostgreSQL plugin checks, in the creation's own transaction after the statements, that the new
+   * user is no member of a role in {@link ProtectedRecords.holders} (nor a superuser, nor able to
+   * read the server's files), and rolls back with a `CredentialReachesStorageError` otherwise.
+   */
+  protectedRecords?: ProtectedRecords;
+}
+
+/** What {@link DatabasePlugin.findReach} reads. */
+export interface FindReachRequest {
+  /** Statement templates, already split (a role's creation, renewal, rollback or revocation statements). */
+  statements: readonly string[];
+  /** The engine's records (see {@link NewUserRequest.protectedRecords}). */
+  records: ProtectedRecords;
+  /** An existing user the statements run for (a static role's), whose own reach is checked too. */
+  username?: string;
 }
 
 /** Extend a user's validity to `expiration`. Empty `statements` means the plugin's default. */
@@ -141,6 +161,15 @@ export interface DatabasePlugin {
    * Optional: root rotation and static roles need it.
    */
   changePassword?(request: ChangePasswordRequest): Promise<void>;
+  /**
+   * Optional: why running `request.statements` on this plugin's database would let a database
+   * user reach `request.records` — the grant that would, named as the statements write it — or
+   * `undefined` when they would not, or when the records are on another server. Asked when a
+   * role or a static role is written, so that such a grant is refused (400) before it runs.
+   * Statements that build their grant at run time escape it: {@link NewUserRequest.protectedRecords}
+   * is the check that does not. With `request.username`, that user's own reach is checked as well.
+   */
+  findReach?(request: FindReachRequest): Promise<string | undefined>;
   /** Closes connections. */
   close(): Promise<void>;
 }

@@ -40,6 +40,11 @@ export interface StaticRoleDependencies {
   plugin(name: string, config: ConnectionConfig): Promise<DatabasePlugin>;
   /** The named password policy (Vault's default for an empty name). */
   passwordPolicy(name: string | undefined): Promise<PasswordPolicy>;
+  /**
+   * Refuses (a `CredentialReachesStorageError`) a user, or rotation statements, that would reach
+   * the engine's own storage on the connection `dbName`'s server. Optional: without it, no check.
+   */
+  refuseReach?(dbName: string, username: string, statements: readonly string[]): Promise<void>;
 }
 
 /** First retry after a failed rotation; doubles per failure up to {@link MAX_RETRY_MS}. */
@@ -122,6 +127,8 @@ export class StaticRoles {
       throw new PermissionDeniedError(`${JSON.stringify(name)} is not an allowed role of connection ${JSON.stringify(role.db_name)}`);
     }
     assertNotConnectionUser(role.username, config);
+    // Its password is handed out through static-creds: the user must not reach the engine's storage.
+    await this.#deps.refuseReach?.(role.db_name, role.username, role.rotation_statements);
     await this.#deps.passwordPolicy(role.password_policy);
     if (!existing && !role.skip_import_rotation) {
       await this.#rotate(name, role, { initial: true });

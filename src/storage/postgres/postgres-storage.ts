@@ -3,7 +3,8 @@
  */
 import { createHash } from "node:crypto";
 import { InvalidRequestError, StorageError, VaultletError } from "../../errors.js";
-import type { BatchWrite, ChangeListener, ChangeWatch, ClaimRequest, PutOptions, Storage } from "../storage.js";
+import type { BatchWrite, ChangeListener, ChangeWatch, ClaimRequest, ExposureListener, PutOptions, Storage } from "../storage.js";
+import type { ProtectedRecords } from "../../util/protected-records.js";
 import type { QueryablePool } from "../../util/postgres-pool.js";
 import { lazyPgPool, loadPg, type LazyPgPool } from "../../util/load-pg.js";
 import { MAX_TIMER_MS, connectTimeoutMs } from "../../util/connect-timeout.js";
@@ -19,6 +20,8 @@ import {
   refuseLegacyTable,
   type StorageLocation,
 } from "./storage-location.js";
+import { DEFAULT_EXPOSURE_CHECK_INTERVAL_MS, checkReach, exposedError, type ReachReport } from "./storage-reach.js";
+import { MAX_TIMER_DELAY_MS } from "../../util/clock.js";
 
 export type { QueryablePool } from "../../util/postgres-pool.js";
 
@@ -74,6 +77,21 @@ export type PostgresStorageOptions = (
    * or read or write a table, so `public` itself is refused on a stock server.
    */
   schema?: string;
+  /**
+   * Login roles that may reach the records besides the storage's own user, the tables' and the
+   * schema's owners and superusers — a backup role that is a member of `pg_read_all_data`, say.
+   * Any other login role that reaches them (a grant on a table, membership in the owner or in
+   * `pg_read_all_data`, `pg_write_all_data`, a superuser role or a server-file role) makes the
+   * storage refuse to be used (`StorageExposedError`), at open and at every periodic check.
+   */
+  trustedRoles?: readonly string[];
+  /**
+   * How often (ms of real time) the storage checks again who reaches its records, besides at
+   * open (default 60 000). A check that finds a login role reaching them tells the engine (the
+   * `storage.exposed` event, an error logged) and makes the storage refuse every use until the
+   * access is revoked. `0` turns the periodic check off (the check at open stays).
+   */
+  exposureCheckIntervalMs?: number;
 };
 
 /**
@@ -112,7 +130,11 @@ const MAX_CHAR = "\u{10FFFF}";
  * The tables live in a schema of their own (default `vaultlet`) that `PUBLIC` cannot use, so the
  * roles the engine issues (granted `SELECT ON ALL TABLES IN SCHEMA public`, say) cannot read the
  * root passwords stored there; the first use refuses, with a `StorageExposedError`, a schema
- * or table that `PUBLIC` may reach.
+ * or table that `PUBLIC` may reach, or a login role that reaches the records through a grant or
+ * a granted role (`pg_read_all_data`, the owner, a superuser role; see `storage-reach.ts`), and
+ * so does every use after a periodic check found one ({@link PostgresStorageOptions}'s
+ * `trustedRoles`, `exposureCheckIntervalMs`). {@link PostgresStorage.recordsLocation} tells the
+ * engine which roles hold the records, so that it issues no credential that is one's member.
  *
  * @example
  * ```ts
@@ -136,6 +158,12 @@ export class PostgresStorage implements Storage {
   readonly #watched = new Map<ChangeWatch, readonly string[]>();
   #ready: Promise<void> | undefined;
   #closed = false;
+  readonly #trustedRoles: readonly string[];
+  readonly #checkIntervalMs: number;
+  /** The last check of who reaches the records (see `storage-reach.ts`). */
+  #reach: ReachReport | undefined;
+  readonly #exposureListeners = new Set<ExposureListener>();
+  #checkTimer: NodeJS.Timeout | undefined;
   /**
    * Concurrent reads, batches and activations, each combined into one statement per run (see
    * `coalescer.ts`): at sixteen credentials in flight, a handful of statements instead of
@@ -178,6 +206,8 @@ export class PostgresStorage implements Storage {
     this.#table = qualifiedName(schema, table);
     this.#versionTable = qualifiedName(schema, this.#location.versionTable);
     this.#channel = `vaultlet_${createHash("sha256").update(this.#table).digest("hex").slice(0, 24)}`;
+    this.#trustedRoles = trustedRolesOf(options.trustedRoles);
+    this.#checkIntervalMs = checkIntervalOf(options.exposureCheckIntervalMs);
   }
 
   /** @inheritdoc */
@@ -464,10 +494,28 @@ export class PostgresStorage implements Storage {
     };
   }
 
+  /**
+   * Where the records are and which roles hold them, as of the last check (the one at open, or a
+   * periodic one); with `refresh`, a new check first, which reports login roles it finds reaching
+   * the records as a periodic one does. The contract is {@link Storage.recordsLocation}.
+   */
+  async recordsLocation(options: { refresh?: boolean } = {}): Promise<ProtectedRecords> {
+    await this.#prepare();
+    if (options.refresh || !this.#reach) this.#accept(await this.#checkReach());
+    return this.#reach!.records;
+  }
+
+  /** The contract is {@link Storage.watchExposure}. */
+  watchExposure(listener: ExposureListener): () => void {
+    this.#exposureListeners.add(listener);
+    return () => void this.#exposureListeners.delete(listener);
+  }
+
   /** Ends the storage's own pool; a host's pool is left open. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#checkTimer);
     await Promise.allSettled([...this.#watched.keys()].map((watch) => watch.close()));
     this.#watched.clear();
     await this.#ownPool?.end();
@@ -544,6 +592,55 @@ export class PostgresStorage implements Storage {
     await refuseLegacyTable(this.#pool, this.#location);
     await this.#createTable();
     await refuseExposed(this.#pool, this.#location);
+    const reach = await this.#checkReach();
+    if (reach.exposed.length > 0) throw exposedError(this.#location, reach.exposed);
+    this.#reach = reach;
+    this.#scheduleCheck();
+  }
+
+  async #checkReach(): Promise<ReachReport> {
+    try {
+      return await checkReach(this.#pool, this.#location, this.#trustedRoles, Date.now());
+    } catch (err) {
+      throw new StorageError(`checking who can reach the storage failed: ${reasonOf(err)}`, { cause: err });
+    }
+  }
+
+  /** Arms the next periodic check (once: a re-run of `#open` after a refusal keeps the one armed). */
+  #scheduleCheck(): void {
+    if (this.#checkIntervalMs === 0 || this.#checkTimer !== undefined || this.#closed) return;
+    this.#checkTimer = setTimeout(() => void this.#periodicCheck(), this.#checkIntervalMs);
+    this.#checkTimer.unref(); // never keeps the host process alive
+  }
+
+  /**
+   * Keeps a check's answer. A role found reaching the records makes every later use run the
+   * whole opening check again (which refuses until the access is revoked), and the watchers are told.
+   */
+  #accept(reach: ReachReport): void {
+    this.#reach = reach;
+    if (reach.exposed.length === 0 || this.#closed) return;
+    this.#ready = undefined;
+    const exposure = { roles: reach.exposed.map(({ name }) => name), message: exposedError(this.#location, reach.exposed).message };
+    for (const listener of this.#exposureListeners) {
+      try {
+        listener(exposure);
+      } catch {
+        // A watcher's failure is its own; the refusal above stands either way.
+      }
+    }
+  }
+
+  /** A periodic check. One that cannot reach the database changes nothing: the next use or check tries again. */
+  async #periodicCheck(): Promise<void> {
+    try {
+      this.#accept(await this.#checkReach());
+    } catch {
+      // Unreachable now: every use checks the database anyway, and so does the next round.
+    } finally {
+      this.#checkTimer = undefined;
+      this.#scheduleCheck();
+    }
   }
 
   /**
@@ -570,6 +667,24 @@ export class PostgresStorage implements Storage {
        INSERT INTO ${this.#versionTable} (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;`,
     );
   }
+}
+
+/** The `trustedRoles` option, checked: role names (1 to 63 characters). */
+function trustedRolesOf(roles: unknown): readonly string[] {
+  if (roles === undefined) return [];
+  if (!Array.isArray(roles) || roles.some((role) => typeof role !== "string" || role.length === 0 || role.length > 63)) {
+    throw new InvalidRequestError("PostgresStorage: trustedRoles must be a list of role names of 1 to 63 characters");
+  }
+  return Object.freeze([...roles]);
+}
+
+/** The `exposureCheckIntervalMs` option, checked: 0 (off) or a timer's delay. */
+function checkIntervalOf(value: unknown): number {
+  if (value === undefined) return DEFAULT_EXPOSURE_CHECK_INTERVAL_MS;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_TIMER_DELAY_MS) {
+    throw new InvalidRequestError(`PostgresStorage: exposureCheckIntervalMs must be a whole number of ms from 0 (off) to ${MAX_TIMER_DELAY_MS}`);
+  }
+  return value;
 }
 
 /** `<table>_version`, shortened with a hash of the full name when that would pass 63 characters. */

@@ -13,6 +13,7 @@ import type {
   DatabasePlugin,
   DatabasePluginDescriptor,
   DeleteUserRequest,
+  FindReachRequest,
   NewUserRequest,
   RenewUserRequest,
   PasswordAuthentication,
@@ -38,6 +39,7 @@ import { pluginError } from "./sanitize.js";
 import { formatExpiration, quoteIdentifier, quoteLiteral } from "./sql-format.js";
 import { BATCH_FACTS_SQL, batchable, batchDropQuery, batchPrepareQuery, failedPositions, type BatchUser } from "./batch-revocation.js";
 import { Semaphore } from "../../../../util/semaphore.js";
+import { ReachGuards, findReach, reachFailure, reachRefused } from "./storage-reach-guard.js";
 
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1). */
 const MAX_IDENTIFIER_BYTES = 63;
@@ -109,6 +111,8 @@ class PostgresPlugin implements DatabasePlugin {
   #closing: Promise<void> | undefined;
   /** Batched revocations at once: half the pool, so new credentials still find connections. */
   #batchSlots = new Semaphore(1);
+  /** Keeps new users from reaching the engine's storage on this server (see `storage-reach-guard.ts`). */
+  readonly #reachGuards = new ReachGuards();
 
   /** @param hostPool - the host's own pool, used instead of one built from the settings */
   constructor(hostPool?: PostgresPool) {
@@ -132,17 +136,27 @@ class PostgresPlugin implements DatabasePlugin {
     const values = statementValues(request.username, await this.#passwordValue(request.password), request.expiration);
     const secrets = [...this.#secrets, request.password, values.password];
     const { marker, username } = request;
+    const reach = request.protectedRecords
+      ? await this.#reachGuards.statements(this.#requirePool(), username, request.protectedRecords).catch((err: unknown) => {
+          throw pluginError("creating the database user failed", err, secrets);
+        })
+      : [];
     // One round trip: the guard refusing an existing role, the statements, the guards that check
     // and tag the new role, in one transaction (see `creationGuards`). A role the statements make
     // a superuser takes a second, with the superuser's tag: the first transaction was rolled back.
     const create = (superuser: boolean) =>
-      this.#transaction(request.statements, values, marker === undefined ? undefined : creationGuards(username, marker, { superuser }));
+      this.#transaction(request.statements, values, withReachGuard(reach, marker === undefined ? undefined : creationGuards(username, marker, { superuser })));
     try {
       await create(false).catch((err: unknown) => {
         if (guardFailure(err) !== "superuser") throw err;
         return create(true);
       });
     } catch (err) {
+      const reach = reachFailure(err);
+      if (reach !== undefined) {
+        await this.#rollback(request.rollbackStatements, values);
+        throw reachRefused(username, reach);
+      }
       const failure = guardFailure(err);
       // An existing role is never taken over, nor touched by the rollback statements.
       if (failure === "existed") {
@@ -257,6 +271,15 @@ class PostgresPlugin implements DatabasePlugin {
     const results = (await this.#requirePool().query(text)) as unknown as PostgresQueryResult | PostgresQueryResult[];
     const last = Array.isArray(results) ? results[results.length - 1]! : results;
     return failedPositions(last.rows[0]?.failed);
+  }
+
+  /** See `storage-reach-guard.ts`. */
+  findReach(request: FindReachRequest): Promise<string | undefined> {
+    return this.#tracked(() =>
+      findReach(this.#requirePool(), request).catch((err: unknown) => {
+        throw pluginError("checking whether the statements reach the engine's storage failed", err, this.#secrets);
+      }),
+    );
   }
 
   changePassword(request: ChangePasswordRequest): Promise<void> {
@@ -508,6 +531,15 @@ interface TransactionExtras {
   before?: readonly string[];
   after?: readonly string[];
   epilogue?: readonly string[];
+}
+
+/**
+ * `guards` with the storage-reach guard (`reach`, see `storage-reach-guard.ts`) first among the
+ * statements after the creation ones.
+ */
+function withReachGuard(reach: string[], guards: { before: string[]; after: string[] } | undefined): TransactionExtras | undefined {
+  if (reach.length === 0) return guards;
+  return { before: guards?.before ?? [], after: [...reach, ...(guards?.after ?? [])] };
 }
 
 /** The statement that ends every session of `username` except ours. */
