@@ -13,12 +13,34 @@ import type { PasswordPolicy } from "./password-generator.js";
  * `generatePassword` does), the shuffle's own bits not counted.
  */
 export function guaranteedEntropyBits(policy: PasswordPolicy): number {
-  const union = new Set(policy.rules.flatMap((rule) => [...rule.charset]));
+  const cached = computed.get(policy);
+  if (cached !== undefined) return cached;
   let required = 0;
   let bits = 0;
   for (const rule of policy.rules) {
     required += rule.minChars;
-    bits += rule.minChars * Math.log2(new Set(rule.charset).size);
+    bits += rule.minChars * Math.log2(distinctCharacters([rule.charset]));
   }
-  return bits + Math.max(0, policy.length - required) * Math.log2(union.size);
+  const result = bits + Math.max(0, policy.length - required) * Math.log2(distinctCharacters(policy.rules.map((rule) => rule.charset)));
+  computed.set(policy, result);
+  return result;
+}
+
+/** Per policy object: it runs on every credential, and a policy's record is read once and kept. */
+const computed = new WeakMap<PasswordPolicy, number>();
+
+/** How many different characters `charsets` hold together (printable ASCII, as policies are validated). */
+function distinctCharacters(charsets: readonly string[]): number {
+  const seen = new Uint8Array(65536);
+  let count = 0;
+  for (const charset of charsets) {
+    for (let index = 0; index < charset.length; index++) {
+      const code = charset.charCodeAt(index);
+      if (seen[code] === 0) {
+        seen[code] = 1;
+        count++;
+      }
+    }
+  }
+  return count;
 }
