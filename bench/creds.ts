@@ -9,6 +9,10 @@
  * BENCH_PWAUTH=password npx tsx bench/creds.ts      # the connection's password_authentication (default: the engine's, scram-sha-256)
  * ```
  *
+ * Both sides put the same value in `PASSWORD '…'`: with scram-sha-256 the SCRAM verifier the plugin
+ * sends (256 iterations for the default policy's passwords, `scramIterationsFor`), computed on the
+ * direct side too; with `BENCH_PWAUTH=password` the plaintext, which the server hashes itself.
+ *
  * `--storage postgres` keeps the engine's records in a `PostgresStorage` on the same server (its own
  * pool of the same size), `--storage file` in a `FileStorage` in a temporary directory; both sealed
  * with an encryption key, as users run them. The last line is the summary
@@ -29,7 +33,9 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { Engine, FileStorage, ManualClock, MemoryStorage, PostgresStorage, postgresPlugin, type Client, type Storage } from "../src/index.js";
-import { generatePassword } from "../src/passwords/password-generator.js";
+import { DEFAULT_PASSWORD_POLICY, generatePassword } from "../src/passwords/password-generator.js";
+import { guaranteedEntropyBits } from "../src/passwords/password-strength.js";
+import { scramIterationsFor, scramSha256Verifier } from "../src/secrets/database/plugins/postgres/scram.js";
 import { formatExpiration, quoteIdentifier } from "../src/secrets/database/plugins/postgres/sql-format.js";
 import { randomString, ALPHANUMERIC } from "../src/util/random.js";
 import { createDatabase, startPostgres } from "../test/support/postgres-server.js";
@@ -142,10 +148,16 @@ class Comparison {
   }
 }
 
+/** What the plugin puts in `PASSWORD '…'` (see the header). */
+function passwordValue(password: string): Promise<string> | string {
+  if ((process.env.BENCH_PWAUTH ?? "scram-sha-256") !== "scram-sha-256") return password;
+  return scramSha256Verifier(password, undefined, scramIterationsFor(guaranteedEntropyBits(DEFAULT_PASSWORD_POLICY)));
+}
+
 /** What the plugin runs for creation, without the engine. */
 async function directCreate(pool: pg.Pool): Promise<string> {
   const name = `d-${randomString(ALPHANUMERIC, 20)}`;
-  const password = generatePassword();
+  const password = await passwordValue(generatePassword());
   const expiration = formatExpiration(new Date(Date.now() + 3600_000));
   await transaction(
     pool,

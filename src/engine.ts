@@ -45,6 +45,7 @@ import type { EngineMetrics } from "./observability/metrics.js";
 import { LeaseQuotas, type GuardrailOptions } from "./leases/lease-quotas.js";
 import { LeaseSlots } from "./leases/lease-slots.js";
 import { PasswordPolicyStore } from "./passwords/password-policy-store.js";
+import { RequestPressure } from "./util/request-pressure.js";
 import { ResponseWrapping } from "./wrapping/response-wrapping.js";
 
 /**
@@ -111,6 +112,8 @@ export class Engine implements RequestHandler, AsyncDisposable {
   readonly #records: RecordCaches;
   readonly #tokens: TokenStore;
   readonly #leases: LeaseManager;
+  /** The requests in flight, which a revocation storm gives way to. */
+  readonly #pressure = new RequestPressure();
   readonly #policies: PolicyStore;
   readonly #passwordPolicies: PasswordPolicyStore;
   readonly #tokenManager: TokenManager;
@@ -162,6 +165,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
         return this.#quotas.leaseChanged(event); // frees max_leases slots (awaited for removals)
       },
       new LeaseTokenIndex(this.#core.sub("sys/expire/token/")),
+      this.#pressure,
     );
     this.#remounts = new MountMigrations({
       core: this.#core,
@@ -222,6 +226,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
       route: (path) => this.#mounts.route(path),
       issue: (origin, spec, create) => this.#quotas.guard(origin.mount, spec, (reserve) => this.#leases.issue({ ...origin, reserve }, spec, create)),
       wrap: (response, request) => this.#wrapping.wrap(response, request),
+      pressure: this.#pressure,
     });
   }
 

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { RequestPressure } from "./util/request-pressure.js";
 import { NotFoundError, PermissionDeniedError, UnsupportedPathError } from "./errors.js";
 import type { Backend, BackendRequest, BackendResponse, PendingLease, SecretSpec } from "./backend/backend.js";
 import { rootPathsOf } from "./backend/root-paths.js";
@@ -76,6 +77,8 @@ export interface RequestPipelineDeps {
   issue(origin: LeaseOrigin, spec: SecretSpec, create: (lease: PendingLease) => Promise<Record<string, unknown>>): Promise<BackendResponse>;
   /** Keeps a response behind a new wrapping token and returns the wrapped envelope. */
   wrap(response: Response, request: WrapRequest): Promise<Response>;
+  /** Counts the requests in flight, which background work (a revocation storm) gives way to. */
+  pressure?: Pick<RequestPressure, "enter">;
 }
 
 /** The anonymous caller of a path served without a token. */
@@ -110,6 +113,7 @@ export class RequestPipeline implements RequestHandler {
   /** Runs the steps inside the request's audit trail: a failure at any step is recorded. */
   async #run(context: RequestContext, resolveWrite: boolean): Promise<Response> {
     const audit = this.#deps.audit.begin(context);
+    const leave = this.#deps.pressure?.enter();
     try {
       const response = await this.#serve(context, audit, resolveWrite);
       await audit.recordResponse(response);
@@ -117,6 +121,8 @@ export class RequestPipeline implements RequestHandler {
     } catch (err) {
       await audit.recordFailure(err);
       throw err;
+    } finally {
+      leave?.();
     }
   }
 

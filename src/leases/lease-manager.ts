@@ -21,8 +21,10 @@ import type { BackendResponse, PendingLease, SecretSpec } from "../backend/backe
 import type { JsonStore } from "../storage/json-store.js";
 import type { MountEntry } from "../mounts/mount-entry.js";
 import type { Clock } from "../util/clock.js";
+import type { RequestPressure } from "../util/request-pressure.js";
 import { randomId } from "../util/random.js";
 import { settleWithin } from "../util/settle-within.js";
+import { BackgroundLane } from "./background-lane.js";
 import { leaseIdFor, type LeaseRecord } from "./lease.js";
 import type { LeaseEventListener } from "./lease-events.js";
 import { lookupView } from "./lease-lookup.js";
@@ -85,6 +87,7 @@ export class LeaseManager {
    * @param clock - the engine's clock
    * @param backendFor - resolves a lease's backend for renewal and revocation
    * @param onEvent - told of every lease state change (for events, metrics and logs); must not throw
+   * @param pressure - the engine's requests in flight, which a revocation storm gives way to
    */
   constructor(
     store: JsonStore,
@@ -93,6 +96,7 @@ export class LeaseManager {
     options: RevocationOptions = {},
     onEvent: LeaseEventListener = () => {},
     tokenIndex: LeaseTokenIndex,
+    pressure?: RequestPressure,
   ) {
     const leases = new LeaseStore(store);
     const resolved: ResolvedRevocationOptions = resolveRevocationOptions(options);
@@ -105,7 +109,7 @@ export class LeaseManager {
       },
       resolved.pollIntervalMs,
     );
-    this.#deps = { store: leases, clock, backendFor, options: resolved, onEvent, scheduler, tokens: tokenIndex, issuing: this.#issuing };
+    this.#deps = { store: leases, clock, backendFor, options: resolved, onEvent, scheduler, tokens: tokenIndex, issuing: this.#issuing, lane: new BackgroundLane(pressure, Math.min(resolved.concurrencyUnderLoad, resolved.concurrency)) };
     this.#revocation = new LeaseRevocation(this.#deps);
     this.#restore = new LeaseRestore({ ...this.#deps, revocation: this.#revocation });
   }

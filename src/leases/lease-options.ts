@@ -8,6 +8,13 @@
 export interface RevocationOptions {
   /** Revocations that may run at once (default 8). */
   concurrency?: number;
+  /**
+   * Batches of leases that fell due (an expiry storm) revoked at once while the engine is serving
+   * requests (default 1; at most `concurrency`). When no request is in flight, the storm runs at
+   * `concurrency`. Each batch holds a database transaction: several at once made requests wait
+   * behind them. Raise it to favour the storm's pace over request latency.
+   */
+  concurrencyUnderLoad?: number;
   /** Failed attempts after which a lease becomes irrevocable (default 6). */
   maxAttempts?: number;
   /** The first retry delay in ms; it doubles each attempt, with jitter (default 1 s). */
@@ -52,6 +59,7 @@ export type ResolvedRevocationOptions = Required<RevocationOptions>;
 
 const DEFAULTS: ResolvedRevocationOptions = {
   concurrency: 8,
+  concurrencyUnderLoad: 1,
   maxAttempts: 6,
   initialBackoffMs: 1000,
   maxBackoffMs: 5 * 60_000,

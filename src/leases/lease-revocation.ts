@@ -8,6 +8,7 @@ import { randomInt } from "node:crypto";
 import { PluginError, VaultletError } from "../errors.js";
 import type { Backend } from "../backend/backend.js";
 import type { Clock } from "../util/clock.js";
+import type { BackgroundLane } from "./background-lane.js";
 import type { LeaseRecord } from "./lease.js";
 import type { LeaseEventListener } from "./lease-events.js";
 import type { ResolvedRevocationOptions } from "./lease-options.js";
@@ -37,6 +38,8 @@ export interface RevocationDependencies {
   tokens: LeaseTokenIndex;
   /** Leases this process is issuing right now: pending on purpose, never rolled back under it. */
   issuing: ReadonlySet<string>;
+  /** Admits batches of leases that fell due, giving way to requests. */
+  lane: BackgroundLane;
 }
 
 /** What one batch left: the leases to revoke one by one, and the failures of the others, by id. */
@@ -142,7 +145,8 @@ export class LeaseRevocation {
 
   /**
    * Revokes leases that fell due together, if storage agrees each is due. Each batch of
-   * {@link REVOKE_BATCH} takes one slot of the bounded queue; the leases of a backend that revokes
+   * {@link REVOKE_BATCH} is admitted by the background lane (one at a time while requests are
+   * served), then takes one slot of the bounded queue; the leases of a backend that revokes
    * in bulk (`Backend.revokeSecrets`) go in one call per batch, with failures kept per lease; the
    * others are revoked one by one as {@link revokeScheduled}. Never rejects.
    */
@@ -150,7 +154,8 @@ export class LeaseRevocation {
     if (ids.length <= 1) return ids.length === 1 ? this.revokeScheduled(ids[0]!) : undefined;
     await Promise.all(
       batchesOf(ids).map(async (batch) => {
-        const { alone } = await this.#queue.run(() => this.#revokeBatch(batch, true), groupOf(batch[0]!)).catch(() => ({ alone: batch }));
+        const revoke = () => this.#queue.run(() => this.#revokeBatch(batch, true), groupOf(batch[0]!));
+        const { alone } = await this.#deps.lane.run(revoke).catch(() => ({ alone: batch }));
         await Promise.all(alone.map((id) => this.revokeScheduled(id)));
       }),
     );

@@ -9,6 +9,7 @@ import { PathRouter, type PathRoute } from "../../backend/path-router.js";
 import type { LeaseRecord } from "../../leases/lease.js";
 import type { JsonStore } from "../../storage/json-store.js";
 import { DEFAULT_PASSWORD_POLICY, generatePassword, type PasswordPolicy } from "../../passwords/password-generator.js";
+import { guaranteedEntropyBits } from "../../passwords/password-strength.js";
 import { calculateTtl } from "../../util/ttl.js";
 import type { RequestData } from "../../request.js";
 import {
@@ -336,13 +337,15 @@ class DatabaseBackend implements Backend {
       now: this.#context.clock.now(),
       maxBytes: this.#plugins.maxUsernameBytes(config.plugin_name),
     });
-    const password = generatePassword(await this.#requirePasswordPolicy(role.password_policy || config.password_policy));
+    const passwordPolicy = await this.#requirePasswordPolicy(role.password_policy || config.password_policy);
+    const password = generatePassword(passwordPolicy);
     // Written ahead with the lease, so a revocation after a crash mid-creation still has it.
     const internal: CredentialInternal = { username, role: roleName, db_name: role.db_name, marker: randomId() };
     return request.secrets.issue({ ttl, renewable: true, internal: { ...internal }, role: roleName, maxLeases: role.max_leases ?? 0 }, async (lease) => {
       await plugin.newUser({
         username,
         password,
+        passwordEntropyBits: guaranteedEntropyBits(passwordPolicy),
         expiration: new Date(lease.expireTime),
         statements: role.creation_statements,
         rollbackStatements: role.rollback_statements,

@@ -58,6 +58,12 @@ export interface NewUserRequest {
   username: string;
   /** Secret: substitute it into statements, never into a message. */
   password: string;
+  /**
+   * A lower bound of the password's entropy in bits, when the engine generated it from a password
+   * policy (`guaranteedEntropyBits`); absent when unknown. A plugin may store a cheaper verifier
+   * for a password too strong to guess (the PostgreSQL plugin's SCRAM iterations).
+   */
+  passwordEntropyBits?: number;
   /** When the user must stop working (feeds `{{expiration}}`). */
   expiration: Date;
   /** Creation statements (templates), already split; never empty. */
@@ -124,6 +130,8 @@ export interface ChangePasswordRequest {
   username: string;
   /** Secret: substitute it into statements, never into a message. */
   password: string;
+  /** As {@link NewUserRequest.passwordEntropyBits}. */
+  passwordEntropyBits?: number;
   /** Statement templates (`{{name}}`/`{{username}}`, `{{password}}`); already split. */
   statements: string[];
 }

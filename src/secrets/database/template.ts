@@ -108,3 +108,12 @@ function shortName(name: string): string {
 export function renderTemplate(template: string, values: Readonly<Record<string, string>>): string {
   return writer.render(template, values, {}, { escape: identity });
 }
+
+/**
+ * Whether any of `templates` has a `{{name}}` (or `{{&name}}`, `{{{name}}}`) tag for `variable`:
+ * so a value that is costly to compute (a password's SCRAM verifier) is computed only when a
+ * statement will hold it.
+ */
+export function templatesUse(templates: readonly string[], variable: string): boolean {
+  return templates.some((template) => template.includes("{{") && parseMustache(template, "statements").some(([type, name]) => (type === "name" || type === "&") && name === variable));
+}

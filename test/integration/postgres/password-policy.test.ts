@@ -49,11 +49,26 @@ it("with password_authentication = scram-sha-256 sends a verifier, and the passw
   await fx.root.write("database/roles/plain", { db_name: "pg", creation_statements: CREATE_LOGIN });
   const creds = await fx.issue("plain");
   const { rows } = await db.query<{ rolpassword: string }>("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [creds.username]);
-  expect(rows[0]!.rolpassword).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
+  expect(rows[0]!.rolpassword).toMatch(/^SCRAM-SHA-256\$256:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/); // the default policy: too strong to guess
   await (await db.connectAs(creds.username, creds.password)).end();
   // Control: without it, the same connection stores what the server derives from the plaintext.
   await fx.root.write("database/config/pg", { password_authentication: "password" });
   const plain = await fx.issue("plain");
   const control = await db.query<{ rolpassword: string }>("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [plain.username]);
   expect(control.rows[0]!.rolpassword).toMatch(/^md5/);
+});
+
+it("stores 256 SCRAM iterations for a password too strong to guess (>= 80 bits), 4096 for a weaker policy's; both log in", async () => {
+  await fx.root.write("database/roles/strong", { db_name: "pg", creation_statements: CREATE_LOGIN }); // the default policy: 108 bits
+  await fx.root.write("database/roles/lower", { db_name: "pg", creation_statements: CREATE_LOGIN, password_policy: "lower" }); // 12 of [a-z]: 56 bits
+  await fx.root.write("database/roles/digits", { db_name: "pg", creation_statements: CREATE_LOGIN, password_policy: "digits" }); // 30 digits: 99 bits
+  const iterations = async (role: string) => {
+    const creds = await fx.issue(role);
+    await (await db.connectAs(creds.username, creds.password)).end();
+    const { rows } = await db.query<{ rolpassword: string }>("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [creds.username]);
+    return /^SCRAM-SHA-256\$(\d+):/.exec(rows[0]!.rolpassword)?.[1];
+  };
+  expect(await iterations("strong")).toBe("256");
+  expect(await iterations("lower")).toBe("4096");
+  expect(await iterations("digits")).toBe("256");
 });

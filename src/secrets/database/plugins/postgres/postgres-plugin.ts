@@ -6,7 +6,7 @@
 import { randomInt } from "node:crypto";
 import { setTimeout as pause } from "node:timers/promises";
 import { PluginError } from "../../../../errors.js";
-import { renderTemplate } from "../../template.js";
+import { renderTemplate, templatesUse } from "../../template.js";
 import type {
   ChangePasswordRequest,
   ConnectionSettings,
@@ -19,7 +19,7 @@ import type {
   PasswordAuthentication,
   RevocationSettings,
 } from "../../plugin.js";
-import { scramSha256Verifier } from "./scram.js";
+import { scramIterationsFor, scramSha256Verifier } from "./scram.js";
 import { secretFreeSteps } from "./secret-statements.js";
 import { runSteps } from "./pipelined-steps.js";
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from "../../../../util/postgres-pool.js";
@@ -133,7 +133,7 @@ class PostgresPlugin implements DatabasePlugin {
   }
 
   async #newUser(request: NewUserRequest): Promise<void> {
-    const values = statementValues(request.username, await this.#passwordValue(request.password), request.expiration);
+    const values = statementValues(request.username, await this.#passwordValue(request.password, [...request.statements, ...request.rollbackStatements], request.passwordEntropyBits), request.expiration);
     const secrets = [...this.#secrets, request.password, values.password];
     const { marker, username } = request;
     const reach = request.protectedRecords
@@ -293,7 +293,7 @@ class PostgresPlugin implements DatabasePlugin {
         throw new PluginError(`the database user ${JSON.stringify(request.username)} does not exist`, { refused: true });
       }
       const statements = request.statements.length > 0 ? request.statements : DEFAULT_PASSWORD_STATEMENTS;
-      const values = statementValues(request.username, await this.#passwordValue(request.password), undefined);
+      const values = statementValues(request.username, await this.#passwordValue(request.password, statements, request.passwordEntropyBits), undefined);
       secrets.push(values.password);
       await this.#transaction(statements, values);
     } catch (err) {
@@ -415,9 +415,14 @@ class PostgresPlugin implements DatabasePlugin {
     return this.#superuser;
   }
 
-  /** What `{{password}}` becomes: its SCRAM verifier (the default), or the password itself. */
-  async #passwordValue(password: string): Promise<string> {
-    return this.#passwordAuthentication === "scram-sha-256" ? scramSha256Verifier(password) : password;
+  /**
+   * What `{{password}}` becomes in `statements`: its SCRAM verifier (the default), or the password
+   * itself. The verifier is computed only when a statement holds it, with fewer iterations for a
+   * password too strong to guess (`scramIterationsFor`).
+   */
+  async #passwordValue(password: string, statements: readonly string[], entropyBits: number | undefined): Promise<string> {
+    if (this.#passwordAuthentication !== "scram-sha-256") return password;
+    return templatesUse(statements, "password") ? scramSha256Verifier(password, undefined, scramIterationsFor(entropyBits)) : "";
   }
 
   async #roleExists(username: string): Promise<boolean> {
