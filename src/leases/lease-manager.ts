@@ -32,7 +32,7 @@ import { LeaseRestore } from "./lease-restore.js";
 import { LeaseRevocation, type BackendLookup, type RevocationDependencies } from "./lease-revocation.js";
 import { moveLeases, type LeaseMoveResult } from "./lease-move.js";
 import { revokeAllOrThrow, revokeById, revokeByPrefix, type RevokePrefixOptions, type RevokePrefixResult, type RevokeRequestDeps } from "./lease-revoke-requests.js";
-import { LeaseScheduler } from "./lease-scheduler.js";
+import { LeaseScheduler, type DueHandler } from "./lease-scheduler.js";
 import { LeaseStore } from "./lease-store.js";
 import { countLeases, listIrrevocable, tidyLeases, type LeaseCount } from "./lease-tidy.js";
 import type { LeaseTokenIndex } from "./lease-token-index.js";
@@ -42,6 +42,12 @@ export type { RenewResult } from "./lease-renewal.js";
 export type { BackendLookup } from "./lease-revocation.js";
 export type { RevokePrefixOptions, RevokePrefixResult } from "./lease-revoke-requests.js";
 export type { LeaseMoveResult } from "./lease-move.js";
+
+/**
+ * `revocation.revokeDue: false`: what falls due stays in storage, due, for other engines (they
+ * claim it) or the next one opened; the schedule still tracks it, so nothing else changes.
+ */
+const LEAVE_DUE_LEASES: DueHandler = { revokeScheduled: async () => undefined };
 
 /** Where a lease is being issued. */
 export interface IssueContext {
@@ -99,10 +105,12 @@ export class LeaseManager {
     // The scheduler's handler reaches the revocation and the restore built just below.
     const scheduler = new LeaseScheduler(
       clock,
-      {
-        revokeScheduled: (ids) => this.#revocation.revokeScheduledMany(ids),
-        revokeClaimed: leases.shared ? (now) => this.#restore.revokeClaimed(now) : undefined,
-      },
+      resolved.revokeDue
+        ? {
+            revokeScheduled: (ids) => this.#revocation.revokeScheduledMany(ids),
+            revokeClaimed: leases.shared ? (now) => this.#restore.revokeClaimed(now) : undefined,
+          }
+        : LEAVE_DUE_LEASES,
       resolved.pollIntervalMs,
     );
     this.#deps = { store: leases, clock, backendFor, options: resolved, onEvent, scheduler, tokens: tokenIndex, issuing: this.#issuing };
