@@ -34,7 +34,7 @@ import { moveLeases, type LeaseMoveResult } from "./lease-move.js";
 import { revokeAllOrThrow, revokeById, revokeByPrefix, type RevokePrefixOptions, type RevokePrefixResult, type RevokeRequestDeps } from "./lease-revoke-requests.js";
 import { LeaseScheduler, type DueHandler } from "./lease-scheduler.js";
 import { LeaseStore } from "./lease-store.js";
-import { countLeases, listIrrevocable, tidyLeases, type LeaseCount } from "./lease-tidy.js";
+import { countLeases, listIrrevocable, listOverdue, tidyLeases, type LeaseCount } from "./lease-tidy.js";
 import type { LeaseTokenIndex } from "./lease-token-index.js";
 
 export type { RevocationOptions } from "./lease-options.js";
@@ -321,6 +321,15 @@ export class LeaseManager {
    */
   async listIrrevocable(limit: number | undefined): Promise<{ leases: LeaseRecord[]; total: number }> {
     return listIrrevocable(this.#deps.store, limit);
+  }
+
+  /**
+   * `sys/leases?type=overdue` (vaultlet's): the active leases past their expiry or carrying a
+   * failed revocation, soonest expiry first, at most `limit` (all when `undefined`), and how many
+   * there are in all — read from storage, so every engine's leases count.
+   */
+  async listOverdue(limit: number | undefined): Promise<{ leases: LeaseRecord[]; total: number }> {
+    return listOverdue(this.#deps.store, this.#deps.clock.now(), limit);
   }
 
   /**
