@@ -9,6 +9,7 @@
 import { readFile } from "node:fs/promises";
 import type { Client } from "../client.js";
 import type { Engine } from "../engine.js";
+import { NotFoundError, UnsupportedPathError } from "../errors.js";
 import type { RequestData, Response } from "../request.js";
 import { UsageError, boolFlag, listFlag, positional, stringFlag, type FlagSpec, type ParsedArgs } from "./cli-args.js";
 import type { CliIo, OutputFormat } from "./cli-environment.js";
@@ -86,6 +87,16 @@ async function readDataFile(path: string): Promise<string> {
 /** A path argument: no leading slash (Vault's CLI strips it too). */
 const cleanPath = (path: string) => path.replace(/^\/+/, "");
 
+/** The answer, or `undefined` for a 404 (which `read` and `list` report as Vault's "No value found"). */
+async function orNotFound<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (err) {
+    if (err instanceof NotFoundError && !(err instanceof UnsupportedPathError)) return undefined; // a path nothing serves stays an error
+    throw err;
+  }
+}
+
 function notFound(ctx: CommandContext, path: string): number {
   ctx.io.err(`No value found at ${path}\n`);
   return 1;
@@ -99,8 +110,8 @@ const genericCommands: Command[] = [
     async run(ctx) {
       const [path, ...rest] = ctx.parsed.args;
       if (!path) throw new UsageError("expected PATH");
-      const response = await client(ctx).read(cleanPath(path), rest.length ? await dataArgs(ctx, rest) : undefined);
-      if (!response.data && !response.auth) return notFound(ctx, path);
+      const response = await orNotFound(client(ctx).read(cleanPath(path), rest.length ? await dataArgs(ctx, rest) : undefined));
+      if (!response?.data && !response?.auth) return notFound(ctx, path);
       return printField(ctx, response) ?? (printResponse(ctx.io, ctx.format, response, ""), 0);
     },
   },
@@ -121,10 +132,10 @@ const genericCommands: Command[] = [
     flags: {},
     async run(ctx) {
       const [path] = positional(ctx.parsed, ["path"]);
-      const response = await client(ctx).list(cleanPath(path!));
-      const keys = response.data?.keys ?? [];
+      const response = await orNotFound(client(ctx).list(cleanPath(path!)));
+      const keys = response?.data?.keys ?? [];
       if (keys.length === 0) return notFound(ctx, path!);
-      printKeys(ctx.io, ctx.format, keys, response.warnings);
+      printKeys(ctx.io, ctx.format, keys, response!.warnings);
       return 0;
     },
   },

@@ -12,6 +12,7 @@ import { Engine } from "../engine.js";
 import { FileStorage } from "../storage/file/file-storage.js";
 import { PostgresStorage } from "../storage/postgres/postgres-storage.js";
 import type { Storage } from "../storage/storage.js";
+import type { Keyring } from "../storage/encrypted-storage.js";
 import { UsageError, boolFlag, stringFlag, type FlagSpec, type ParsedArgs } from "./cli-args.js";
 
 /** The flags every command takes. */
@@ -21,6 +22,7 @@ export const GLOBAL_FLAGS: FlagSpec = {
   schema: "string",
   table: "string",
   "encryption-key-file": "string",
+  "encryption-key-id": "string",
   "allow-unencrypted-storage": "bool",
   "token-file": "string",
   token: "string",
@@ -78,18 +80,21 @@ export function withoutPassword(url: string): string {
 /**
  * The encryption key: base64 (44 characters) or hex (64) of 32 bytes, from `VAULTLET_ENCRYPTION_KEY`
  * or the file `-encryption-key-file` (or `VAULTLET_ENCRYPTION_KEY_FILE`) names. `undefined` when
- * none is given.
+ * none is given. Its key id is `-encryption-key-id` (or `VAULTLET_ENCRYPTION_KEY_ID`), default
+ * `"default"`, the id of a bare key given to `Engine.open`.
  *
  * @throws UsageError for a malformed key (the message never holds the key)
  */
-export async function encryptionKey(parsed: ParsedArgs, io: CliIo): Promise<Uint8Array | undefined> {
+export async function encryptionKey(parsed: ParsedArgs, io: CliIo): Promise<Keyring | undefined> {
   const file = stringFlag(parsed, "encryption-key-file") ?? io.env.VAULTLET_ENCRYPTION_KEY_FILE;
   const text = file !== undefined ? await readSecretFile(file, "encryption key") : io.env.VAULTLET_ENCRYPTION_KEY;
   if (text === undefined || text.trim() === "") return undefined;
   const value = text.trim();
   const bytes = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, "hex") : /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) ? Buffer.from(value, "base64") : undefined;
   if (!bytes || bytes.length !== 32) throw new UsageError("the encryption key must be 32 bytes, as base64 (44 characters) or hex (64 characters)");
-  return new Uint8Array(bytes);
+  // The key id the engines' keyring gives it: a bare key passed to Engine.open is "default".
+  const keyId = stringFlag(parsed, "encryption-key-id") ?? io.env.VAULTLET_ENCRYPTION_KEY_ID ?? "default";
+  return { activeKeyId: keyId, keys: { [keyId]: new Uint8Array(bytes) } };
 }
 
 /** Opens the engine on the storage. Revokes only what it is asked to (see `RevocationOptions.revokeDue`). */

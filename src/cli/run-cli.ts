@@ -18,6 +18,7 @@ const GLOBAL_USAGE = `Global flags:
   -storage=URL|FOLDER        the engine's storage (or VAULTLET_STORAGE): postgres://… or a FileStorage folder
   -schema=NAME -table=NAME   PostgresStorage's schema and table (or VAULTLET_STORAGE_SCHEMA, VAULTLET_STORAGE_TABLE)
   -encryption-key-file=PATH  the 32-byte key as base64 or hex (or VAULTLET_ENCRYPTION_KEY, VAULTLET_ENCRYPTION_KEY_FILE)
+  -encryption-key-id=ID      its id in the engines' keyring (or VAULTLET_ENCRYPTION_KEY_ID; default "default")
   -allow-unencrypted-storage for storage the engines opened with allowUnencryptedStorage
   -token-file=PATH|-         the token, from a file or stdin (or VAULTLET_TOKEN); never on the command line
   -format=table|json         output format (or VAULTLET_FORMAT)
