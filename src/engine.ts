@@ -23,7 +23,7 @@ import { MountLifecycle } from "./mounts/mount-lifecycle.js";
 import { MountMigrations } from "./mounts/mount-migrations.js";
 import { builtinMounts, TOKEN_MOUNT } from "./mounts/builtin-mounts.js";
 import { createMountBackend } from "./mounts/mount-backends.js";
-import { ConfigSync } from "./config/config-sync.js";
+import { ConfigSync, type ChangeFeedState } from "./config/config-sync.js";
 import { RecordCaches } from "./config/record-cache.js";
 import { AUDIT_TABLE_KEY } from "./audit/audit-broker.js";
 import type { MountEntry } from "./mounts/mount-entry.js";
@@ -40,6 +40,7 @@ import { AuditHasher } from "./audit/audit-hasher.js";
 import type { AuditSink } from "./audit/audit-device.js";
 import { describeError, safeLogger, type Logger } from "./observability/logger.js";
 import { EngineObserver } from "./observability/engine-observer.js";
+import { EngineHeartbeat, HEARTBEAT_PREFIX, type EnginePeer } from "./observability/engine-heartbeat.js";
 import type { EngineEventListener, EngineEventName } from "./observability/engine-events.js";
 import type { EngineMetrics } from "./observability/metrics.js";
 import { LeaseQuotas, type GuardrailOptions } from "./leases/lease-quotas.js";
@@ -128,6 +129,9 @@ export class Engine implements RequestHandler, AsyncDisposable {
   readonly #changeEvents: ChangeEventSink;
   /** Stops listening to the storage's exposure checks (see `Storage.watchExposure`). */
   readonly #unwatchExposure: (() => void) | undefined;
+  /** This engine's heartbeat record, on storage shared by several processes (see `Engine.peers`). */
+  readonly #heartbeat: EngineHeartbeat | undefined;
+  #heartbeatStarted: Promise<void> | undefined;
   #initialized = false;
   #closed = false;
 
@@ -215,6 +219,9 @@ export class Engine implements RequestHandler, AsyncDisposable {
     const plugins = new Map([...builtinDatabasePlugins(), ...(options.plugins ?? [])].map((plugin) => [plugin.name, plugin]));
     this.#factories = new Map<string, BackendFactory>([["database", createDatabaseBackend(plugins)]]);
     this.#changeEvents = (name, payload) => this.#observer.emit(name, payload);
+    this.#heartbeat = this.#storage.claimDue
+      ? new EngineHeartbeat({ store: this.#core.sub(HEARTBEAT_PREFIX), clock: this.#clock, changeFeed: () => this.#config.feedState() })
+      : undefined;
     // Logged as an error, with the roles and the storage's account of the fix, by the observer.
     this.#unwatchExposure = this.#storage.watchExposure?.(({ roles, message }) => this.#observer.emit("storage.exposed", { roles: [...roles], message }));
     this.#pipeline = new RequestPipeline({
@@ -261,6 +268,29 @@ export class Engine implements RequestHandler, AsyncDisposable {
    */
   get clock(): Clock {
     return this.#clock;
+  }
+
+  /**
+   * This engine's change feed now: `"current"` when it confirms that configuration changed
+   * through other engines has arrived within the propagation bound, `"behind"` when it cannot
+   * (requests then re-read configuration from storage first), `"none"` on a storage without a feed
+   * (one process). For health checks; see `docs/storage.md`.
+   */
+  get changeFeed(): ChangeFeedState {
+    return this.#config.feedState();
+  }
+
+  /**
+   * The engines open on this storage, as the heartbeat record each one rewrites every 5 s says
+   * (this one included, `self: true`): machine, pid, when it opened, its clock's reading at its
+   * last heartbeat and its change feed. Only on storage shared by several processes (one with
+   * `claimDue`, such as `PostgresStorage`); elsewhere there is nobody else, and the list is empty.
+   * An engine that closes removes its record; one that died leaves it, no longer updated.
+   * `vaultlet doctor` measures clock skew between engines with it.
+   */
+  async peers(): Promise<EnginePeer[]> {
+    this.#assertOpen();
+    return this.#heartbeat ? this.#heartbeat.peers() : [];
   }
 
   /** The mount types this engine can mount. */
@@ -360,6 +390,9 @@ export class Engine implements RequestHandler, AsyncDisposable {
     this.#closed = true;
     // Leases first: their close arms its deadline on the clock at once (tests advance it right away).
     await this.#leases.close();
+    // Then the heartbeat record goes, while storage is still open.
+    await this.#heartbeatStarted;
+    await this.#heartbeat?.close();
     await this.#config.close();
     await this.#audit.close();
     await this.#mounts.close();
@@ -389,6 +422,7 @@ export class Engine implements RequestHandler, AsyncDisposable {
     this.#leases.startRestore(); // in the background: open never waits for leases
     void this.#reconcileQuotas();
     void this.#resumeRemounts();
+    this.#heartbeatStarted = this.#heartbeat?.start();
   }
 
   /** Finishes remounts a crash interrupted (`sys/remount/status` says `in-progress` until then). */

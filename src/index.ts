@@ -83,6 +83,8 @@ export type {
   QuotaPayload,
 } from "./observability/engine-events.js";
 export type { EngineMetrics } from "./observability/metrics.js";
+export type { EnginePeer } from "./observability/engine-heartbeat.js";
+export type { ChangeFeedState } from "./config/config-sync.js";
 export type { GuardrailOptions } from "./leases/lease-quotas.js";
 export {
   PolicyEvaluator,

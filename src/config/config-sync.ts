@@ -15,6 +15,14 @@ import { SerialInvalidation } from "./serial-invalidation.js";
  */
 export const PROPAGATION_BOUND_MS = 1_000;
 
+/**
+ * An engine's change feed: `"none"` — its storage has none (one process per storage, or one
+ * `MemoryStorage` object); `"current"` — it confirms that every change committed more than
+ * {@link PROPAGATION_BOUND_MS} ago has arrived; `"behind"` — it cannot (down, reconnecting, silent):
+ * requests then re-read configuration from storage before being served.
+ */
+export type ChangeFeedState = "none" | "current" | "behind";
+
 /** One cache of configuration records, kept by the part of the engine that owns them. */
 export interface ConfigCache {
   /** Full storage keys it caches start with this (e.g. `"sys/policy/"`). */
@@ -89,6 +97,13 @@ export class ConfigSync {
     const watch = this.#watch;
     if (!watch) return true;
     return !this.#failed && this.#open().length === 0 && watch.current(PROPAGATION_BOUND_MS);
+  }
+
+  /** The feed's state now (see {@link ChangeFeedState}). */
+  feedState(): ChangeFeedState {
+    const watch = this.#watch;
+    if (!watch) return this.#storage.watch ? "behind" : "none";
+    return !this.#failed && watch.current(PROPAGATION_BOUND_MS) ? "current" : "behind";
   }
 
   /** Stops watching. */

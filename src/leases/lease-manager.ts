@@ -34,9 +34,9 @@ import { LeaseRestore } from "./lease-restore.js";
 import { LeaseRevocation, type BackendLookup, type RevocationDependencies } from "./lease-revocation.js";
 import { moveLeases, type LeaseMoveResult } from "./lease-move.js";
 import { revokeAllOrThrow, revokeById, revokeByPrefix, type RevokePrefixOptions, type RevokePrefixResult, type RevokeRequestDeps } from "./lease-revoke-requests.js";
-import { LeaseScheduler } from "./lease-scheduler.js";
+import { LeaseScheduler, type DueHandler } from "./lease-scheduler.js";
 import { LeaseStore } from "./lease-store.js";
-import { countLeases, listIrrevocable, tidyLeases, type LeaseCount } from "./lease-tidy.js";
+import { countLeases, listIrrevocable, listOverdue, tidyLeases, type LeaseCount } from "./lease-tidy.js";
 import type { LeaseTokenIndex } from "./lease-token-index.js";
 
 export type { RevocationOptions } from "./lease-options.js";
@@ -44,6 +44,12 @@ export type { RenewResult } from "./lease-renewal.js";
 export type { BackendLookup } from "./lease-revocation.js";
 export type { RevokePrefixOptions, RevokePrefixResult } from "./lease-revoke-requests.js";
 export type { LeaseMoveResult } from "./lease-move.js";
+
+/**
+ * `revocation.revokeDue: false`: what falls due stays in storage, due, for other engines (they
+ * claim it) or the next one opened; the schedule still tracks it, so nothing else changes.
+ */
+const LEAVE_DUE_LEASES: DueHandler = { revokeScheduled: async () => undefined };
 
 /** Where a lease is being issued. */
 export interface IssueContext {
@@ -103,10 +109,12 @@ export class LeaseManager {
     // The scheduler's handler reaches the revocation and the restore built just below.
     const scheduler = new LeaseScheduler(
       clock,
-      {
-        revokeScheduled: (ids) => this.#revocation.revokeScheduledMany(ids),
-        revokeClaimed: leases.shared ? (now) => this.#restore.revokeClaimed(now) : undefined,
-      },
+      resolved.revokeDue
+        ? {
+            revokeScheduled: (ids) => this.#revocation.revokeScheduledMany(ids),
+            revokeClaimed: leases.shared ? (now) => this.#restore.revokeClaimed(now) : undefined,
+          }
+        : LEAVE_DUE_LEASES,
       resolved.pollIntervalMs,
     );
     this.#deps = { store: leases, clock, backendFor, options: resolved, onEvent, scheduler, tokens: tokenIndex, issuing: this.#issuing, lane: new BackgroundLane(pressure, Math.min(resolved.concurrencyUnderLoad, resolved.concurrency)) };
@@ -317,6 +325,15 @@ export class LeaseManager {
    */
   async listIrrevocable(limit: number | undefined): Promise<{ leases: LeaseRecord[]; total: number }> {
     return listIrrevocable(this.#deps.store, limit);
+  }
+
+  /**
+   * `sys/leases?type=overdue` (vaultlet's): the active leases past their expiry or carrying a
+   * failed revocation, soonest expiry first, at most `limit` (all when `undefined`), and how many
+   * there are in all — read from storage, so every engine's leases count.
+   */
+  async listOverdue(limit: number | undefined): Promise<{ leases: LeaseRecord[]; total: number }> {
+    return listOverdue(this.#deps.store, this.#deps.clock.now(), limit);
   }
 
   /**

@@ -52,6 +52,16 @@ export interface RevocationOptions {
    * one process only, pending leases found on open are rolled back at once.
    */
   pendingGraceMs?: number;
+  /**
+   * Whether this engine revokes the leases that fall due — expiries, retries of failed
+   * revocations, rollbacks of pending leases — at open and later (default `true`). `false` makes an
+   * engine that revokes only what its requests ask for (`sys/leases/revoke…`, a token's
+   * revocation, a disabled mount) and leaves the rest in storage, due, for the engines that keep
+   * running (on shared storage they claim it; otherwise the next engine opened on the storage
+   * revokes it). For short-lived operator processes, such as the `vaultlet` CLI: one that claimed
+   * due leases and exited would leave them claimed, unrevoked, for `claimMs`.
+   */
+  revokeDue?: boolean;
 }
 
 /** {@link RevocationOptions} with every default filled in. */
@@ -69,6 +79,7 @@ const DEFAULTS: ResolvedRevocationOptions = {
   claimMs: 5 * 60_000,
   pollIntervalMs: 30_000,
   pendingGraceMs: 5 * 60_000,
+  revokeDue: true,
 };
 
 /** The options with defaults filled in; an option given as `undefined` keeps its default. */

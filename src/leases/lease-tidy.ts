@@ -38,11 +38,42 @@ function counted(lease: LeaseRecord | undefined, type: "all" | "irrevocable"): l
  * `undefined`), read from storage; `total` counts them all.
  */
 export async function listIrrevocable(store: LeaseStore, limit: number | undefined): Promise<{ leases: LeaseRecord[]; total: number }> {
+  return listWhere(store, (lease) => counted(lease, "irrevocable"), limit);
+}
+
+/**
+ * Whether a lease should be gone and is not: active (neither pending nor irrevocable), and past
+ * its expiry at `now` or carrying a failed revocation (asked for, or at expiry). Such a lease
+ * waits for its database (see {@link waitsForDatabase}), for a retry, or for an engine to claim it.
+ */
+export function isOverdue(lease: LeaseRecord, now: number): boolean {
+  return lease.state === "active" && (lease.expireTime <= now || lease.lastError !== undefined);
+}
+
+/**
+ * Whether a lease's revocation waits for an unreachable database: it failed only because the
+ * database did not answer, which spends no attempt (`lease-revocation.ts`), so the error is noted
+ * with no attempt counted.
+ */
+export function waitsForDatabase(lease: LeaseRecord): boolean {
+  return lease.revokeAttempts === 0 && lease.lastError !== undefined;
+}
+
+/** The overdue leases (see {@link isOverdue}) at `now`, soonest expiry first, as {@link listIrrevocable}. */
+export async function listOverdue(store: LeaseStore, now: number, limit: number | undefined): Promise<{ leases: LeaseRecord[]; total: number }> {
+  return listWhere(store, (lease) => lease !== undefined && isOverdue(lease, now), limit);
+}
+
+async function listWhere(
+  store: LeaseStore,
+  wanted: (lease: LeaseRecord | undefined) => boolean,
+  limit: number | undefined,
+): Promise<{ leases: LeaseRecord[]; total: number }> {
   const ids = await store.list();
   const found: LeaseRecord[] = [];
   for (let start = 0; start < ids.length; start += READ_BATCH) {
     for (const lease of await store.getMany(ids.slice(start, start + READ_BATCH))) {
-      if (counted(lease, "irrevocable")) found.push(lease);
+      if (lease && wanted(lease)) found.push(lease);
     }
   }
   found.sort((a, b) => a.expireTime - b.expireTime || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

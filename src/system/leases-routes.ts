@@ -10,11 +10,13 @@ import { parseOptionalDuration } from "../util/ttl.js";
 import { immediateChildren } from "../util/key-listing.js";
 import type { LeaseManager } from "../leases/lease-manager.js";
 import type { TokenStore } from "../auth/token/token-store.js";
+import type { LeaseRecord } from "../leases/lease.js";
+import { waitsForDatabase } from "../leases/lease-tidy.js";
 
 /** What the lease routes use. */
 export interface LeaseRoutesDeps {
   /** The leases. */
-  leases: Pick<LeaseManager, "get" | "renew" | "revokeIfPresent" | "lookup" | "listIds" | "revokeMatching" | "count" | "tidy" | "listIrrevocable">;
+  leases: Pick<LeaseManager, "get" | "renew" | "revokeIfPresent" | "lookup" | "listIds" | "revokeMatching" | "count" | "tidy" | "listIrrevocable" | "listOverdue">;
   /** Tells tidy whether a lease's token still exists. */
   tokens: Pick<TokenStore, "lookupByAccessor">;
   /** The accessor of the mount with this UUID (Vault's `mount_id` of an irrevocable lease), if it exists. */
@@ -41,21 +43,33 @@ export function leaseRoutes({ leases, tokens, mountAccessor }: LeaseRoutesDeps):
   };
   return [
     {
-      // Vault's list of irrevocable leases (sudo); any other type has nothing to list, as in Vault.
+      // Vault's list of irrevocable leases (sudo), and vaultlet's of overdue ones; any other type
+      // has nothing to list, as in Vault.
       pattern: "leases",
       fields: ["type", "limit", "include_child_namespaces"],
       read: async (req) => {
-        if (String(req.data.type ?? "").toLowerCase() !== "irrevocable") return null;
+        const type = String(req.data.type ?? "").toLowerCase();
+        if (type !== "irrevocable" && type !== "overdue") return null;
         refuseChildNamespaces(req.data);
         const given = parseLimit(req.data.limit);
         const limit = given === null ? undefined : (given ?? DEFAULT_IRREVOCABLE_LIMIT);
-        const { leases: found, total } = await leases.listIrrevocable(limit);
+        const { leases: found, total } = type === "irrevocable" ? await leases.listIrrevocable(limit) : await leases.listOverdue(limit);
+        const entry = (lease: LeaseRecord) => ({ lease_id: lease.id, mount_id: mountAccessor(lease.mountUuid) ?? "", error: lease.lastError ?? "" });
         return {
           data: {
             lease_count: found.length,
-            leases: found.map((lease) => ({ lease_id: lease.id, mount_id: mountAccessor(lease.mountUuid) ?? "", error: lease.lastError ?? "" })),
+            leases: found.map((lease) =>
+              type === "irrevocable"
+                ? entry(lease)
+                : {
+                    ...entry(lease),
+                    expire_time: new Date(lease.expireTime).toISOString(),
+                    revoke_attempts: lease.revokeAttempts,
+                    waiting_for_database: waitsForDatabase(lease),
+                  },
+            ),
           },
-          warnings: limit !== undefined && total > limit ? [tooManyIrrevocable(limit)] : undefined,
+          warnings: limit !== undefined && total > limit ? [tooMany(type, limit)] : undefined,
         };
       },
     },
@@ -98,9 +112,9 @@ export function leaseRoutes({ leases, tokens, mountAccessor }: LeaseRoutesDeps):
   ];
 }
 
-/** Vault's cap on the irrevocable leases listed when no `limit` is given. */
+/** Vault's cap on the irrevocable leases listed when no `limit` is given (the overdue ones' too). */
 const DEFAULT_IRREVOCABLE_LIMIT = 10_000;
-const tooManyIrrevocable = (limit: number) => `more than ${limit} irrevocable leases exist; only the first ${limit} are listed: give limit "none" for all`;
+const tooMany = (type: string, limit: number) => `more than ${limit} ${type} leases exist; only the first ${limit} are listed: give limit "none" for all`;
 
 /** `limit`: absent (Vault's default cap), `"none"` (all: `null`), or a positive integer. */
 function parseLimit(value: unknown): number | null | undefined {

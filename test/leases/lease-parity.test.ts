@@ -183,3 +183,35 @@ describe("sys/leases: the irrevocable leases, as Vault lists them", () => {
     await expect(root.read("sys/leases", {})).rejects.toThrow(/not found|nothing/i);
   });
 });
+
+describe("sys/leases?type=overdue: the leases that should be gone and are not (vaultlet's)", () => {
+  it("lists leases past their expiry or whose revocation failed, saying which wait for an unreachable database", async () => {
+    const { root, db, clock } = await seed();
+    const waiting = await root.read("database/creds/readonly");
+    await clock.advance("1m");
+    const live = await root.read("database/creds/readonly");
+    expect((await root.read("sys/leases", { type: "overdue" })).data).toEqual({ lease_count: 0, leases: [] });
+    db.down = true; // unreachable: the revocation at expiry spends no attempt and waits
+    await clock.advance("59m");
+    const { accessor } = (await root.read<{ accessor: string }>("sys/mounts/database")).data!;
+    const overdue = await root.read("sys/leases", { type: "overdue" });
+    expect(overdue.data).toEqual({
+      lease_count: 1,
+      leases: [
+        {
+          lease_id: waiting.lease_id,
+          mount_id: accessor,
+          expire_time: expect.any(String),
+          error: expect.stringMatching(/ECONNREFUSED/),
+          revoke_attempts: 0,
+          waiting_for_database: true,
+        },
+      ],
+    });
+    db.down = false;
+    db.failDeletes = true; // it answers, and refuses: attempts count, no longer waiting for the database
+    await root.write("sys/leases/revoke", { lease_id: live.lease_id }).catch(() => undefined);
+    const both = await root.read("sys/leases", { type: "overdue", limit: "none" });
+    expect(both.data).toMatchObject({ lease_count: 2, leases: [{ lease_id: waiting.lease_id }, { lease_id: live.lease_id, revoke_attempts: 1, waiting_for_database: false }] });
+  });
+});

@@ -214,3 +214,27 @@ describe("sys/leases/count", () => {
     await engine.close();
   });
 });
+
+describe("an engine that leaves due leases to others (revocation.revokeDue: false)", () => {
+  it("revokes neither expired leases nor pending ones at open or when they fall due, yet revokes what it is asked to", async () => {
+    const { storage, clock, db, rootToken, leaseIds } = await storageWithLeases(3);
+    const record = JSON.parse(new TextDecoder().decode(await storage.get(LEASES + leaseIds[2]))) as Record<string, unknown>;
+    await storage.put(LEASES + leaseIds[2], new TextEncoder().encode(JSON.stringify({ ...record, state: "pending" })));
+    clock.set(clock.now() + 2 * 3600_000); // the two active leases expired while no engine ran
+    const operator = await openOn(storage, clock, db, { revokeDue: false });
+    await operator.leasesRestored();
+    await clock.advance("1h");
+    expect(db.users.size).toBe(3);
+    expect(await storage.list(LEASES)).toHaveLength(3);
+    await operator.client(rootToken).write("sys/leases/revoke", { lease_id: leaseIds[0] });
+    expect(db.users.size).toBe(2);
+    await operator.close();
+
+    const serving = await openOn(storage, clock, db);
+    await serving.leasesRestored();
+    await clock.advance(0);
+    expect(db.users.size).toBe(0);
+    expect(await storage.list(LEASES)).toEqual([]);
+    await serving.close();
+  });
+});

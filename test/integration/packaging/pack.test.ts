@@ -63,7 +63,7 @@ it("packs, installs into a fresh project, exports every documented name and runs
   // dist/ holds the three entries' bundles and their shared chunks, not a module per source file:
   // one file to compile is what keeps `import("vaultlet")` fast (bench/startup.ts).
   const modules = files.filter((path) => path.endsWith(".js"));
-  expect(modules.filter((path) => !/^dist\/(index|testing\/index|testing\/postgres\/index|chunk-[A-Z0-9]+)\.js$/.test(path))).toEqual([]);
+  expect(modules.filter((path) => !/^dist\/(index|testing\/index|testing\/postgres\/index|cli\/main|chunk-[A-Z0-9]+)\.js$/.test(path))).toEqual([]);
 
   const app = join(scratch, "app");
   await run("mkdir", [app]);
@@ -113,4 +113,14 @@ it("packs, installs into a fresh project, exports every documented name and runs
   expect(result).toMatchObject({ lease_id: expect.stringMatching(/^database\/creds\/readonly\//), lease_duration: 3600 });
   const { rowCount } = await db.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [result.username]);
   expect(rowCount).toBe(0); // the example revoked its lease: the role is gone
+
+  // The package's bin, as `npx vaultlet` runs it from the installed tarball.
+  const bin = join(app, "node_modules/.bin/vaultlet");
+  expect((await run(bin, ["-help"], { cwd: app })).stdout).toMatch(/Usage: vaultlet <command>[\s\S]*lease revoke[\s\S]*doctor/);
+  const cliEnv = { ...process.env, VAULTLET_STORAGE: join(scratch, "cli-storage"), VAULTLET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"), VAULTLET_TOKEN: "" };
+  const noToken = await run(bin, ["read", "sys/mounts"], { cwd: app, env: cliEnv }).catch((err: { code: number; stderr: string }) => err);
+  expect(noToken).toMatchObject({ code: 2, stderr: expect.stringMatching(/no token/) });
+  const status = await run(bin, ["status", "-format=json"], { cwd: app, env: cliEnv }).catch((err: { code: number; stdout: string }) => err);
+  expect(status).toMatchObject({ code: 1 }); // the engine opened on the fresh folder: not initialized
+  expect(JSON.parse(status.stdout)).toMatchObject({ initialized: false, change_feed: "none" });
 });
