@@ -96,7 +96,7 @@ function firstUnsafeCharacter(charset: string): string | undefined {
  * Every character of the rules' charsets once, in first-seen order. Runs on every password, so it
  * uses a table of the (printable ASCII, as validated) codes seen rather than sets and spreads.
  */
-function unionOf(rules: readonly CharsetRule[]): string {
+export function unionOf(rules: readonly CharsetRule[]): string {
   const seen = new Uint8Array(128);
   const codes: number[] = [];
   for (const rule of rules) {

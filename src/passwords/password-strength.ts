@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { PasswordPolicy } from "./password-generator.js";
+import { unionOf, type PasswordPolicy } from "./password-generator.js";
 
 /**
  * The entropy, in bits, that every password `policy` generates has at least: each required
@@ -19,28 +19,12 @@ export function guaranteedEntropyBits(policy: PasswordPolicy): number {
   let bits = 0;
   for (const rule of policy.rules) {
     required += rule.minChars;
-    bits += rule.minChars * Math.log2(distinctCharacters([rule.charset]));
+    bits += rule.minChars * Math.log2(unionOf([rule]).length);
   }
-  const result = bits + Math.max(0, policy.length - required) * Math.log2(distinctCharacters(policy.rules.map((rule) => rule.charset)));
+  const result = bits + Math.max(0, policy.length - required) * Math.log2(unionOf(policy.rules).length);
   computed.set(policy, result);
   return result;
 }
 
 /** Per policy object: it runs on every credential, and a policy's record is read once and kept. */
 const computed = new WeakMap<PasswordPolicy, number>();
-
-/** How many different characters `charsets` hold together (printable ASCII, as policies are validated). */
-function distinctCharacters(charsets: readonly string[]): number {
-  const seen = new Uint8Array(65536);
-  let count = 0;
-  for (const charset of charsets) {
-    for (let index = 0; index < charset.length; index++) {
-      const code = charset.charCodeAt(index);
-      if (seen[code] === 0) {
-        seen[code] = 1;
-        count++;
-      }
-    }
-  }
-  return count;
-}
